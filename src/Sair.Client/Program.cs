@@ -1,0 +1,1 @@
+Console.WriteLine("sair: the command line is built by the client issue.");

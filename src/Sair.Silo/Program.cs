@@ -1,0 +1,1 @@
+Console.WriteLine("Sair.Silo: the host is wired in by the grid issue.");
