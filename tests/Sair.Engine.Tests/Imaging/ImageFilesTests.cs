@@ -1,0 +1,174 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+using Sair.Engine.Imaging;
+using Sair.Tests;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using static TorchSharp.torch;
+
+namespace Sair.Engine.Tests.Imaging;
+
+public sealed class ImageFilesTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sair-img-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData(PixelRange.ZeroOne)]
+    [InlineData(PixelRange.MinusOneOne)]
+    public void Tensor_image_round_trip_is_exact_for_8_bit_levels(PixelRange range)
+    {
+        using var image = new Image<Rgb24>(7, 5);
+        for (var y = 0; y < 5; y++)
+        {
+            for (var x = 0; x < 7; x++)
+            {
+                image[x, y] = new Rgb24((byte)(x * 36), (byte)(y * 60), (byte)((x * 7 + y * 13) % 256));
+            }
+        }
+        using var t = ImageTensors.ToTensor(image, range);
+        Assert.Equal(new long[] { 1, 3, 5, 7 }, t.shape);
+        var (lo, hi) = range == PixelRange.ZeroOne ? (0f, 1f) : (-1f, 1f);
+        Assert.True(t.min().item<float>() >= lo && t.max().item<float>() <= hi);
+        // Channel-major layout: the green plane at (y=4, x=0) is 240/255.
+        var green = t[0, 1, 4, 0].item<float>();
+        Assert.Equal(range == PixelRange.ZeroOne ? 240f / 255f : 240f / 127.5f - 1f, green, 5);
+
+        using var back = ImageTensors.ToImage(t, range);
+        for (var y = 0; y < 5; y++)
+        {
+            for (var x = 0; x < 7; x++)
+            {
+                Assert.Equal(image[x, y], back[x, y]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Out_of_range_values_are_clamped_and_NaN_is_refused()
+    {
+        using var t = tensor(new float[] { -0.5f, 2f, 0.5f }).reshape(1, 3, 1, 1);
+        using var img = ImageTensors.ToImage(t);
+        Assert.Equal(new Rgb24(0, 255, 128), img[0, 0]);
+        using var nan = full(new long[] { 1, 3, 2, 2 }, float.NaN);
+        Assert.Throws<ArgumentException>(() => ImageTensors.ToImage(nan));
+    }
+
+    [Fact]
+    public void Png_save_and_load_round_trip_and_grayscale_becomes_rgb()
+    {
+        var path = Path.Combine(_dir, "face.png");
+        using (var image = new Image<Rgb24>(4, 4, new Rgb24(10, 200, 30)))
+        {
+            ImageFiles.Save(image, path);
+        }
+        using (var loaded = ImageFiles.Load(path))
+        {
+            Assert.Equal(new Rgb24(10, 200, 30), loaded[3, 3]);
+        }
+        Assert.Empty(Directory.GetFiles(_dir, "*.partial"));
+
+        var grey = Path.Combine(_dir, "grey.png");
+        using (var g = new Image<L8>(3, 3, new L8(77)))
+        {
+            g.SaveAsPng(grey);
+        }
+        using var rgb = ImageFiles.Load(grey);
+        Assert.Equal(new Rgb24(77, 77, 77), rgb[1, 1]);
+    }
+
+    [Fact]
+    public void Real_fixture_photo_loads()
+    {
+        using var photo = ImageFiles.Load(RepoPaths.SharedFile("fixtures", "sair-official", "obama.png"));
+        Assert.Equal(32, photo.Width);
+        using var t = ImageTensors.ToTensor(photo);
+        Assert.InRange(t.mean().item<float>(), 0.05f, 0.95f);
+    }
+
+    [Fact]
+    public void Text_renamed_png_is_not_an_image()
+    {
+        var path = Path.Combine(_dir, "notes.png");
+        File.WriteAllText(path, "these are my notes, not a picture");
+        Assert.Equal("not-an-image", Assert.Throws<ImageLoadException>(() => ImageFiles.Load(path)).Reason);
+    }
+
+    [Fact]
+    public void Truncated_jpeg_is_refused_with_its_name()
+    {
+        var path = Path.Combine(_dir, "cut.jpg");
+        using (var image = new Image<Rgb24>(64, 64, new Rgb24(120, 90, 60)))
+        {
+            ImageFiles.Save(image, path);
+        }
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..20]);
+        var e = Assert.Throws<ImageLoadException>(() => ImageFiles.Load(path));
+        Assert.Contains(e.Reason, new[] { "corrupt", "not-an-image" });
+        Assert.Contains("cut.jpg", e.Message);
+    }
+
+    [Fact]
+    public void Huge_png_is_refused_from_its_header_before_decoding()
+    {
+        var path = Path.Combine(_dir, "huge.png");
+        File.WriteAllBytes(path, PngWithHeaderOnly(20000, 20000));
+        var e = Assert.Throws<ImageLoadException>(() => ImageFiles.Load(path));
+        Assert.Equal("too-many-pixels", e.Reason);
+        Assert.Contains("20000×20000", e.Message);
+
+        var small = new ImageLimits { MaxFileBytes = 10 };
+        Assert.Equal("too-large", Assert.Throws<ImageLoadException>(() => ImageFiles.Load(path, small)).Reason);
+        Assert.Equal("missing", Assert.Throws<ImageLoadException>(() => ImageFiles.Load(Path.Combine(_dir, "nope.png"))).Reason);
+    }
+
+    /// <summary>A valid PNG signature and IHDR claiming the given size, followed by one tiny IDAT and IEND.</summary>
+    private static byte[] PngWithHeaderOnly(int width, int height)
+    {
+        using var ms = new MemoryStream();
+        ms.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = 8;
+        ihdr[9] = 2;
+        WriteChunk(ms, "IHDR", ihdr);
+        using var z = new MemoryStream();
+        using (var deflate = new ZLibStream(z, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            deflate.Write(new byte[16]);
+        }
+        WriteChunk(ms, "IDAT", z.ToArray());
+        WriteChunk(ms, "IEND", []);
+        return ms.ToArray();
+    }
+
+    private static void WriteChunk(Stream s, string type, byte[] data)
+    {
+        Span<byte> len = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(len, data.Length);
+        s.Write(len);
+        var typeBytes = Encoding.ASCII.GetBytes(type);
+        s.Write(typeBytes);
+        s.Write(data);
+        BinaryPrimitives.WriteUInt32BigEndian(len, Crc32(typeBytes.Concat(data).ToArray()));
+        s.Write(len);
+    }
+
+    private static uint Crc32(byte[] data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+            }
+        }
+        return ~crc;
+    }
+}
