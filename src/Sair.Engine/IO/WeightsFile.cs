@@ -41,7 +41,7 @@ public sealed class WeightsFile : IDisposable
     public static WeightsFile Open(string path)
     {
         CheckpointException.ThrowIfMissing(path, "weights");
-        var head = new byte[16];
+        var head = new byte[512];
         int read;
         using (var stream = File.OpenRead(path))
         {
@@ -53,7 +53,15 @@ public sealed class WeightsFile : IDisposable
             case "zip":
             {
                 var (root, owned) = TorchArchive.Load(path);
-                return new WeightsFile(path, "torch", root, Flatten(root), owned);
+                try
+                {
+                    return new WeightsFile(path, "torch", root, Flatten(root, path), owned);
+                }
+                catch
+                {
+                    owned.ForEach(t => t.Dispose());
+                    throw;
+                }
             }
             case "safetensors":
             {
@@ -85,7 +93,8 @@ public sealed class WeightsFile : IDisposable
         {
             return "safetensors";
         }
-        if (head[0] == 0x80 && head.Length > 1 && head[1] <= 5)
+        // torch < 1.6 wrote a pickle stream (PROTO 2, then a magic number); torch < 0.4 wrote a tar archive.
+        if ((head[0] == 0x80 && head.Length > 1 && head[1] <= 5) || (head.Length >= 262 && head[257..262].SequenceEqual("ustar"u8)))
         {
             return "is a legacy (pre-1.6, non-zip) torch file or a bare pickle, which is not supported; " +
                 "re-save it with torch >= 1.6 (torch.save(obj, path)) or convert it to safetensors.";
@@ -103,15 +112,20 @@ public sealed class WeightsFile : IDisposable
     }
 
     /// <summary>Dotted keys the way state_dict() names nested modules: dict keys, and list/tuple indices.</summary>
-    private static List<KeyValuePair<string, Tensor>> Flatten(object? root)
+    private static List<KeyValuePair<string, Tensor>> Flatten(object? root, string path)
     {
+        const int MaxDepth = 200;
         var result = new List<KeyValuePair<string, Tensor>>();
         var open = new HashSet<object>(ReferenceEqualityComparer.Instance);
-        Visit(root, "");
+        Visit(root, "", 0);
         return result;
 
-        void Visit(object? value, string key)
+        void Visit(object? value, string key, int depth)
         {
+            if (depth > MaxDepth)
+            {
+                throw new CheckpointException(path, $"the object graph is nested more than {MaxDepth} levels deep (at '{key}'); this is not a weights checkpoint.");
+            }
             switch (value)
             {
                 case Tensor tensor:
@@ -120,14 +134,14 @@ public sealed class WeightsFile : IDisposable
                 case PickleDict dict when open.Add(dict):
                     foreach (var (k, v) in dict)
                     {
-                        Visit(v, Join(key, Convert.ToString(k, CultureInfo.InvariantCulture) ?? ""));
+                        Visit(v, Join(key, Convert.ToString(k, CultureInfo.InvariantCulture) ?? ""), depth + 1);
                     }
                     open.Remove(dict);
                     break;
                 case IList<object?> list when open.Add(list):
                     for (var i = 0; i < list.Count; i++)
                     {
-                        Visit(list[i], Join(key, i.ToString(CultureInfo.InvariantCulture)));
+                        Visit(list[i], Join(key, i.ToString(CultureInfo.InvariantCulture)), depth + 1);
                     }
                     open.Remove(list);
                     break;

@@ -67,6 +67,26 @@ public sealed class CheckpointErrorTests : IDisposable
         var error = OpenFails(Write("old.pt", legacy), "legacy");
         Assert.Contains("torch >= 1.6", error.Problem);
         Assert.Contains("safetensors", error.Problem);
+
+        // torch < 0.4 wrote a tar archive.
+        var tar = new byte[1024];
+        "ustar"u8.CopyTo(tar.AsSpan(257));
+        OpenFails(Write("older.pt", tar), "legacy");
+    }
+
+    [Fact]
+    public void Absurdly_nested_object_graph_is_refused_instead_of_overflowing_the_stack()
+    {
+        var p = new PickleBuilder().Proto(2);
+        for (var i = 0; i < 5000; i++)
+        {
+            p.Op((byte)']');
+        }
+        for (var i = 1; i < 5000; i++)
+        {
+            p.Op((byte)'a');
+        }
+        OpenFails(Zip("deep.pt", p.Op((byte)'.').ToArray()), "nested more than");
     }
 
     [Fact]
