@@ -378,16 +378,14 @@ internal sealed class Unpickler
         return view;
     }
 
-    /// <summary>numpy.core.multiarray.scalar(dtype, bytes): a numpy number such as a float64 <c>ada_aug_p</c>.</summary>
-    private object NumpyScalar(object?[] args)
+    /// <summary>numpy.core.multiarray.scalar(dtype, bytes): a numpy number such as a float64 <c>ada_aug_p</c>; kinds
+    /// other than little-endian float, int and bool stay inert objects.</summary>
+    private static object NumpyScalar(object?[] args)
     {
-        if (args is not [PickleObject { ClassName: "numpy.dtype", Args: [string descr, ..] } dtype, byte[] raw])
+        if (args is not [PickleObject { ClassName: "numpy.dtype", Args: [string descr, ..] } dtype, byte[] raw]
+            || (dtype.State is object?[] { Length: > 1 } state && state[1] is ">"))
         {
-            throw Fail("malformed numpy scalar.");
-        }
-        if (dtype.State is object?[] { Length: > 1 } state && state[1] is ">")
-        {
-            throw Fail("big-endian numpy scalars are not supported.");
+            return new PickleObject("numpy.core.multiarray.scalar", args);
         }
         return (descr, raw.Length) switch
         {
