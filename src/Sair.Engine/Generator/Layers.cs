@@ -12,8 +12,8 @@ internal sealed class PixelNorm() : nn.Module<Tensor, Tensor>("PixelNorm")
 {
     public override Tensor forward(Tensor input)
     {
-        using var meanSquare = input.square().mean([1], keepdim: true);
-        using var inverse = meanSquare.add_(1e-8).rsqrt_();
+        using var square = input.square();
+        using var inverse = square.mean([1], keepdim: true).add_(1e-8).rsqrt_();
         return input.mul(inverse);
     }
 }
@@ -50,8 +50,7 @@ internal sealed class EqualLinear : nn.Module<Tensor, Tensor>
         {
             return F.linear(input, w, b);
         }
-        using var linear = F.linear(input, w);
-        using var shifted = linear.add_(b);
+        using var shifted = F.linear(input, w).add_(b);
         return F.leaky_relu(shifted, FusedLeakyRelu.NegativeSlope).mul_(FusedLeakyRelu.Gain);
     }
 }

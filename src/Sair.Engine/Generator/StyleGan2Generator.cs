@@ -55,6 +55,12 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
         register_module(nameof(convs), convs);
         register_module(nameof(to_rgbs), to_rgbs);
         register_module(nameof(noises), noises);
+
+        // The weights belong to the generator, not to whatever dispose scope it happens to be built in.
+        foreach (var (_, tensor) in StateDictLoader.Entries(this))
+        {
+            tensor.DetachFromDisposeScope();
+        }
     }
 
     /// <summary>The network's shape.</summary>
@@ -86,7 +92,10 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
                     throw new ArgumentException(
                         $"latent_avg must hold style_dim = {Config.StyleDim} values; got shape ({string.Join(", ", value.shape)}).");
                 }
-                copy = value.detach().reshape(Config.StyleDim).to(input.Value.dtype).clone();
+                using var detached = value.detach();
+                using var flat = detached.reshape(Config.StyleDim);
+                using var typed = flat.to(input.Value.dtype);
+                copy = typed.clone().DetachFromDisposeScope();
             }
             _latentAvg.Value?.Dispose();
             _latentAvg.Value = copy;
@@ -127,8 +136,7 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
             "Truncation needs the average latent, and this generator has none: load a checkpoint that carries latent_avg " +
             "or set LatentAvg = MeanLatent(4096, rng).");
         using var avgHere = avg.to(w.dtype, w.device);
-        using var offset = w.sub(avgHere);
-        return offset.mul_(psi).add_(avgHere);
+        return w.sub(avgHere).mul_(psi).add_(avgHere);
     }
 
     /// <summary>Repeats w (B, style_dim) to W+ (B, n_latent, style_dim), as a broadcast view.</summary>

@@ -14,7 +14,8 @@ internal static class Upfirdn2d
     {
         using var k = tensor(taps.Select(t => (float)t).ToArray());
         using var outer = k.outer(k);
-        return outer.div(outer.sum()).mul_(gain);
+        using var sum = outer.sum();
+        return outer.div(sum).mul_(gain);
     }
 
     /// <summary>up = down = 1: pad by (p0, p1) (negative crops), then convolve with the kernel.</summary>
