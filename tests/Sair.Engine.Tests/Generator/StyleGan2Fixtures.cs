@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Sair.Engine.Generator;
+using Sair.Tests;
+using static TorchSharp.torch;
+
+namespace Sair.Engine.Tests.Generator;
+
+/// <summary>The rosinality oracle in shared/fixtures/stylegan2: its manifest, weights and arrays.</summary>
+internal static class StyleGan2Fixtures
+{
+    private static readonly Lazy<JsonObject> ManifestLazy = new(() =>
+        JsonNode.Parse(File.ReadAllText(RepoPaths.SharedFile("fixtures", "stylegan2", "manifest.json")))!.AsObject());
+
+    public static JsonObject Manifest => ManifestLazy.Value;
+
+    public static IEnumerable<string> AllConfigs => Manifest["configs"]!.AsObject().Select(c => c.Key);
+
+    /// <summary>The configs whose weights this build can read (see <see cref="WeightsFile"/>).</summary>
+    public static IEnumerable<string> ConfigsWithWeights => AllConfigs.Where(c => WeightsFile(c) is not null);
+
+    public static string Dir(string config) => RepoPaths.SharedFile("fixtures", "stylegan2", config);
+
+    /// <summary>
+    /// The weights file of a config that <see cref="StyleGan2Loader.Load"/> can read, or null. Only .safetensors for now;
+    /// once the loader reads torch .pt files, returning the .pt here brings the s8_*_real config into every test.
+    /// </summary>
+    public static string? WeightsFile(string config)
+    {
+        var safetensors = Path.Combine(Dir(config), config + ".safetensors");
+        return File.Exists(safetensors) ? safetensors : null;
+    }
+
+    public static StyleGan2Generator LoadGenerator(string config) => StyleGan2Loader.Load(WeightsFile(config)!);
+
+    public static Tensor Npy(string config, string file) => Sair.Engine.IO.Npy.Read(Path.Combine(Dir(config), file));
+
+    /// <summary>The manifest's own config block.</summary>
+    public static StyleGan2Config ManifestConfig(string config)
+    {
+        var c = Manifest["configs"]![config]!["config"]!;
+        return new StyleGan2Config
+        {
+            Size = (int)c["size"]!,
+            StyleDim = (int)c["style_dim"]!,
+            NMlp = (int)c["n_mlp"]!,
+            ChannelMultiplier = (int)c["channel_multiplier"]!,
+            LrMlp = (double)c["lr_mlp"]!,
+            BlurKernel = c["blur_kernel"]!.AsArray().Select(k => (int)k!).ToArray(),
+            Channels = c["channels"]!.AsObject().ToDictionary(kv => int.Parse(kv.Key, CultureInfo.InvariantCulture), kv => (int)kv.Value!),
+        };
+    }
+
+    /// <summary>(key, shape) of the config's state dict in PyTorch order, from the manifest.</summary>
+    public static List<(string Key, long[] Shape)> ManifestStateDict(string config) =>
+        Manifest["configs"]![config]!["state_dict"]!.AsArray()
+            .Select(e => ((string)e!["key"]!, e["shape"]!.AsArray().Select(s => (long)s!).ToArray()))
+            .ToList();
+
+    /// <summary>The oracle's tolerance: |x − r| ≤ 1e-4 · max(1, max|r|) elementwise.</summary>
+    public static void AssertClose(Tensor reference, Tensor actual, string what)
+    {
+        Assert.True(reference.shape.SequenceEqual(actual.shape),
+            $"{what}: shape ({string.Join(", ", actual.shape)}) instead of ({string.Join(", ", reference.shape)})");
+        using var r = reference.to(ScalarType.Float64);
+        using var x = actual.detach().cpu().to(ScalarType.Float64);
+        var bound = 1e-4 * Math.Max(1, r.abs().max().item<double>());
+        var error = (x - r).abs().max().item<double>();
+        Assert.True(error <= bound, $"{what}: max |x − r| = {error:G4} > {bound:G4}");
+    }
+
+    public static void DisposeAll(IEnumerable<Tensor> tensors)
+    {
+        foreach (var t in tensors)
+        {
+            t.Dispose();
+        }
+    }
+}
