@@ -1,1 +1,15 @@
-Console.WriteLine("bench");
+using Sair.Bench;
+
+// Benchmarks for SairGrid. Each prints a Markdown table to paste into docs/benchmarks.md, with the exact command.
+//   dotnet run -c Release --project bench/Sair.Bench -- generator [--sizes 256,1024] [--batches 1,4] [--runs 3]
+return args.FirstOrDefault() switch
+{
+    "generator" => GeneratorBench.Run(BenchArgs.Parse(args[1..])),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Sair.Bench generator [--sizes 256,1024] [--batches 1,4] [--runs 3] [--threads N] [--mode scaled|grouped]");
+    return 2;
+}
