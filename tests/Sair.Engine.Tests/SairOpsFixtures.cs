@@ -22,7 +22,7 @@ internal static class SairOpsFixtures
     public static Tensor Load(string file) => Npy.Read(RepoPaths.SharedFile("fixtures", "sair-ops", file));
 
     /// <summary>An array kept for the whole test run; do not dispose or modify it.</summary>
-    public static Tensor Shared(string file) => Cache.GetOrAdd(file, Load);
+    public static Tensor Shared(string file) => Cache.GetOrAdd(file, f => Load(f).DetachFromDisposeScope());
 
     public static double Scalar(string name) => Entry("scalars", name).GetProperty("value").GetDouble();
 

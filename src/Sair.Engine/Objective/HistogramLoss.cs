@@ -80,8 +80,11 @@ public static class HistogramLoss
         var (n, c) = (yuv.shape[0], yuv.shape[1]);
         using var scope = NewDisposeScope();
         var (bins, responses) = BinResponses(((yuv + 1) / 2).reshape(n * c, -1));
-        return zeros(n * c, Bins, dtype: ScalarType.Float32, device: yuv.device)
-            .scatter_add(1, bins, responses)
+        // Summed in float64 and rounded once: torch's float32 reduction over the pixels is nearly exact, while a
+        // float32 scatter-add accumulates errors that the CDF differences amplify in the gradient.
+        return zeros(n * c, Bins, dtype: ScalarType.Float64, device: yuv.device)
+            .scatter_add(1, bins, responses.to(ScalarType.Float64))
+            .to(ScalarType.Float32)
             .reshape(n, c, Bins)
             .MoveToOuterDisposeScope();
     }
