@@ -26,6 +26,15 @@ internal static class SairOpsFixtures
 
     public static double Scalar(string name) => Entry("scalars", name).GetProperty("value").GetDouble();
 
+    public static double[] ScalarList(string name) =>
+        Entry("scalars", name).GetProperty("value").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+
+    /// <summary>Names of every file and scalar of the manifest that carries a tolerance, i.e. every oracle.</summary>
+    public static IEnumerable<string> Oracles() =>
+        new[] { "files", "scalars" }.SelectMany(section => Manifest.Value.RootElement.GetProperty(section).EnumerateObject())
+            .Where(e => e.Value.TryGetProperty("tolerance", out var t) && t.ValueKind == JsonValueKind.Object)
+            .Select(e => e.Name);
+
     public static (double Atol, double Rtol) FileTolerance(string file) => Tolerance(Entry("files", file));
 
     public static (double Atol, double Rtol) ScalarTolerance(string name) => Tolerance(Entry("scalars", name));

@@ -16,6 +16,8 @@ public sealed class BicubicDownsampleTests
         using var taps = tensor(op.Taps.ToArray());
         Assert.Equal(4 * factor, op.Taps.Count);
         AssertMatches(taps, $"bicubic_f{factor}_taps.npy");
+        using var listed = tensor(ScalarList($"bicubic_f{factor}_taps_list"));
+        AssertClose(taps, listed, ScalarTolerance($"bicubic_f{factor}_taps_list"), "taps list");
     }
 
     [Theory]

@@ -93,6 +93,10 @@ public sealed class ImageTermsTests
         AssertMatches(block, "idpre_grad_block.npy");
         var outside = image.grad!.abs().sum().item<float>() - block.abs().sum().item<float>();
         Assert.Equal(0, outside, 3);
+        var touchedRows = image.grad!.abs().sum([0, 1, 3]).nonzero().flatten();
+        var touchedCols = image.grad!.abs().sum([0, 1, 2]).nonzero().flatten();
+        AssertMatches(touchedRows, "idpre_grad_rows.npy", rows);
+        AssertMatches(touchedCols, "idpre_grad_cols.npy", cols);
     }
 
     [Fact]

@@ -45,6 +45,14 @@ public sealed class LatentTermsTests
     }
 
     [Fact]
+    public void Angry_direction_oracle_is_the_published_file_as_float32()
+    {
+        using var published = Sair.Engine.IO.Npy.Read(Sair.Tests.RepoPaths.SharedFile("fixtures", "sair-official", "emotion_angry.npy"));
+        using var asUsed = published.to(ScalarType.Float32).reshape(-1, 18, 512);
+        AssertMatches(asUsed, "emotion_angry_dir.npy");
+    }
+
+    [Fact]
     public void Official_emotion_term_counts_the_opposite_direction_as_aligned()
     {
         using var scope = NewDisposeScope();
