@@ -36,6 +36,12 @@ public static class HistogramLoss
     /// <summary>The masked loss: <see cref="Emd"/>(mask ⊙ generated, mask ⊙ reference); mask (N or 1, 1, H, W) of 0/1.</summary>
     public static Tensor Compute(Tensor generated, Tensor reference, Tensor mask)
     {
+        if (mask.dim() != 4 || mask.shape[1] != 1 || mask.shape[2] != generated.shape[2] || mask.shape[3] != generated.shape[3])
+        {
+            throw new ArgumentException(
+                $"The face mask must be (N or 1, 1, H, W) at the operands' size; got ({string.Join(", ", mask.shape)}) for images " +
+                $"({string.Join(", ", generated.shape)}). Resize the mask to the comparison side first.", nameof(mask));
+        }
         using var scope = NewDisposeScope();
         return Emd(generated * mask, reference * mask).MoveToOuterDisposeScope();
     }

@@ -41,6 +41,11 @@ public sealed class SoftHistogramLoss
                 $"Expected two NCHW batches of the same shape; got ({string.Join(", ", generated.shape)}) and ({string.Join(", ", reference.shape)}).",
                 nameof(reference));
         }
+        if (mask is not null && (mask.dim() != 4 || mask.shape[1] != 1 || mask.shape[2] != generated.shape[2] || mask.shape[3] != generated.shape[3]))
+        {
+            throw new ArgumentException(
+                $"The mask must be (N or 1, 1, H, W) at the images' size; got ({string.Join(", ", mask.shape)}).", nameof(mask));
+        }
         using var scope = NewDisposeScope();
         var weights = mask ?? ones(1, 1, generated.shape[2], generated.shape[3], dtype: generated.dtype, device: generated.device);
         var cdf1 = Cdf(generated, weights);

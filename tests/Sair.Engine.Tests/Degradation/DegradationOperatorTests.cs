@@ -45,6 +45,16 @@ public sealed class DegradationOperatorTests
     }
 
     [Fact]
+    public void Constant_kernels_are_buffers_so_to_device_moves_them()
+    {
+        using var kernel = ones(3, 3) / 9;
+        using var op = new DegradationOperator(new DegradationOptions(4, Kernel: kernel, JpegQuality: 10));
+        var names = op.named_buffers().Select(b => b.name).ToHashSet();
+        Assert.Superset(new HashSet<string> { "blur.kernel", "downsample.k1", "downsample.k2", "jpeg.dct_basis", "jpeg.y_step", "jpeg.c_step" }, names);
+        Assert.Empty(op.parameters());
+    }
+
+    [Fact]
     public void Contradictory_options_are_refused()
     {
         using var kernel = ones(3, 3) / 9;

@@ -71,6 +71,18 @@ public sealed class HistogramLossTests
     }
 
     [Fact]
+    public void Batches_average_the_per_image_losses()
+    {
+        using var scope = NewDisposeScope();
+        var gen = Load("hist_gen256.npy")[.., .., 64..128, 64..128];
+        var refImage = Load("hist_ref256.npy")[.., .., 64..128, 64..128];
+        var single = HistogramLoss.Emd(gen, refImage).item<float>();
+        var batch = HistogramLoss.Emd(cat([gen, refImage], 0), cat([refImage, refImage], 0)).item<float>();
+        Assert.True(single > 0);
+        Assert.Equal(single / 2, batch, single * 1e-6);
+    }
+
+    [Fact]
     public void Float64_inputs_are_refused_because_the_official_numbers_need_float32()
     {
         using var x = zeros(1, 3, 8, 8, dtype: ScalarType.Float64);
