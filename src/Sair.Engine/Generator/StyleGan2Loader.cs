@@ -73,43 +73,18 @@ public static class StyleGan2Loader
         }
     }
 
-    /// <summary>Reads a generator checkpoint file and loads it (onto <paramref name="device"/> when given).</summary>
+    /// <summary>
+    /// Reads a generator checkpoint (torch zip .pt/.pth — nested, training or flat — or safetensors, told apart by
+    /// content) and loads it (onto <paramref name="device"/> when given).
+    /// </summary>
     public static StyleGan2Generator Load(string path, StyleGan2Config? config = null, Device? device = null)
     {
-        var tensors = ReadCheckpoint(path);
-        try
+        using var file = WeightsFile.Open(path);
+        var generator = FromStateDict(file.Tensors, path, config);
+        if (device is not null)
         {
-            var generator = FromStateDict(tensors, path, config);
-            if (device is not null)
-            {
-                generator.to(device);
-            }
-            return generator;
+            generator.to(device);
         }
-        finally
-        {
-            foreach (var (_, tensor) in tensors)
-            {
-                tensor.Dispose();
-            }
-        }
-    }
-
-    /// <summary>The one place that chooses a reader for a checkpoint file: every tensor, keys flattened with '.'.</summary>
-    internal static IReadOnlyList<KeyValuePair<string, Tensor>> ReadCheckpoint(string path)
-    {
-        CheckpointException.ThrowIfMissing(path, "generator checkpoint");
-        var head = new byte[16];
-        int read;
-        using (var stream = File.OpenRead(path))
-        {
-            read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        }
-        if (Safetensors.LooksLike(head.AsSpan(0, read)))
-        {
-            return Safetensors.Read(path).Tensors;
-        }
-        throw new CheckpointException(path,
-            "is not a safetensors file; generator weights are read from .safetensors here (keys 'g_ema.<name>' or bare, plus 'latent_avg').");
+        return generator;
     }
 }

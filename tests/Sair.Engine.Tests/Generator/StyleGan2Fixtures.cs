@@ -16,22 +16,18 @@ internal static class StyleGan2Fixtures
 
     public static IEnumerable<string> AllConfigs => Manifest["configs"]!.AsObject().Select(c => c.Key);
 
-    /// <summary>The configs whose weights this build can read (see <see cref="WeightsFile"/>).</summary>
-    public static IEnumerable<string> ConfigsWithWeights => AllConfigs.Where(c => WeightsFile(c) is not null);
+    /// <summary>Every weights file of every config: the torch .pt, and the .safetensors copy where there is one.</summary>
+    public static IEnumerable<(string Config, string Path)> AllWeightsFiles =>
+        AllConfigs.SelectMany(c => WeightsFiles(c).Select(path => (c, path)));
 
     public static string Dir(string config) => RepoPaths.SharedFile("fixtures", "stylegan2", config);
 
-    /// <summary>
-    /// The weights file of a config that <see cref="StyleGan2Loader.Load"/> can read, or null. Only .safetensors for now;
-    /// once the loader reads torch .pt files, returning the .pt here brings the s8_*_real config into every test.
-    /// </summary>
-    public static string? WeightsFile(string config)
-    {
-        var safetensors = Path.Combine(Dir(config), config + ".safetensors");
-        return File.Exists(safetensors) ? safetensors : null;
-    }
+    /// <summary>The config's weights files that exist: .pt always, .safetensors for three of the four configs.</summary>
+    public static IEnumerable<string> WeightsFiles(string config) =>
+        new[] { ".pt", ".safetensors" }.Select(ext => Path.Combine(Dir(config), config + ext)).Where(File.Exists);
 
-    public static StyleGan2Generator LoadGenerator(string config) => StyleGan2Loader.Load(WeightsFile(config)!);
+    /// <summary>The generator of a config, loaded from its torch .pt checkpoint.</summary>
+    public static StyleGan2Generator LoadGenerator(string config) => StyleGan2Loader.Load(Path.Combine(Dir(config), config + ".pt"));
 
     public static Tensor Npy(string config, string file) => Sair.Engine.IO.Npy.Read(Path.Combine(Dir(config), file));
 

@@ -7,29 +7,30 @@ namespace Sair.Engine.Tests.Generator;
 /// <summary>Every output of the rosinality oracle, for every fixture whose weights can be read, in both modulation modes.</summary>
 public sealed class StyleGan2ForwardTests
 {
-    public static TheoryData<string, ModulationMode> Cases()
+    public static TheoryData<string, string, ModulationMode> Cases()
     {
-        var data = new TheoryData<string, ModulationMode>();
-        foreach (var config in ConfigsWithWeights)
+        var data = new TheoryData<string, string, ModulationMode>();
+        foreach (var (config, path) in AllWeightsFiles)
         {
-            data.Add(config, ModulationMode.ScaledActivations);
-            data.Add(config, ModulationMode.GroupedWeights);
+            data.Add(config, Path.GetFileName(path), ModulationMode.ScaledActivations);
+            data.Add(config, Path.GetFileName(path), ModulationMode.GroupedWeights);
         }
         return data;
     }
 
     [Fact]
-    public void The_three_safetensors_fixtures_are_covered()
+    public void All_four_configs_are_covered_from_pt_and_three_from_safetensors()
     {
-        Assert.Equal(3, ConfigsWithWeights.Count());
+        Assert.Equal(4, AllWeightsFiles.Count(f => f.Path.EndsWith(".pt", StringComparison.Ordinal)));
+        Assert.Equal(3, AllWeightsFiles.Count(f => f.Path.EndsWith(".safetensors", StringComparison.Ordinal)));
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void W_plus_paths_match_the_oracle_including_every_skip(string config, ModulationMode mode)
+    public void W_plus_paths_match_the_oracle_including_every_skip(string config, string file, ModulationMode mode)
     {
         using var scope = NewDisposeScope();
-        using var g = LoadGenerator(config);
+        using var g = StyleGan2Loader.Load(Path.Combine(Dir(config), file));
         g.Modulation = mode;
         using var noGrad = no_grad();
 
@@ -43,10 +44,10 @@ public sealed class StyleGan2ForwardTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Z_paths_mapping_and_truncation_match_the_oracle(string config, ModulationMode mode)
+    public void Z_paths_mapping_and_truncation_match_the_oracle(string config, string file, ModulationMode mode)
     {
         using var scope = NewDisposeScope();
-        using var g = LoadGenerator(config);
+        using var g = StyleGan2Loader.Load(Path.Combine(Dir(config), file));
         g.Modulation = mode;
         using var noGrad = no_grad();
         var z = Npy(config, "input_z.npy");

@@ -62,17 +62,11 @@ public sealed class StyleGan2LayoutTests
     [Fact]
     public void Inference_from_real_files_finds_the_manifest_config_and_the_standard_table_is_recognised()
     {
-        foreach (var config in ConfigsWithWeights)
+        foreach (var (config, path) in AllWeightsFiles)
         {
-            var (tensors, _) = Safetensors.Read(WeightsFile(config)!);
-            try
-            {
-                Assert.Equal(ManifestConfig(config), StyleGan2Config.InferFromStateDict(tensors));
-            }
-            finally
-            {
-                DisposeAll(tensors.Select(t => t.Value));
-            }
+            using var file = Sair.Engine.IO.WeightsFile.Open(path);
+            var (weights, _) = StyleGan2Loader.SelectGenerator(file.Tensors, path);
+            Assert.Equal(ManifestConfig(config), StyleGan2Config.InferFromStateDict(weights));
         }
 
         // A state dict with rosinality's own table comes back as "default table, cm 2" rather than an explicit table.

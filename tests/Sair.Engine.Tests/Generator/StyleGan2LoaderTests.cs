@@ -1,5 +1,6 @@
 using Sair.Engine.Generator;
 using Sair.Engine.IO;
+using Sair.Tests;
 using static Sair.Engine.Tests.Generator.StyleGan2Fixtures;
 using static TorchSharp.torch;
 
@@ -14,7 +15,7 @@ public sealed class StyleGan2LoaderTests
     [Fact]
     public void Bare_and_training_checkpoint_layouts_load_the_same_g_ema_weights()
     {
-        var (tensors, _) = Safetensors.Read(WeightsFile(Config)!);
+        var (tensors, _) = Safetensors.Read(Path.Combine(Dir(Config), Config + ".safetensors"));
         var shifted = new List<Tensor>();
         try
         {
@@ -54,7 +55,7 @@ public sealed class StyleGan2LoaderTests
     [Fact]
     public void Missing_extra_and_misshaped_entries_are_each_listed_with_the_file()
     {
-        var (tensors, _) = Safetensors.Read(WeightsFile(Config)!);
+        var (tensors, _) = Safetensors.Read(Path.Combine(Dir(Config), Config + ".safetensors"));
         using var extra = zeros(3);
         using var wrong = zeros(31);
         try
@@ -112,12 +113,27 @@ public sealed class StyleGan2LoaderTests
     }
 
     [Fact]
-    public void Non_safetensors_files_are_refused_naming_the_file()
+    public void Files_that_are_not_checkpoints_are_refused_naming_the_file()
     {
-        var path = Path.Combine(Dir(Config), Config + ".pt");
-        var e = Assert.Throws<CheckpointException>(() => StyleGan2Loader.Load(path));
-        Assert.Equal(path, e.FilePath);
-        Assert.Contains("no such", Assert.Throws<CheckpointException>(() => StyleGan2Loader.Load("/nonexistent/g.safetensors")).Message);
+        var dir = Directory.CreateTempSubdirectory("sair-gen-").FullName;
+        try
+        {
+            var png = Path.Combine(dir, "g.pt");
+            File.Copy(RepoPaths.SharedFile("fixtures", "sair-official", "obama.png"), png);
+            var e = Assert.Throws<CheckpointException>(() => StyleGan2Loader.Load(png));
+            Assert.Equal(png, e.FilePath);
+
+            var missing = Path.Combine(dir, "nope.pt");
+            Assert.Contains("no such", Assert.Throws<CheckpointException>(() => StyleGan2Loader.Load(missing)).Message);
+
+            // A real checkpoint that is not a generator: the e4e latent file holds one bare tensor.
+            var latent = RepoPaths.SharedFile("fixtures", "sair-official", "obama_latents.pt");
+            Assert.Equal(latent, Assert.Throws<CheckpointException>(() => StyleGan2Loader.Load(latent)).FilePath);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     private static Tensor Track(List<Tensor> owned, Tensor t)
