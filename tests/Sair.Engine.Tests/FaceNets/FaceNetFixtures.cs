@@ -66,6 +66,7 @@ internal static class InstalledFaceModels
     private static readonly Lazy<FaceRecognitionNet> RecognitionLazy = new(() => FaceRecognitionNet.Load(Locator));
     private static readonly Lazy<FaceExpressionNet> ExpressionLazy = new(() => FaceExpressionNet.Load(Locator));
     private static readonly Lazy<FaceLandmark68Net> LandmarksLazy = new(() => FaceLandmark68Net.Load(Locator));
+    private static readonly Lazy<FaceResNet> FaceResLazy = new(() => FaceResNet.Load(Locator));
 
     /// <summary>Loaded once per test run: the nets are read-only and their weights take a while to decode.</summary>
     public static FaceRecognitionNet Recognition => RecognitionLazy.Value;
@@ -73,4 +74,6 @@ internal static class InstalledFaceModels
     public static FaceExpressionNet Expression => ExpressionLazy.Value;
 
     public static FaceLandmark68Net Landmarks => LandmarksLazy.Value;
+
+    public static FaceResNet FaceRes => FaceResLazy.Value;
 }

@@ -1,0 +1,21 @@
+using Sair.Engine.FaceNets;
+using static TorchSharp.torch;
+
+namespace Sair.Engine.Tests.FaceNets;
+
+public sealed class HumanNetTests
+{
+    [Theory]
+    [MemberData(nameof(FaceNetFixtures.EntryIds), MemberType = typeof(FaceNetFixtures))]
+    public void FaceRes_descriptor_age_and_gender_match_tfjs(string id)
+    {
+        var net = InstalledFaceModels.FaceRes;
+        using var input = FaceNetFixtures.InputNchw(id, "faceres_input");
+        using var _ = no_grad();
+        using var outputs = net.Predict(input);
+        Assert.Equal(new long[] { 1, FaceResNet.DescriptorSize }, outputs.Descriptor.shape);
+        FaceNetFixtures.AssertClose(FaceNetFixtures.Output(id, "faceres_1024"), outputs.Descriptor, $"{id} faceres descriptor");
+        FaceNetFixtures.AssertClose(FaceNetFixtures.Output(id, "faceres_100"), outputs.Age, $"{id} faceres age");
+        FaceNetFixtures.AssertClose(FaceNetFixtures.Output(id, "faceres_1"), outputs.Gender, $"{id} faceres gender");
+    }
+}
