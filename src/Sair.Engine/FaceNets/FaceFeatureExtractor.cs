@@ -69,7 +69,7 @@ internal sealed class FaceFeatureExtractor : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor rgb255)
     {
         using var scope = NewDisposeScope();
-        var x = TfOps.FaceApiNormalise(rgb255);
+        var x = TfOps.FaceApiNormalise(rgb255, TfOps.FaceApiMeanRgb);
         x = dense3.forward(dense2.forward(dense1.forward(dense0.forward(x))));
         x = F.avg_pool2d(x, [7, 7], [2, 2]);
         return x.flatten(1).MoveToOuterDisposeScope();

@@ -65,7 +65,7 @@ public sealed class FaceRecognitionNet : nn.Module<Tensor, Tensor>
     {
         FaceApiInput.Check(rgb255, InputSize, nameof(FaceRecognitionNet));
         using var scope = NewDisposeScope();
-        var x = TfOps.FaceApiNormalise(rgb255);
+        var x = TfOps.FaceApiNormalise(rgb255, TfOps.FaceApiMeanRgb);
         x = conv32_down.forward(x);
         x = TfOps.MaxPool(x, 3, 2, same: false);
         foreach (var block in new[]
@@ -91,6 +91,10 @@ internal static class FaceApiInput
             throw new ArgumentException(
                 $"{net} expects an NCHW RGB batch (N, 3, {side}, {side}) with values 0..255; got [{string.Join(", ", rgb255.shape)}]. " +
                 $"Resize the face chip to {side}×{side} first.", nameof(rgb255));
+        }
+        if (rgb255.dtype != ScalarType.Float32)
+        {
+            throw new ArgumentException($"{net} expects float32 pixels, got {rgb255.dtype}.", nameof(rgb255));
         }
     }
 }

@@ -70,18 +70,13 @@ internal static class TfOps
     }
 
     /// <summary>face-api's input normalisation: (x − mean RGB) / 255 on an NCHW 0..255 image.</summary>
-    public static Tensor FaceApiNormalise(Tensor rgb255)
+    public static Tensor FaceApiNormalise(Tensor rgb255, float[] meanRgb)
     {
-        if (rgb255.dim() != 4 || rgb255.shape[1] != 3)
-        {
-            throw new ArgumentException(
-                $"Expected an NCHW RGB batch (N, 3, H, W) with values 0..255, got shape [{string.Join(", ", rgb255.shape)}].", nameof(rgb255));
-        }
-        using var mean = tensor(FaceApiMeanRgb, [1, 3, 1, 1], dtype: rgb255.dtype, device: rgb255.device);
+        using var mean = tensor(meanRgb, [1, 3, 1, 1], dtype: rgb255.dtype, device: rgb255.device);
         using var centred = rgb255 - mean;
         return centred / 255;
     }
 
-    /// <summary>The per-channel mean face-api subtracts (dlib's face recogniser's training mean).</summary>
+    /// <summary>The per-channel mean face-api's recognition, expression and landmark nets subtract.</summary>
     public static readonly float[] FaceApiMeanRgb = [122.782f, 117.001f, 104.298f];
 }

@@ -39,6 +39,19 @@ internal static class FaceNetFixtures
             $"{what}: element {worst} is {got[worst]}, reference {expected[worst]} (|error| {error:E2} > tolerance {tolerance:E2}).");
     }
 
+    /// <summary>
+    /// An output of face-api's own runtime that the shared fixtures lack ("landmarks68", "tinyFaceDetector"),
+    /// from Oracle/faceapi-oracle.json (written by Oracle/make-oracle.mjs from the same shared inputs).
+    /// </summary>
+    public static float[] FaceApiOracle(string id, string key)
+    {
+        var entry = OracleFile.Value["entries"]!.AsArray().Single(e => e!["id"]!.GetValue<string>() == id)!;
+        return entry[key]!["values"]!.AsArray().Select(v => v!.GetValue<float>()).ToArray();
+    }
+
+    private static readonly Lazy<JsonObject> OracleFile = new(() =>
+        (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "Sair.Engine.Tests", "FaceNets", "Oracle", "faceapi-oracle.json")))!);
+
     private static JsonObject Entry(string id) => Entries().Single(e => e["id"]!.GetValue<string>() == id);
 
     private static IEnumerable<JsonObject> Entries() => Manifest.Value["entries"]!.AsArray().Select(e => (JsonObject)e!);
@@ -67,6 +80,7 @@ internal static class InstalledFaceModels
     private static readonly Lazy<FaceExpressionNet> ExpressionLazy = new(() => FaceExpressionNet.Load(Locator));
     private static readonly Lazy<FaceLandmark68Net> LandmarksLazy = new(() => FaceLandmark68Net.Load(Locator));
     private static readonly Lazy<FaceResNet> FaceResLazy = new(() => FaceResNet.Load(Locator));
+    private static readonly Lazy<TinyFaceDetector> DetectorLazy = new(() => TinyFaceDetector.Load(Locator));
 
     /// <summary>Loaded once per test run: the nets are read-only and their weights take a while to decode.</summary>
     public static FaceRecognitionNet Recognition => RecognitionLazy.Value;
@@ -76,4 +90,6 @@ internal static class InstalledFaceModels
     public static FaceLandmark68Net Landmarks => LandmarksLazy.Value;
 
     public static FaceResNet FaceRes => FaceResLazy.Value;
+
+    public static TinyFaceDetector Detector => DetectorLazy.Value;
 }
