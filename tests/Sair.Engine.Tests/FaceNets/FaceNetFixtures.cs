@@ -81,6 +81,7 @@ internal static class InstalledFaceModels
     private static readonly Lazy<FaceLandmark68Net> LandmarksLazy = new(() => FaceLandmark68Net.Load(Locator));
     private static readonly Lazy<FaceResNet> FaceResLazy = new(() => FaceResNet.Load(Locator));
     private static readonly Lazy<TinyFaceDetector> DetectorLazy = new(() => TinyFaceDetector.Load(Locator));
+    private static readonly Lazy<HumanEmotionNet> EmotionLazy = new(() => HumanEmotionNet.Load(Locator));
 
     /// <summary>Loaded once per test run: the nets are read-only and their weights take a while to decode.</summary>
     public static FaceRecognitionNet Recognition => RecognitionLazy.Value;
@@ -92,4 +93,6 @@ internal static class InstalledFaceModels
     public static FaceResNet FaceRes => FaceResLazy.Value;
 
     public static TinyFaceDetector Detector => DetectorLazy.Value;
+
+    public static HumanEmotionNet Emotion => EmotionLazy.Value;
 }

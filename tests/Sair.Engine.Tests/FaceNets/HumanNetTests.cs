@@ -18,4 +18,16 @@ public sealed class HumanNetTests
         FaceNetFixtures.AssertClose(FaceNetFixtures.Output(id, "faceres_100"), outputs.Age, $"{id} faceres age");
         FaceNetFixtures.AssertClose(FaceNetFixtures.Output(id, "faceres_1"), outputs.Gender, $"{id} faceres gender");
     }
+
+    [Theory]
+    [MemberData(nameof(FaceNetFixtures.EntryIds), MemberType = typeof(FaceNetFixtures))]
+    public void Emotion_probabilities_match_tfjs(string id)
+    {
+        var net = InstalledFaceModels.Emotion;
+        using var input = FaceNetFixtures.InputNchw(id, "emotion_input");
+        using var _ = no_grad();
+        using var probabilities = net.forward(input);
+        Assert.Equal(new long[] { 1, HumanEmotionNet.Labels.Count }, probabilities.shape);
+        FaceNetFixtures.AssertClose(FaceNetFixtures.Output(id, "human_emotion_7"), probabilities, $"{id} emotion");
+    }
 }
