@@ -92,9 +92,9 @@ internal static class FaceApiInput
                 $"{net} expects an NCHW RGB batch (N, 3, {side}, {side}) with values 0..255; got [{string.Join(", ", rgb255.shape)}]. " +
                 $"Resize the face chip to {side}×{side} first.", nameof(rgb255));
         }
-        if (rgb255.dtype != ScalarType.Float32)
+        if (!rgb255.is_floating_point())
         {
-            throw new ArgumentException($"{net} expects float32 pixels, got {rgb255.dtype}.", nameof(rgb255));
+            throw new ArgumentException($"{net} expects floating-point pixels (float32, or float64 for exact gradient checks), got {rgb255.dtype}.", nameof(rgb255));
         }
     }
 }

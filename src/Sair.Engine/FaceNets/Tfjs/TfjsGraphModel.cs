@@ -63,15 +63,20 @@ public sealed class TfjsGraphModel : IDisposable
     public static TfjsGraphModel Load(string modelJsonPath)
     {
         CheckpointException.ThrowIfMissing(modelJsonPath, "tfjs graph model");
-        JsonObject root;
+        JsonNode? parsed;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(modelJsonPath)) as JsonObject
-                ?? throw new CheckpointException(modelJsonPath, "is not a tfjs model.json (expected a JSON object).");
+            parsed = JsonNode.Parse(File.ReadAllText(modelJsonPath));
         }
         catch (JsonException e)
         {
             throw new CheckpointException(modelJsonPath, $"is not valid JSON: {e.Message}", e);
+        }
+        if (parsed is not JsonObject root)
+        {
+            throw new CheckpointException(modelJsonPath, parsed is JsonArray
+                ? "is a weights-only manifest (no modelTopology), not a graph model; read it with TfjsWeights.LoadManifest."
+                : "is not a tfjs model.json (expected a JSON object).");
         }
         if (root["modelTopology"]?["node"] is not JsonArray nodeArray)
         {
