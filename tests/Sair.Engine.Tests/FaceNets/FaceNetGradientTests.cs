@@ -39,6 +39,13 @@ public sealed class FaceNetGradientTests
         CheckGradient(net.forward, "John_Simm_000297_00470170", "faceres_input", net);
     }
 
+    [Fact]
+    public void Emotion_gradient_reaches_the_pixels()
+    {
+        using var net = HumanEmotionNet.Load(InstalledFaceModels.Locator);
+        CheckGradient(net.forward, "Obama_o1", "emotion_input", net);
+    }
+
     private static void CheckGradient(Func<Tensor, Tensor> f, string id, string inputKey, nn.Module net)
     {
         net.to(ScalarType.Float64);

@@ -30,4 +30,16 @@ public sealed class HumanNetTests
         Assert.Equal(new long[] { 1, HumanEmotionNet.Labels.Count }, probabilities.shape);
         FaceNetFixtures.AssertClose(FaceNetFixtures.Output(id, "human_emotion_7"), probabilities, $"{id} emotion");
     }
+
+    [Fact]
+    public void Emotion_preprocessing_is_weighted_grey_scaled_to_minus_one_one()
+    {
+        using var rgb = tensor(new float[] { 1, 0, 0.5f, 0, 1, 0.5f, 0, 0, 0.5f }, [1, 3, 1, 3]);
+        using var grey = HumanEmotionNet.Preprocess(rgb);
+        Assert.Equal(new long[] { 1, 1, 1, 3 }, grey.shape);
+        var v = grey.data<float>().ToArray();
+        Assert.Equal((0.2989 - 0.5) * 2, v[0], 6);
+        Assert.Equal((0.5870 - 0.5) * 2, v[1], 6);
+        Assert.Equal((0.5 * (0.2989 + 0.5870 + 0.1140) - 0.5) * 2, v[2], 6);
+    }
 }

@@ -86,12 +86,19 @@ public sealed class TfjsGraphNet : nn.Module
         {
             return parameters[parameterName];
         }
+        if (_integerConstants.TryGetValue(name, out var integers))
+        {
+            // Shapes and axes are read from the constant itself; the tensor form serves ops that take them as data.
+            var constant = tensor(integers, device: values[InputName].device);
+            values[name] = constant;
+            return constant;
+        }
         if (!_nodes.TryGetValue(name, out var node))
         {
             throw new ArgumentException($"{_sourcePath}: the graph has no node '{name}'.");
         }
         // Graphs here are shallow chains (tens of nodes), so plain recursion is fine.
-        var inputs = node.Inputs.Select(i => _integerConstants.ContainsKey(i) ? null! : Value(i, values, parameters)).ToArray();
+        var inputs = node.Inputs.Select(i => Value(i, values, parameters)).ToArray();
         var value = Evaluate(node, inputs);
         values[name] = value;
         return value;
