@@ -1,5 +1,5 @@
 using System.Globalization;
-using Sair.Engine.Generator;
+using Sair.Engine.StyleGan;
 using Sair.Engine.Runtime;
 using static TorchSharp.torch;
 

@@ -43,7 +43,7 @@ public static class SyntheticDegradation
         var low = op.forward(highResolution.detach().to(ScalarType.Float32).cpu());
         if (options.NoiseVariance > 0)
         {
-            using var generator = new TorchSharp.torch.Generator((ulong)seed);
+            using var generator = new Generator((ulong)seed);
             low = low + randn(low.shape, dtype: ScalarType.Float32, generator: generator) * Math.Sqrt(options.NoiseVariance);
         }
         var bytes = (low.clamp(0, 1) * 255).round().to(ScalarType.Byte);

@@ -57,7 +57,7 @@ public sealed class HistogramLossTests
     {
         // The dense form: every sample against every bin centre, with the same float32 steps.
         using var scope = NewDisposeScope();
-        var values = (rand(2, 3000, generator: new TorchSharp.torch.Generator(7)) * 1.3 - 0.15).to(ScalarType.Float32);
+        var values = (rand(2, 3000, generator: new Generator(7)) * 1.3 - 0.15).to(ScalarType.Float32);
         var (bins, responses) = HistogramLoss.BinResponses(values);
         var sparse = zeros(2, HistogramLoss.Bins).scatter_add(1, bins, responses);
 

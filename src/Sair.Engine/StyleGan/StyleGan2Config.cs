@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using Sair.Engine.IO;
 using static TorchSharp.torch;
 
-namespace Sair.Engine.Generator;
+namespace Sair.Engine.StyleGan;
 
 /// <summary>
 /// The shape of a rosinality StyleGAN2 generator. Two configs are equal when they describe the same network

@@ -2,7 +2,7 @@ using Sair.Engine.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Sair.Engine.Generator;
+namespace Sair.Engine.StyleGan;
 
 /// <summary>Builds a <see cref="StyleGan2Generator"/> from rosinality-layout weights.</summary>
 public static class StyleGan2Loader

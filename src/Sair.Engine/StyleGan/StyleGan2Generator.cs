@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using Sair.Engine.IO;
 using static TorchSharp.torch;
 
-namespace Sair.Engine.Generator;
+namespace Sair.Engine.StyleGan;
 
 /// <summary>
 /// rosinality's StyleGAN2 generator (the layout of the official FFHQ checkpoints used by SAIR, e4e, pSp and GPEN).
@@ -182,7 +182,7 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The mean of the mapping over <paramref name="n"/> random z (rosinality's mean_latent), shape (style_dim,).</summary>
-    public Tensor MeanLatent(int n, TorchSharp.torch.Generator? rng = null)
+    public Tensor MeanLatent(int n, Generator? rng = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         using var noGrad = no_grad();

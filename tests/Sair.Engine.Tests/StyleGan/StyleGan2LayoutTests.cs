@@ -1,10 +1,10 @@
-using Sair.Engine.Generator;
+using Sair.Engine.StyleGan;
 using Sair.Engine.IO;
 using Sair.Tests;
-using static Sair.Engine.Tests.Generator.StyleGan2Fixtures;
+using static Sair.Engine.Tests.StyleGan.StyleGan2Fixtures;
 using static TorchSharp.torch;
 
-namespace Sair.Engine.Tests.Generator;
+namespace Sair.Engine.Tests.StyleGan;
 
 /// <summary>State dict keys, shapes and order against rosinality's, and the config inferred from weights.</summary>
 public sealed class StyleGan2LayoutTests

@@ -2,7 +2,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace Sair.Engine.Generator;
+namespace Sair.Engine.StyleGan;
 
 // The building blocks of rosinality's model.py. Fields carry the PyTorch attribute names and every component is
 // registered explicitly, in PyTorch's order, so that state dict keys match the official checkpoints.

@@ -1,8 +1,8 @@
-using Sair.Engine.Generator;
-using static Sair.Engine.Tests.Generator.StyleGan2Fixtures;
+using Sair.Engine.StyleGan;
+using static Sair.Engine.Tests.StyleGan.StyleGan2Fixtures;
 using static TorchSharp.torch;
 
-namespace Sair.Engine.Tests.Generator;
+namespace Sair.Engine.Tests.StyleGan;
 
 /// <summary>Every output of the rosinality oracle, for every fixture whose weights can be read, in both modulation modes.</summary>
 public sealed class StyleGan2ForwardTests

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Sair.Engine.Generator;
+using Sair.Engine.StyleGan;
 using Sair.Tests;
 using static TorchSharp.torch;
 
-namespace Sair.Engine.Tests.Generator;
+namespace Sair.Engine.Tests.StyleGan;
 
 /// <summary>The rosinality oracle in shared/fixtures/stylegan2: its manifest, weights and arrays.</summary>
 internal static class StyleGan2Fixtures

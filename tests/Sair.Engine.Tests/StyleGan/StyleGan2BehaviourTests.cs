@@ -1,9 +1,9 @@
-using Sair.Engine.Generator;
+using Sair.Engine.StyleGan;
 using TorchSharp;
-using static Sair.Engine.Tests.Generator.StyleGan2Fixtures;
+using static Sair.Engine.Tests.StyleGan.StyleGan2Fixtures;
 using static TorchSharp.torch;
 
-namespace Sair.Engine.Tests.Generator;
+namespace Sair.Engine.Tests.StyleGan;
 
 /// <summary>What the oracle cannot pin down: random noise, batch independence, gradients, the mean latent.</summary>
 public sealed class StyleGan2BehaviourTests

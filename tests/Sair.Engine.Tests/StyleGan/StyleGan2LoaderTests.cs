@@ -1,10 +1,10 @@
-using Sair.Engine.Generator;
+using Sair.Engine.StyleGan;
 using Sair.Engine.IO;
 using Sair.Tests;
-using static Sair.Engine.Tests.Generator.StyleGan2Fixtures;
+using static Sair.Engine.Tests.StyleGan.StyleGan2Fixtures;
 using static TorchSharp.torch;
 
-namespace Sair.Engine.Tests.Generator;
+namespace Sair.Engine.Tests.StyleGan;
 
 /// <summary>Checkpoint layouts the loader accepts, and the errors for state dicts that do not fit.</summary>
 public sealed class StyleGan2LoaderTests

@@ -1,7 +1,7 @@
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace Sair.Engine.Generator;
+namespace Sair.Engine.StyleGan;
 
 /// <summary>
 /// rosinality's upfirdn2d (zero-insert, pad, TRUE convolution, decimate) for the two cases StyleGAN2 uses, applied to
