@@ -19,9 +19,10 @@ public sealed class StyleGan2ForwardTests
     }
 
     [Fact]
-    public void The_three_safetensors_fixtures_are_covered()
+    public void At_least_the_three_safetensors_fixtures_are_covered()
     {
-        Assert.Equal(3, ConfigsWithWeights.Count());
+        Assert.Superset(new HashSet<string> { "s16_sd32_m2_cm1_div16", "s32_sd64_m3_cm2_div16", "s64_sd32_m2_cm1_div16" },
+            ConfigsWithWeights.ToHashSet());
     }
 
     [Theory]
