@@ -112,9 +112,9 @@ public sealed class StyleGan2LoaderTests
     }
 
     [Fact]
-    public void Non_safetensors_files_are_refused_naming_the_file()
+    public void Files_that_are_not_checkpoints_are_refused_naming_the_file()
     {
-        var path = Path.Combine(Dir(Config), Config + ".pt");
+        var path = Path.Combine(Dir(Config), "..", "NOTES.md");
         var e = Assert.Throws<CheckpointException>(() => StyleGan2Loader.Load(path));
         Assert.Equal(path, e.FilePath);
         Assert.Contains("no such", Assert.Throws<CheckpointException>(() => StyleGan2Loader.Load("/nonexistent/g.safetensors")).Message);
