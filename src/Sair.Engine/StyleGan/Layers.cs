@@ -232,8 +232,9 @@ internal sealed class ModulatedConv2d : nn.Module
     {
         using var scope = NewDisposeScope();
         var batch = x.shape[0];
-        var style = modulation.forward(w);
-        var baseWeight = weight.squeeze(0).mul(_scale);
+        // The equalised-lr scale rides on the (B, in) style rather than on a scaled copy of the weight.
+        var style = modulation.forward(w).mul_(_scale);
+        var baseWeight = weight.squeeze(0);
         // Σ over (in, kh, kw) of (w·s)² = (s²) · (Σ_k w²)ᵀ: the demodulation without building a weight per sample.
         var demod = _demodulate
             ? style.square().matmul(baseWeight.square().sum([2, 3]).t()).add_(DemodulationEpsilon).rsqrt_()

@@ -115,7 +115,7 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Synthesis from W+ (B, n_latent, style_dim), with the noise chosen by <see cref="RandomizeNoise"/>.</summary>
-    public override Tensor forward(Tensor input) => Synthesis(input);
+    public override Tensor forward(Tensor wPlus) => Synthesis(wPlus);
 
     /// <summary>The mapping network: z (B, style_dim) → w (B, style_dim).</summary>
     public Tensor Mapping(Tensor z)
