@@ -34,7 +34,19 @@ public static class IdentityNetworks
     {
         using var file = WeightsFile.Open(path);
         var network = FromStateDict(kind, file.Tensors, path);
-        return device is null ? network : network.To(device);
+        if (device is null)
+        {
+            return network;
+        }
+        try
+        {
+            return network.To(device);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
     /// <summary>As <see cref="Load"/>, from tensors already read; they are copied, not kept.</summary>
@@ -43,9 +55,10 @@ public static class IdentityNetworks
         ArgumentNullException.ThrowIfNull(tensors);
         var widths = InferWidths(kind, tensors, source);
         nn.Module<Tensor, Tensor> backbone = kind == IdentityBackbone.IResNet50 ? new IResNet50(widths) : new IrSe50(widths);
+        var counters = MissingBatchNormCounters(backbone, tensors);
         try
         {
-            StateDictLoader.Load(backbone, tensors, source);
+            StateDictLoader.Load(backbone, tensors.Concat(counters), source);
             return kind == IdentityBackbone.IResNet50
                 ? new BackboneIdentityNetwork("IResNet-50 (insightface, SAIR)", backbone, widths.EmbeddingSize, SairIResNetPreprocessing.Instance)
                 : new BackboneIdentityNetwork("IR-SE50 (pSp)", backbone, widths.EmbeddingSize, PspIrSePreprocessing.Instance);
@@ -55,13 +68,17 @@ public static class IdentityNetworks
             backbone.Dispose();
             throw;
         }
+        finally
+        {
+            counters.ForEach(c => c.Value.Dispose());
+        }
     }
 
     /// <summary>The widths of a <paramref name="kind"/> state dict, from its stem conv and head Linear.</summary>
     public static BackboneWidths InferWidths(IdentityBackbone kind, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, string source)
     {
         ArgumentNullException.ThrowIfNull(tensors);
-        var layout = Layouts.Single(l => l.Kind == kind);
+        var layout = Layouts.SingleOrDefault(l => l.Kind == kind) ?? throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         var byKey = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, value) in tensors)
         {
@@ -87,6 +104,17 @@ public static class IdentityNetworks
             throw new CheckpointException(source, $"does not describe a usable {layout.Description}: {e.Message}", e);
         }
         return widths;
+    }
+
+    // Files written before torch 0.4.1 have no BatchNorm num_batches_tracked; PyTorch's strict load fills them in, and
+    // they play no part in eval mode, so zeros stand in for them here too.
+    private static List<KeyValuePair<string, Tensor>> MissingBatchNormCounters(nn.Module backbone, IReadOnlyList<KeyValuePair<string, Tensor>> tensors)
+    {
+        var given = tensors.Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+        return StateDictLoader.Entries(backbone)
+            .Where(e => e.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal) && !given.Contains(e.Key))
+            .Select(e => KeyValuePair.Create(e.Key, zeros_like(e.Value).DetachFromDisposeScope()))
+            .ToList();
     }
 
     private static string Misfit(Layout wanted, Dictionary<string, Tensor> byKey)

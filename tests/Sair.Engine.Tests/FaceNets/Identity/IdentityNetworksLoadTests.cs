@@ -63,6 +63,18 @@ public sealed class IdentityNetworksLoadTests
     }
 
     [Fact]
+    public void Files_without_BatchNorm_counters_load_as_in_PyTorch_and_embed_the_same()
+    {
+        using var file = WeightsFile.Open(WeightsPath(IdentityBackbone.IrSe50));
+        var withoutCounters = file.Tensors.Where(t => !t.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal)).ToList();
+        Assert.True(withoutCounters.Count < file.Tensors.Count);
+        using var net = IdentityNetworks.FromStateDict(IdentityBackbone.IrSe50, withoutCounters, file.Path);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        AssertClose(Npy(IdentityBackbone.IrSe50, "embedding_0.npy"), net.Backbone.forward(Input(0)), "embedding_0");
+    }
+
+    [Fact]
     public void A_wrapped_state_dict_is_refused_with_the_prefix_to_strip()
     {
         using var file = WeightsFile.Open(WeightsPath(IdentityBackbone.IrSe50));
