@@ -1,4 +1,5 @@
 using Sair.Engine.Degradation;
+using Sair.Engine.FaceNets.Identity;
 using Sair.Engine.Objective;
 using static Sair.Engine.Tests.SairOpsFixtures;
 using static TorchSharp.torch;
@@ -83,7 +84,7 @@ public sealed class ImageTermsTests
     {
         using var scope = NewDisposeScope();
         var image = Shared("bicubic_f32_input.npy").detach().requires_grad_(true);
-        var output = IdentityPreprocessing.Official(image);
+        var output = SairIResNetPreprocessing.Instance.Apply(image);
         AssertMatches(output, "idpre_output.npy");
         (output * Load("idpre_G.npy")).sum().backward();
 

@@ -1,0 +1,58 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Sair.Engine.FaceNets.Identity;
+
+/// <summary>The layer settings both ArcFace backbones share, so the two stay consistent with their sources.</summary>
+internal static class BackboneLayers
+{
+    /// <summary>Units per stage of both ResNet-50 layouts.</summary>
+    public static readonly int[] Depth50 = [3, 4, 14, 3];
+
+    /// <summary>Both sources build every BatchNorm with PyTorch's default eps.</summary>
+    public const double BatchNormEps = 1e-5;
+
+    public static BatchNorm2d Bn2d(long channels) => nn.BatchNorm2d(channels, eps: BatchNormEps);
+
+    public static BatchNorm1d Bn1d(long features) => nn.BatchNorm1d(features, eps: BatchNormEps);
+
+    public static Conv2d Conv3x3(long inChannels, long outChannels, long stride) =>
+        nn.Conv2d(inChannels, outChannels, 3, stride: stride, padding: 1, bias: false);
+
+    public static Conv2d Conv1x1(long inChannels, long outChannels, long stride) =>
+        nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false);
+
+    /// <summary>A per-channel PReLU; the 0.25 start slope is PyTorch's and is overwritten by any checkpoint.</summary>
+    public static PReLU PRelu(long channels) => nn.PReLU(channels);
+
+    /// <summary>Throws unless <paramref name="input"/> is a (B, 3, 112, 112) batch, the only size the heads accept.</summary>
+    public static void CheckNetworkInput(Tensor input, string network)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        const int side = IdentityPreprocessing.NetworkInputSize;
+        if (input.dim() != 4 || input.shape[1] != 3 || input.shape[2] != side || input.shape[3] != side)
+        {
+            throw new ArgumentException(
+                $"{network} takes (batch, 3, {side}, {side}) images already preprocessed; got ({string.Join(", ", input.shape)}). " +
+                "Use IIdentityNetwork.Embed for images of any size in [0, 1].", nameof(input));
+        }
+    }
+
+    /// <summary>
+    /// Adds an extra handle to an intermediate result to <paramref name="taps"/>, outside the caller's dispose scope,
+    /// so the tapped tensor outlives the forward pass that made it.
+    /// </summary>
+    public static void Tap(ICollection<KeyValuePair<string, Tensor>>? taps, string name, Tensor value)
+    {
+        taps?.Add(KeyValuePair.Create(name, value.alias().MoveToOuterDisposeScope()));
+    }
+
+    /// <summary>Keeps the weights out of whatever dispose scope the network happens to be built in.</summary>
+    public static void DetachWeightsFromScope(nn.Module module)
+    {
+        foreach (var (_, tensor) in Sair.Engine.IO.StateDictLoader.Entries(module))
+        {
+            tensor.DetachFromDisposeScope();
+        }
+    }
+}
