@@ -134,6 +134,7 @@ public sealed record SairOptions
     /// identity 0.4 × (1 − cos) + 0.001 × Σ(w − w_z)²; emotion 0.1 × (1 − mean |cos|) with the output rendered at
     /// w + γ·d; YUV histogram × 0.05/65536 from iteration 201 with the mask recomputed every iteration; GEOCROSS × 0.05;
     /// the rosinality lr schedule; clamp + min–max output normalisation; fresh noise every pass; 400 iterations.
+    /// D is the PULSE bicubic ↓s alone; the official code's optional JPEG stage is <c>with { JpegQuality = 10 }</c>.
     /// </summary>
     /// <remarks>
     /// Known defects of the official code that are NOT reproduced: (1) <c>happy</c> loads the surprise direction;

@@ -99,6 +99,10 @@ public sealed class SairRestorer
             this.owner = owner;
             this.options = options;
             this.cancellationToken = cancellationToken;
+            if (resume is not null && resume.OptionsFingerprint != options.Fingerprint())
+            {
+                throw new ArgumentException("The checkpoint was made with different options; resume with exactly the options of the interrupted run.", nameof(resume));
+            }
             g = owner.generator;
             var device = RestorationInputs.DeviceOf(g);
             var size = g.Config.Size;
@@ -179,10 +183,6 @@ public sealed class SairRestorer
             }
             else
             {
-                if (resume.OptionsFingerprint != options.Fingerprint())
-                {
-                    throw new ArgumentException("The checkpoint was made with different options; resume with exactly the options of the interrupted run.", nameof(resume));
-                }
                 if (!resume.Latent.shape.SequenceEqual(referenceLatent.shape) || resume.NextIteration > options.Iterations)
                 {
                     throw new ArgumentException(

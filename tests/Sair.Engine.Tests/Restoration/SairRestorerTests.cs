@@ -1,3 +1,4 @@
+using Sair.Engine.Degradation;
 using Sair.Engine.Objective;
 using Sair.Engine.Restoration;
 using static TorchSharp.torch;
@@ -133,6 +134,33 @@ public sealed class SairRestorerTests
         var expected = result.Latent + 8 * directions.Direction("sad");
         Assert.True(expected.allclose(result.OutputLatent, rtol: 1e-6, atol: 1e-6));
         Assert.True(OutputNormalization.Official(g.Synthesis(expected, randomizeNoise: false)).allclose(result.Image, rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
+    public void Official_data_term_is_120_times_the_mse_of_the_jpeg_degraded_min_max_rendering()
+    {
+        using var scope = NewDisposeScope();
+        using var g = TinySair.LoadGenerator();
+        var start = TinySair.RandomWPlus(g, seed: 45);
+        var y = TinySair.Degrade(g, TinySair.RandomWPlus(g, seed: 46), scale: 4);
+        var options = SairOptions.Official() with
+        {
+            Iterations = 1,
+            JpegQuality = 10,
+            IdentityWeight = 0,
+            EmotionWeight = 0,
+            HistogramWeight = 0,
+            GeoCrossWeight = 0,
+            RandomizeNoise = false,
+        };
+
+        using var result = new SairRestorer(g).Restore(y, ReferenceInput.FromLatent(start), options);
+
+        using var official = new DegradationOperator(DegradationOptions.Official(4, jpeg: true));
+        var rendering = OutputNormalization.Official(g.Synthesis(start, randomizeNoise: false));
+        var expected = 120 * Math.Max(1e-4, (official.forward(rendering) - y).pow(2).mean().item<float>());
+        Assert.Equal(expected, result.History[0].Terms[LossTerms.Data], 5);
+        Assert.Equal(expected, result.History[0].Total, 5);
     }
 
     [Theory]
