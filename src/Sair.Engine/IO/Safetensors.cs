@@ -26,15 +26,25 @@ public static class Safetensors
     public static (IReadOnlyList<KeyValuePair<string, Tensor>> Tensors, IReadOnlyDictionary<string, string> Metadata) Read(string path)
     {
         CheckpointException.ThrowIfMissing(path, "safetensors");
-        var bytes = File.ReadAllBytes(path);
+        return Deserialize(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>
+    /// Reads every tensor of an in-memory safetensors image (e.g. a checkpoint kept in a database), in file order,
+    /// onto the CPU; <paramref name="source"/> names it in errors.
+    /// </summary>
+    public static (IReadOnlyList<KeyValuePair<string, Tensor>> Tensors, IReadOnlyDictionary<string, string> Metadata) Deserialize(
+        byte[] bytes, string source)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
         if (!LooksLike(bytes))
         {
-            throw new CheckpointException(path, "not a safetensors file (no JSON header).");
+            throw new CheckpointException(source, "not a safetensors file (no JSON header).");
         }
         var headerLength = (long)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (8 + headerLength > bytes.Length)
         {
-            throw new CheckpointException(path, "truncated safetensors header.");
+            throw new CheckpointException(source, "truncated safetensors header.");
         }
         JsonObject header;
         try
@@ -43,7 +53,7 @@ public static class Safetensors
         }
         catch (JsonException e)
         {
-            throw new CheckpointException(path, $"the safetensors header is not valid JSON: {e.Message}", e);
+            throw new CheckpointException(source, $"the safetensors header is not valid JSON: {e.Message}", e);
         }
 
         var dataStart = 8 + headerLength;
@@ -75,7 +85,7 @@ public static class Safetensors
                     "I8" => ScalarType.Int8,
                     "U8" => ScalarType.Byte,
                     "BOOL" => ScalarType.Bool,
-                    _ => throw new CheckpointException(path, $"tensor '{name}' has unsupported dtype {dtypeName}."),
+                    _ => throw new CheckpointException(source, $"tensor '{name}' has unsupported dtype {dtypeName}."),
                 };
                 var shape = info["shape"]!.AsArray().Select(n => n!.GetValue<long>()).ToArray();
                 var offsets = info["data_offsets"]!.AsArray().Select(n => n!.GetValue<long>()).ToArray();
@@ -84,7 +94,7 @@ public static class Safetensors
                 var expected = shape.Aggregate(1L, (a, b) => a * b) * TensorBytes.ElementSize(dtype);
                 if (offsets[0] < 0 || end > bytes.Length || end - begin != expected)
                 {
-                    throw new CheckpointException(path,
+                    throw new CheckpointException(source,
                         $"tensor '{name}' ({dtypeName}, shape ({string.Join(", ", shape)})) points at bytes {offsets[0]}..{offsets[1]} " +
                         $"but needs {expected} bytes within the {bytes.Length - dataStart} bytes of data (truncated or corrupt file).");
                 }
@@ -97,7 +107,7 @@ public static class Safetensors
             {
                 entry.Tensor.Dispose();
             }
-            throw new CheckpointException(path, $"malformed safetensors header: {e.Message}", e);
+            throw new CheckpointException(source, $"malformed safetensors header: {e.Message}", e);
         }
 
         return (entries.OrderBy(e => e.Begin).Select(e => KeyValuePair.Create(e.Name, e.Tensor)).ToList(), metadata);
@@ -105,6 +115,19 @@ public static class Safetensors
 
     /// <summary>Writes tensors (in the given order) and optional metadata as a safetensors file, atomically.</summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        AtomicFile.Write(path, stream => Serialize(stream, tensors, metadata));
+    }
+
+    /// <summary>The safetensors image of the tensors (in the given order) and optional metadata, in memory.</summary>
+    public static byte[] Serialize(IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        using var stream = new MemoryStream();
+        Serialize(stream, tensors, metadata);
+        return stream.ToArray();
+    }
+
+    private static void Serialize(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
@@ -145,20 +168,17 @@ public static class Safetensors
         }
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         var padded = (json.Length + 7) / 8 * 8;
-        AtomicFile.Write(path, stream =>
+        Span<byte> len = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
+        stream.Write(len);
+        stream.Write(json);
+        for (var i = json.Length; i < padded; i++)
         {
-            Span<byte> len = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
-            stream.Write(len);
-            stream.Write(json);
-            for (var i = json.Length; i < padded; i++)
-            {
-                stream.WriteByte((byte)' ');
-            }
-            foreach (var blob in blobs)
-            {
-                stream.Write(blob);
-            }
-        });
+            stream.WriteByte((byte)' ');
+        }
+        foreach (var blob in blobs)
+        {
+            stream.Write(blob);
+        }
     }
 }

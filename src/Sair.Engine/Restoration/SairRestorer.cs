@@ -1,0 +1,388 @@
+using System.Diagnostics;
+using Sair.Engine.Degradation;
+using Sair.Engine.FaceNets;
+using Sair.Engine.FaceNets.Identity;
+using Sair.Engine.Generator;
+using Sair.Engine.Objective;
+using static TorchSharp.torch;
+
+namespace Sair.Engine.Restoration;
+
+/// <summary>
+/// The SAIR restoration engine: finds w ∈ W+ minimising
+/// L_d(Y, D(G(w))) + L_ID + α1·L_e + α2·L_hist (paper eq. 8, plus GEOCROSS in the official preset) by Adam on w,
+/// starting from the reference's w_z. Only w is optimised; every network is frozen.
+/// </summary>
+/// <remarks>
+/// The networks stay the caller's (the restorer disposes none of them). A run borrows the generator: with
+/// <see cref="SairOptions.RandomizeNoise"/> it writes seeded noise into the generator's noise buffers for the duration
+/// of the run (restoring them afterwards), so one generator serves one run at a time.
+/// </remarks>
+public sealed class SairRestorer
+{
+    private readonly StyleGan2Generator generator;
+    private readonly IIdentityNetwork? identity;
+    private readonly ILandmarkDetector? landmarks;
+    private readonly IExpressionClassifier? expressions;
+    private readonly EmotionDirections? emotionDirections;
+
+    /// <param name="generator">G; its modulation mode is left as set (ScaledActivations by default).</param>
+    /// <param name="identity">T, needed when the identity weight is above 0; also reports the result's identity similarity.</param>
+    /// <param name="landmarks">Needed for the skin-colour term (the face mask is the hull of 68 landmarks of G(w)).</param>
+    /// <param name="expressions">Infers the target expression from Y when <see cref="SairOptions.Emotion"/> is null.</param>
+    /// <param name="emotionDirections">Δw_e per emotion; needed for the emotion term.</param>
+    public SairRestorer(StyleGan2Generator generator, IIdentityNetwork? identity = null, ILandmarkDetector? landmarks = null,
+        IExpressionClassifier? expressions = null, EmotionDirections? emotionDirections = null)
+    {
+        this.generator = generator ?? throw new ArgumentNullException(nameof(generator));
+        this.identity = identity;
+        this.landmarks = landmarks;
+        this.expressions = expressions;
+        this.emotionDirections = emotionDirections;
+        if (emotionDirections is not null && (emotionDirections.NLatent != generator.NLatent || emotionDirections.StyleDim != generator.Config.StyleDim))
+        {
+            throw new ArgumentException(
+                $"The emotion directions are ({emotionDirections.NLatent}, {emotionDirections.StyleDim}) per emotion but the generator's W+ is " +
+                $"({generator.NLatent}, {generator.Config.StyleDim}); use directions fitted for this generator.", nameof(emotionDirections));
+        }
+    }
+
+    /// <summary>Restores the degraded face <paramref name="y01"/>.</summary>
+    /// <param name="y01">Y, RGB (1, 3, h, h) or (3, h, h) in [0, 1]; h must divide the generator's size S.</param>
+    /// <param name="reference">w_z and/or the reference photo Z.</param>
+    /// <param name="options">The objective and optimiser settings (<see cref="SairOptions.Paper"/> or <see cref="SairOptions.Official"/>).</param>
+    /// <param name="progress">Receives one report per iteration.</param>
+    /// <param name="cancellationToken">Checked before every iteration (throws <see cref="OperationCanceledException"/>).</param>
+    /// <param name="resumeFrom">Continues a run from its checkpoint; the options must be the same.</param>
+    /// <param name="onCheckpoint">Receives a checkpoint every <see cref="SairOptions.CheckpointInterval"/> iterations; it owns (and disposes) it.</param>
+    public RestorationResult Restore(Tensor y01, ReferenceInput reference, SairOptions options, IProgress<IterationReport>? progress = null,
+        CancellationToken cancellationToken = default, RestorationCheckpoint? resumeFrom = null, Action<RestorationCheckpoint>? onCheckpoint = null)
+    {
+        ArgumentNullException.ThrowIfNull(y01);
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        using var jobScope = NewDisposeScope();
+        using var job = new Job(this, y01, reference, options, resumeFrom, cancellationToken);
+        return job.Run(progress, onCheckpoint);
+    }
+
+    /// <summary>One run's fixed context (computed once) and optimisation state.</summary>
+    private sealed class Job : IDisposable
+    {
+        private readonly SairRestorer owner;
+        private readonly SairOptions options;
+        private readonly CancellationToken cancellationToken;
+        private readonly StyleGan2Generator g;
+        private readonly Tensor y;
+        private readonly Tensor referenceLatent;
+        private readonly Tensor? referenceEmbedding;
+        private readonly Tensor? direction;
+        private readonly double gamma;
+        private readonly string? emotion;
+        private readonly DegradationOperator degradation;
+        private readonly int histogramSide;
+        private readonly Tensor? histogramTarget;
+        private readonly SoftHistogramLoss? softHistogram;
+        private readonly TorchSharp.torch.Generator rng;
+        private readonly List<(Tensor Buffer, Tensor Original)> noiseBuffers = [];
+        private readonly Tensor w;
+        private readonly LatentAdam adam;
+        private readonly int firstIteration;
+        private readonly List<IterationReport> history;
+        private readonly TimeSpan elapsedBefore;
+        private Tensor? mask;
+
+        public Job(SairRestorer owner, Tensor y01, ReferenceInput reference, SairOptions options, RestorationCheckpoint? resume,
+            CancellationToken cancellationToken)
+        {
+            this.owner = owner;
+            this.options = options;
+            this.cancellationToken = cancellationToken;
+            if (resume is not null && resume.OptionsFingerprint != options.Fingerprint())
+            {
+                throw new ArgumentException("The checkpoint was made with different options; resume with exactly the options of the interrupted run.", nameof(resume));
+            }
+            g = owner.generator;
+            var device = RestorationInputs.DeviceOf(g);
+            var size = g.Config.Size;
+
+            y = RestorationInputs.Image(y01, "degraded input Y", device);
+            var (h, wd) = (y.shape[2], y.shape[3]);
+            if (h != wd)
+            {
+                throw new ArgumentException($"Y is {wd}×{h}; the engine restores square, aligned face crops.", nameof(y01));
+            }
+            if (h > size)
+            {
+                throw new ArgumentException(
+                    $"Y is {h}×{h}, larger than the generator's {size}×{size} output: downscale Y to a divisor of {size} or use a larger generator.", nameof(y01));
+            }
+            if (size % h != 0)
+            {
+                throw new ArgumentException(
+                    $"Y's side {h} does not divide the generator's side {size}, so no integer degradation scale exists: resize Y to {size}/k for an integer k (e.g. {size / 4} or {size / 8}).",
+                    nameof(y01));
+            }
+            RequireNetworks();
+
+            if (reference.Latent is { } latent)
+            {
+                referenceLatent = RestorationInputs.Latent(latent, g, "reference latent w_z", device);
+            }
+            else
+            {
+                using var inversion = ReferenceInversion.Project(g, reference.Photo!, options.Projection, owner.identity, cancellationToken);
+                referenceLatent = inversion.Latent.clone();
+            }
+            using (no_grad())
+            {
+                if (owner.identity is not null)
+                {
+                    var target = reference.Photo is { } photo
+                        ? RestorationInputs.Image(photo, "reference photo Z", device)
+                        : Normalize(g.Synthesis(referenceLatent, randomizeNoise: false));
+                    referenceEmbedding = owner.identity.Embed(target).detach();
+                }
+                if (options.EmotionWeight > 0)
+                {
+                    emotion = options.Emotion is { } named ? Emotions.Names[Emotions.IndexOf(named)] : InferEmotion(y);
+                    direction = owner.emotionDirections!.Direction(emotion).to(device);
+                    gamma = owner.emotionDirections.Gamma(emotion);
+                }
+            }
+
+            degradation = new DegradationOperator(new DegradationOptions((int)(size / h), options.BlurSigma, JpegQuality: options.JpegQuality));
+            histogramSide = Math.Min(options.HistogramSide, size);
+            if (options.HistogramWeight > 0)
+            {
+                using (no_grad())
+                {
+                    histogramTarget = HistogramLoss.ToComparisonSize(y, histogramSide);
+                }
+                softHistogram = options.HistogramForm == TermForm.Paper ? new SoftHistogramLoss(options.SoftHistogramBins) : null;
+            }
+
+            rng = new TorchSharp.torch.Generator(unchecked((ulong)options.Seed));
+            if (options.RandomizeNoise)
+            {
+                foreach (var (name, buffer) in g.named_buffers())
+                {
+                    if (name.StartsWith("noises.", StringComparison.Ordinal))
+                    {
+                        noiseBuffers.Add((buffer, buffer.clone()));
+                    }
+                }
+            }
+
+            if (resume is null)
+            {
+                w = referenceLatent.clone();
+                adam = new LatentAdam(w, options.Beta1, options.Beta2, options.Epsilon);
+                history = [];
+            }
+            else
+            {
+                if (!resume.Latent.shape.SequenceEqual(referenceLatent.shape) || resume.NextIteration > options.Iterations)
+                {
+                    throw new ArgumentException(
+                        $"The checkpoint's latent ({string.Join(", ", resume.Latent.shape)}) or iteration ({resume.NextIteration}) does not fit this run.", nameof(resume));
+                }
+                w = resume.Latent.to(device).clone();
+                adam = new LatentAdam(resume.AdamM.to(device).clone(), resume.AdamV.to(device).clone(), resume.AdamStep,
+                    options.Beta1, options.Beta2, options.Epsilon);
+                firstIteration = resume.NextIteration;
+                history = [.. resume.History];
+                elapsedBefore = history.Count > 0 ? history[^1].Elapsed : TimeSpan.Zero;
+                mask = resume.Mask?.to(device).clone().DetachFromDisposeScope();
+                if (resume.RngState is { } state)
+                {
+                    rng.set_state(state);
+                }
+            }
+            w.requires_grad_(true);
+        }
+
+        public RestorationResult Run(IProgress<IterationReport>? progress, Action<RestorationCheckpoint>? onCheckpoint)
+        {
+            var clock = Stopwatch.StartNew();
+            for (var i = firstIteration; i < options.Iterations; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var report = Step(i, clock);
+                history.Add(report);
+                progress?.Report(report);
+                var done = i + 1;
+                if (onCheckpoint is not null && options.CheckpointInterval > 0 && done % options.CheckpointInterval == 0 && done < options.Iterations)
+                {
+                    onCheckpoint(Checkpoint(done));
+                }
+            }
+            return Finish();
+        }
+
+        public void Dispose()
+        {
+            foreach (var (buffer, original) in noiseBuffers)
+            {
+                using (no_grad())
+                {
+                    buffer.copy_(original);
+                }
+                original.Dispose();
+            }
+            mask?.Dispose();
+            adam.Dispose();
+            degradation.Dispose();
+            rng.Dispose();
+        }
+
+        private IterationReport Step(int i, Stopwatch clock)
+        {
+            using var scope = NewDisposeScope();
+            var lr = options.LearningRateAt(i);
+            var x = Render(w);
+            var terms = new List<(string Name, Tensor Value)>();
+            if (options.DataWeight > 0)
+            {
+                var predicted = degradation.forward(x);
+                var data = options.DataForm == TermForm.Official ? DataTerm.Official(predicted, y) : DataTerm.Paper(predicted, y);
+                terms.Add((LossTerms.Data, options.DataWeight * data));
+            }
+            if (options.IdentityWeight > 0)
+            {
+                var similarity = owner.identity!.Similarity(owner.identity.Embed(x), referenceEmbedding!).mean();
+                terms.Add((LossTerms.Identity, options.IdentityWeight * (1 - similarity)));
+            }
+            if (options.LatentPriorWeight > 0)
+            {
+                terms.Add((LossTerms.LatentPrior, options.LatentPriorWeight * (w - referenceLatent).pow(2).sum()));
+            }
+            if (direction is not null)
+            {
+                var term = options.EmotionForm == TermForm.Official ? EmotionTerm.Official(w, direction) : EmotionTerm.Paper(w, direction, gamma);
+                terms.Add((LossTerms.Emotion, options.EmotionWeight * term));
+            }
+            if (histogramTarget is not null && i >= options.HistogramFirstIteration)
+            {
+                var generated = HistogramLoss.ToComparisonSize(x, histogramSide);
+                if (mask is null || (i - options.HistogramFirstIteration) % options.MaskInterval == 0)
+                {
+                    UpdateMask(generated);
+                }
+                var term = softHistogram is not null
+                    ? softHistogram.Compute(generated, histogramTarget, mask!)
+                    : HistogramLoss.Compute(generated, histogramTarget, mask!);
+                terms.Add((LossTerms.Histogram, options.HistogramWeight * term));
+            }
+            if (options.GeoCrossWeight > 0)
+            {
+                terms.Add((LossTerms.GeoCross, options.GeoCrossWeight * GeoCross.Compute(w)));
+            }
+            if (terms.Count == 0)
+            {
+                // Only terms that start later are on (e.g. the official histogram from iteration 201): nothing moves yet.
+                return new IterationReport(i, options.Iterations, new Dictionary<string, double>(), 0, lr, elapsedBefore + clock.Elapsed);
+            }
+
+            var total = terms.Select(t => t.Value).Aggregate((a, b) => a + b);
+            var values = terms.ToDictionary(t => t.Name, t => (double)t.Value.item<float>());
+            var totalValue = total.item<float>();
+            if (!float.IsFinite(totalValue))
+            {
+                throw new InvalidOperationException(
+                    $"The loss became {totalValue} at iteration {i} ({string.Join(", ", values.Select(kv => $"{kv.Key} = {kv.Value}"))}); " +
+                    "lower the learning rate or the offending weight.");
+            }
+            var gradient = autograd.grad([total], [w])[0];
+            adam.Update(w, gradient, lr);
+            return new IterationReport(i, options.Iterations, values, totalValue, lr, elapsedBefore + clock.Elapsed);
+        }
+
+        private void UpdateMask(Tensor generated)
+        {
+            using var noGrad = no_grad();
+            using var detected = owner.landmarks!.Detect(generated.detach());
+            var fresh = LandmarkHullMask.Rasterize(detected, histogramSide, histogramSide).to(generated.device).DetachFromDisposeScope();
+            mask?.Dispose();
+            mask = fresh;
+        }
+
+        /// <summary>G(latent) mapped to [0, 1], with this step's noise drawn first when noise is randomised.</summary>
+        private Tensor Render(Tensor latent)
+        {
+            if (noiseBuffers.Count > 0)
+            {
+                using var noGrad = no_grad();
+                foreach (var (buffer, _) in noiseBuffers)
+                {
+                    using var fresh = randn(buffer.shape, generator: rng);
+                    buffer.copy_(fresh);
+                }
+            }
+            return Normalize(g.Synthesis(latent, randomizeNoise: false));
+        }
+
+        private Tensor Normalize(Tensor generated) =>
+            options.OutputNormalization == TermForm.Official ? OutputNormalization.Official(generated) : OutputNormalization.Paper(generated);
+
+        private RestorationResult Finish()
+        {
+            using var noGrad = no_grad();
+            var latent = w.detach().clone();
+            var outputLatent = options.RenderWithEmotionShift && direction is not null ? latent + gamma * direction : latent.clone();
+            var image = Render(outputLatent);
+            double? similarity = null;
+            if (owner.identity is not null)
+            {
+                using var embedding = owner.identity.Embed(image);
+                using var s = owner.identity.Similarity(embedding, referenceEmbedding!);
+                similarity = s.mean().item<float>();
+            }
+            return new RestorationResult(image.MoveToOuterDisposeScope(), latent.MoveToOuterDisposeScope(), outputLatent.MoveToOuterDisposeScope(),
+                history, similarity, emotion);
+        }
+
+        private RestorationCheckpoint Checkpoint(int nextIteration)
+        {
+            using var scope = NewDisposeScope();
+            return new RestorationCheckpoint(nextIteration, w.detach().cpu().clone(), adam.M.cpu().clone(), adam.V.cpu().clone(), adam.Step,
+                options.RandomizeNoise ? rng.get_state() : null, mask?.cpu().clone(), [.. history], options.Fingerprint());
+        }
+
+        private string InferEmotion(Tensor image)
+        {
+            using var probabilities = owner.expressions!.Probabilities(image);
+            using var best = probabilities.argmax(1);
+            return Emotions.Names[(int)best[0].item<long>()];
+        }
+
+        private void RequireNetworks()
+        {
+            if (new[] { options.DataWeight, options.IdentityWeight, options.LatentPriorWeight, options.EmotionWeight, options.HistogramWeight, options.GeoCrossWeight }
+                .All(weight => weight == 0))
+            {
+                throw new ArgumentException("Every loss weight is 0, so there is nothing to optimise; switch at least the data term on.");
+            }
+            if (options.IdentityWeight > 0 && owner.identity is null)
+            {
+                throw new ArgumentException("The identity term is on but no identity network was given: pass an IIdentityNetwork or set IdentityWeight = 0.");
+            }
+            if (options.HistogramWeight > 0 && owner.landmarks is null)
+            {
+                throw new ArgumentException("The skin-colour term needs a landmark detector for its face mask: pass an ILandmarkDetector or set HistogramWeight = 0.");
+            }
+            if (options.EmotionWeight > 0)
+            {
+                if (owner.emotionDirections is null)
+                {
+                    throw new ArgumentException("The emotion term is on but no emotion directions were given: pass EmotionDirections or set EmotionWeight = 0.");
+                }
+                if (options.Emotion is null && owner.expressions is null)
+                {
+                    throw new ArgumentException("No target emotion: set SairOptions.Emotion, pass an IExpressionClassifier to infer it from Y, or set EmotionWeight = 0.");
+                }
+            }
+        }
+    }
+}
