@@ -1,6 +1,6 @@
 using System.Globalization;
 using Sair.Engine.FaceNets.Identity;
-using Sair.Engine.Generator;
+using Sair.Engine.StyleGan;
 using Sair.Engine.IO;
 using Sair.Engine.Objective;
 using static TorchSharp.torch;

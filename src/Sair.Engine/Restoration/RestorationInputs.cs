@@ -1,4 +1,4 @@
-using Sair.Engine.Generator;
+using Sair.Engine.StyleGan;
 using static TorchSharp.torch;
 
 namespace Sair.Engine.Restoration;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Sair.Engine.Degradation;
 using Sair.Engine.FaceNets;
 using Sair.Engine.FaceNets.Identity;
-using Sair.Engine.Generator;
+using Sair.Engine.StyleGan;
 using Sair.Engine.Objective;
 using static TorchSharp.torch;
 

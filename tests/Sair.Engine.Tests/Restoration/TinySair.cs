@@ -1,5 +1,5 @@
 using Sair.Engine.Degradation;
-using Sair.Engine.Generator;
+using Sair.Engine.StyleGan;
 using Sair.Engine.Objective;
 using Sair.Engine.Restoration;
 using Sair.Tests;
