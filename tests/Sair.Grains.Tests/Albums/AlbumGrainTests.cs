@@ -12,8 +12,10 @@ public sealed class AlbumGrainTests
 {
     private static readonly RestorationOptions Options = new("balanced", Iterations: 30, null, 0, Seed: 7, CheckpointEvery: 5);
 
-    [Fact]
-    public async Task An_album_survives_an_engine_silo_stopping_mid_way_and_writes_each_result_once()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_album_survives_an_engine_silo_stopping_mid_way_and_writes_each_result_once(bool crash)
     {
         await using var grid = await GridCluster.StartAsync(silos: 3, iterationTime: TimeSpan.FromMilliseconds(10));
         var pool = grid.Client.GetGrain<IReferencePoolGrain>("family");
@@ -29,7 +31,14 @@ public sealed class AlbumGrainTests
             () => Task.FromResult(CheckpointedRunsOn(grid, "Silo_2")),
             running => running > 0 && grid.Recorder.Finishes.Any(f => f.Silo == "Silo_2"),
             TimeSpan.FromSeconds(30), "Silo_2 to finish a photo and checkpoint another");
-        await grid.Cluster.StopSiloAsync(grid.Silo("Silo_2"));
+        if (crash)
+        {
+            await grid.Cluster.KillSiloAsync(grid.Silo("Silo_2"));
+        }
+        else
+        {
+            await grid.Cluster.StopSiloAsync(grid.Silo("Silo_2"));
+        }
 
         var progress = await Eventually.WaitAsync(
             album.GetProgressAsync, p => p.IsFinished, TimeSpan.FromSeconds(40), "the album to finish after the failover");
