@@ -17,5 +17,6 @@ public sealed record FaceAnalysis(
     [property: Id(0)] float[] Embedding,
     [property: Id(1)] byte[] AlignedFacePng);
 
-/// <summary>The photo holds no face the analyzer can use.</summary>
+/// <summary>The photo holds no face the analyzer can use (serializable: it reaches clients through grain calls).</summary>
+[GenerateSerializer, Alias("sair.FaceNotFoundException")]
 public sealed class FaceNotFoundException(string message) : Exception(message);
