@@ -1,1 +1,6 @@
-Console.WriteLine("Sair.Silo: the host is wired in by the grid issue.");
+using Microsoft.Extensions.Hosting;
+using Sair.Silo;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.AddSairSilo();
+await builder.Build().RunAsync();
