@@ -30,15 +30,20 @@ public sealed class EnginePlacementDirector(ISiloMetadataCache metadata, EngineL
         var known = loads.Loads;
         lock (_gate)
         {
-            // Shuffled first so that ties (an idle cluster) spread across silos.
-            Random.Shared.Shuffle(engines);
-            var chosen = engines.MinBy(silo => EstimatedJobsPerSlot(silo, known, now))!;
-            if (!_recentPlacements.TryGetValue(chosen, out var placements))
+            foreach (var placements in _recentPlacements.Values)
             {
-                _recentPlacements[chosen] = placements = [];
+                placements.RemoveAll(at => now - at > PlacementMemory);
             }
 
-            placements.Add(now);
+            // Shuffled first so that ties (an idle cluster) spread across silos.
+            Random.Shared.Shuffle(engines);
+            var chosen = engines.MinBy(silo => EstimatedJobsPerSlot(silo, known))!;
+            if (!_recentPlacements.TryGetValue(chosen, out var chosenPlacements))
+            {
+                _recentPlacements[chosen] = chosenPlacements = [];
+            }
+
+            chosenPlacements.Add(now);
             return Task.FromResult(chosen);
         }
     }
@@ -47,13 +52,12 @@ public sealed class EnginePlacementDirector(ISiloMetadataCache metadata, EngineL
         metadata.GetSiloMetadata(silo).Metadata.TryGetValue(SiloMetadataKeys.Role, out var role)
         && string.Equals(role, SiloMetadataKeys.EngineRole, StringComparison.OrdinalIgnoreCase);
 
-    private double EstimatedJobsPerSlot(SiloAddress silo, IReadOnlyDictionary<SiloAddress, EngineLoad> known, DateTimeOffset now)
+    private double EstimatedJobsPerSlot(SiloAddress silo, IReadOnlyDictionary<SiloAddress, EngineLoad> known)
     {
         known.TryGetValue(silo, out var load);
         var unreported = 0;
         if (_recentPlacements.TryGetValue(silo, out var placements))
         {
-            placements.RemoveAll(at => now - at > PlacementMemory);
             var reportedAt = load?.ReportedAt ?? DateTimeOffset.MinValue;
             unreported = placements.Count(at => at > reportedAt);
         }

@@ -41,4 +41,27 @@ public sealed class EnginePlacementTests
             Assert.Equal(FakeRestorationEngine.ExpectedResult(Encoding.UTF8.GetBytes($"photo {id}"), 1, 10), result);
         }
     }
+
+    [Fact]
+    public async Task Placement_follows_free_engine_slots_not_just_silo_count()
+    {
+        await using var grid = await GridCluster.StartAsync(
+            silos: 3, iterationTime: TimeSpan.FromMilliseconds(5), slots: silo => silo == "Silo_1" ? 3 : 1);
+        await grid.Images.PutAsync("refs/a.png", Encoding.UTF8.GetBytes("aligned:a"), default);
+        var jobIds = Enumerable.Range(0, 40).Select(i => $"slots-{i:D2}").ToList();
+        foreach (var id in jobIds)
+        {
+            await grid.Images.PutAsync($"in/{id}.png", Encoding.UTF8.GetBytes($"photo {id}"), default);
+        }
+
+        await Task.WhenAll(jobIds.Select(id => grid.Client.GetGrain<IRestorationJobGrain>(id)
+            .StartAsync(new JobSpec($"in/{id}.png", $"out/{id}.png", ReferenceSelection.FromPaths("refs/a.png"), Options))));
+        await Task.WhenAll(jobIds.Select(id => Eventually.WaitAsync(
+            () => grid.Client.GetGrain<IRestorationJobGrain>(id).GetStatusAsync(),
+            s => s.State == JobState.Completed, TimeSpan.FromSeconds(30), $"job {id} to complete")));
+
+        // Three slots against one: about three jobs in four belong on Silo_1 (an even split would give 20).
+        var onSilo1 = grid.Recorder.Runs.Count(r => r.Silo == "Silo_1");
+        Assert.InRange(onSilo1, 25, 35);
+    }
 }

@@ -35,7 +35,10 @@ public sealed class GridCluster : IAsyncDisposable
 
     public IClusterClient Client => Cluster.Client;
 
-    public static async Task<GridCluster> StartAsync(int silos, TimeSpan iterationTime, int slotsPerEngine = 2)
+    /// <param name="silos">Silos in all: Silo_0 is the coordinator, the rest are engines.</param>
+    /// <param name="iterationTime">How long one fake optimisation step takes.</param>
+    /// <param name="slots">Engine slots per silo name; 2 everywhere when not given.</param>
+    public static async Task<GridCluster> StartAsync(int silos, TimeSpan iterationTime, Func<string, int>? slots = null)
     {
         var images = new InMemoryImageStore();
         var recorder = new EngineRecorder();
@@ -61,7 +64,7 @@ public sealed class GridCluster : IAsyncDisposable
 
             services.Configure<EngineWorkerOptions>(o =>
             {
-                o.MaxConcurrentJobs = slotsPerEngine;
+                o.MaxConcurrentJobs = slots?.Invoke(options.SiloName) ?? 2;
                 o.LoadReportInterval = TimeSpan.FromMilliseconds(100);
                 o.ProgressReportInterval = TimeSpan.FromMilliseconds(20);
                 o.JobWatchdogInterval = TimeSpan.FromSeconds(1);
