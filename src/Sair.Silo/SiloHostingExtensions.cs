@@ -13,8 +13,9 @@ namespace Sair.Silo;
 public static class SiloHostingExtensions
 {
     /// <summary>
-    /// The embedded single-machine grid: localhost clustering, in-memory grain state and the file-system image store.
-    /// Cluster-wide storage and clustering (Azure Storage) replace the first two for a real deployment.
+    /// The embedded single-machine grid: localhost clustering, in-memory grain state and reminders, and the file-system
+    /// image store. Cluster-wide clustering, state and reminders (Azure Storage) replace the in-memory ones for a
+    /// deployment where silos may die: in memory, they die with the silo that holds them.
     /// Register the engine ports (<see cref="IRestorationEngine"/>, <see cref="IFaceAnalyzer"/>) before calling this.
     /// </summary>
     public static IHostApplicationBuilder AddSairSilo(this IHostApplicationBuilder builder)
@@ -37,6 +38,7 @@ public static class SiloHostingExtensions
                 silo.AddMemoryGrainStorage(name);
             }
 
+            silo.UseInMemoryReminderService();
             silo.AddSairGrid(options.Role, options.Accelerator, builder.Configuration);
         });
         return builder;

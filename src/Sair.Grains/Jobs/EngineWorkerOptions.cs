@@ -16,4 +16,10 @@ public sealed class EngineWorkerOptions
 
     /// <summary>How often a job grain checks that its silo's worker still holds its run, and re-queues it if not.</summary>
     public TimeSpan JobWatchdogInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Period of the durable reminder an unfinished job keeps. When the job's silo dies, the next tick activates the
+    /// job on another engine silo, where it resumes from its checkpoint: the longest a lone job waits after a crash.
+    /// </summary>
+    public TimeSpan JobReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 }

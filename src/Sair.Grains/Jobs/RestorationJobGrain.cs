@@ -30,8 +30,10 @@ public sealed class RestorationJobGrain(
     EngineWorker worker,
     ILocalSiloDetails silo,
     IOptions<EngineWorkerOptions> options,
-    ILogger<RestorationJobGrain> logger) : Grain, IRestorationJobGrain, IRestorationJobReports
+    ILogger<RestorationJobGrain> logger) : Grain, IRestorationJobGrain, IRestorationJobReports, IRemindable
 {
+    private const string ReviveReminder = "revive";
+
     private RestorationProgress? _progress;
     private TaskCompletionSource _changed = NewChangeSignal();
     private IGrainTimer? _watchdog;
@@ -181,10 +183,24 @@ public sealed class RestorationJobGrain(
         State.Silo = silo.Name;
         await job.WriteStateAsync();
         worker.Enqueue(new EngineWorkItem(JobId, State.Attempt, spec, State.CheckpointPath, State.CheckpointIteration));
+        var period = options.Value.JobReminderPeriod;
+        await this.RegisterOrUpdateReminder(ReviveReminder, period, period);
         _watchdog ??= this.RegisterGrainTimer(
             CheckWorkerHoldsRunAsync,
             new GrainTimerCreationOptions(options.Value.JobWatchdogInterval, options.Value.JobWatchdogInterval) { KeepAlive = true });
         Changed();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        // Being activated by the tick already resumed an orphaned job (OnActivateAsync); here only the leftovers.
+        if (State.Spec is null || State.State.IsFinished())
+        {
+            await ForgetReminderAsync();
+            return;
+        }
+
+        await CheckWorkerHoldsRunAsync(CancellationToken.None);
     }
 
     // A run the worker lost (a report that never arrived, a crashed slot) would leave the job running forever.
@@ -205,6 +221,7 @@ public sealed class RestorationJobGrain(
         await job.WriteStateAsync();
         _watchdog?.Dispose();
         _watchdog = null;
+        await ForgetReminderAsync();
         Changed();
         if (State.Spec!.Album is { } album)
         {
@@ -213,6 +230,14 @@ public sealed class RestorationJobGrain(
 
         logger.LogInformation("Job {JobId}: {State} after attempt {Attempt}{Error}", JobId, state, State.Attempt,
             error is null ? "" : $" ({error})");
+    }
+
+    private async Task ForgetReminderAsync()
+    {
+        if (await this.GetReminder(ReviveReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
     }
 
     private JobStatus Status() => new(

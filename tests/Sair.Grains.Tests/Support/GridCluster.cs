@@ -44,6 +44,7 @@ public sealed class GridCluster : IAsyncDisposable
         var recorder = new EngineRecorder();
         var analyzer = new FakeFaceAnalyzer();
         var states = new ConcurrentDictionary<string, (byte[] State, string ETag)>(StringComparer.Ordinal);
+        var reminders = new SharedReminderTable();
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((options, silo) =>
         {
@@ -55,6 +56,13 @@ public sealed class GridCluster : IAsyncDisposable
                 services.AddGrainStorage(name, (sp, _) => new SharedGrainStorage(states, sp.GetRequiredService<Serializer>()));
             }
 
+            silo.AddReminders();
+            services.AddSingleton<IReminderTable>(reminders);
+            services.Configure<ReminderOptions>(o =>
+            {
+                o.MinimumReminderPeriod = TimeSpan.FromMilliseconds(500);
+                o.RefreshReminderListPeriod = TimeSpan.FromSeconds(1);
+            });
             services.AddSingleton<IImageStore>(images);
             services.AddSingleton<IFaceAnalyzer>(analyzer);
             if (isEngine)
@@ -68,6 +76,7 @@ public sealed class GridCluster : IAsyncDisposable
                 o.LoadReportInterval = TimeSpan.FromMilliseconds(100);
                 o.ProgressReportInterval = TimeSpan.FromMilliseconds(20);
                 o.JobWatchdogInterval = TimeSpan.FromSeconds(1);
+                o.JobReminderPeriod = TimeSpan.FromSeconds(1);
             });
             services.Configure<EnginePlacementOptions>(o => o.LoadRefreshInterval = TimeSpan.FromMilliseconds(50));
             services.Configure<AlbumOptions>(o => o.ReconcileInterval = TimeSpan.FromMilliseconds(200));
