@@ -98,6 +98,26 @@ public sealed class AlbumGrainTests
         await Assert.ThrowsAsync<InvalidOperationException>(() => album.SubmitAsync(other));
     }
 
+    [Fact]
+    public async Task Cancelling_an_album_cancels_its_unfinished_photos()
+    {
+        await using var grid = await GridCluster.StartAsync(silos: 2, iterationTime: TimeSpan.FromMilliseconds(5));
+        await grid.Images.PutAsync("refs/ada.png", Encoding.UTF8.GetBytes("aligned:ada"), default);
+        var photos = await PutPhotosAsync(grid, "cancel", 5, index => $"face:ada:photo-{index}");
+        var album = grid.Client.GetGrain<IAlbumGrain>("cancel");
+        await album.SubmitAsync(new AlbumSpec(
+            photos, ReferenceSelection.FromPaths("refs/ada.png"), Options with { Iterations = 5000 }, "results/cancel"));
+        await Eventually.WaitAsync(album.GetProgressAsync, p => p.Running > 0, TimeSpan.FromSeconds(10), "a photo to run");
+
+        var progress = await album.CancelAsync();
+
+        Assert.True(progress.IsFinished);
+        Assert.Equal(5, progress.Cancelled);
+        Assert.All(await album.ListResultsAsync(), p => Assert.Equal(JobState.Cancelled, p.State));
+        Assert.Empty(grid.Recorder.Finishes);
+        Assert.DoesNotContain(grid.Images.Paths, p => p.StartsWith("results/cancel/", StringComparison.Ordinal));
+    }
+
     private static int CheckpointedRunsOn(GridCluster grid, string silo)
     {
         var finished = grid.Recorder.Finishes.Select(f => f.JobId).ToHashSet();

@@ -64,4 +64,15 @@ public sealed class EnginePlacementTests
         var onSilo1 = grid.Recorder.Runs.Count(r => r.Silo == "Silo_1");
         Assert.InRange(onSilo1, 25, 35);
     }
+
+    [Fact]
+    public async Task Without_an_engine_silo_a_job_is_refused_with_what_to_start()
+    {
+        await using var grid = await GridCluster.StartAsync(silos: 1, iterationTime: TimeSpan.FromMilliseconds(5));
+
+        var error = await Assert.ThrowsAsync<OrleansException>(() => grid.Client.GetGrain<IRestorationJobGrain>("nowhere")
+            .StartAsync(new JobSpec("in/x.png", "out/x.png", ReferenceSelection.FromPaths("refs/a.png"), Options)));
+
+        Assert.Contains("sair.role=engine", error.Message);
+    }
 }
