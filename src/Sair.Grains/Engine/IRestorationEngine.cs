@@ -39,11 +39,16 @@ public sealed record RestorationRequest(
 /// <param name="ReferenceId">Pool reference id, or the blob path for explicit references.</param>
 /// <param name="AlignedFacePng">The aligned reference face, PNG encoded.</param>
 /// <param name="Embedding">Identity embedding when the reference came from a pool; null for explicit photos.</param>
+/// <param name="Latent">
+/// The reference's inversion w_z when one was attached to the pool (engine-defined bytes, e.g. an e4e latent file);
+/// null makes the engine invert the photo itself.
+/// </param>
 [GenerateSerializer, Immutable, Alias("sair.ReferenceFace")]
 public sealed record ReferenceFace(
     [property: Id(0)] string ReferenceId,
     [property: Id(1)] byte[] AlignedFacePng,
-    [property: Id(2)] float[]? Embedding);
+    [property: Id(2)] float[]? Embedding,
+    [property: Id(3)] byte[]? Latent = null);
 
 /// <summary>
 /// The optimiser's resumable state: latent code and optimiser moments, opaque to the grid.

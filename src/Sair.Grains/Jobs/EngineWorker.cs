@@ -258,7 +258,9 @@ public sealed class EngineWorker(
         var faces = new List<ReferenceFace>();
         foreach (var reference in references.Take(selection.MaxReferences))
         {
-            faces.Add(new ReferenceFace(reference.ReferenceId, await images.GetAsync(reference.AlignedFacePath, token), reference.Embedding));
+            var latent = reference.LatentPath is null ? null : await images.GetAsync(reference.LatentPath, token);
+            faces.Add(new ReferenceFace(
+                reference.ReferenceId, await images.GetAsync(reference.AlignedFacePath, token), reference.Embedding, latent));
         }
 
         return faces;

@@ -21,6 +21,13 @@ public interface IReferencePoolGrain : IGrainWithStringKey
     [Alias("Remove")]
     Task<int> RemoveAsync(string personOrReferenceId);
 
+    /// <summary>
+    /// Stores the reference's latent inversion w_z (engine-defined bytes), so jobs using this reference skip the
+    /// inversion. Replaces an earlier one.
+    /// </summary>
+    [Alias("AttachLatent")]
+    Task<PoolReference> AttachLatentAsync(string referenceId, byte[] latent);
+
     /// <summary>The <paramref name="k"/> people whose best reference is closest (cosine) to <paramref name="embedding"/>.</summary>
     [Alias("Match")]
     Task<ImmutableArray<PoolMatch>> MatchAsync(float[] embedding, int k);
@@ -36,6 +43,7 @@ public interface IReferencePoolGrain : IGrainWithStringKey
 /// <param name="Embedding">Identity embedding of the face.</param>
 /// <param name="PhotoPath">Image-store path of the photo as enrolled.</param>
 /// <param name="AlignedFacePath">Image-store path of the aligned face the engine uses as reference.</param>
+/// <param name="LatentPath">Image-store path of the attached latent inversion, or null when none is attached.</param>
 [GenerateSerializer, Immutable, Alias("sair.PoolReference")]
 public sealed record PoolReference(
     [property: Id(0)] string ReferenceId,
@@ -43,7 +51,8 @@ public sealed record PoolReference(
     [property: Id(2)] float[] Embedding,
     [property: Id(3)] string PhotoPath,
     [property: Id(4)] string AlignedFacePath,
-    [property: Id(5)] DateTimeOffset EnrolledAt);
+    [property: Id(5)] DateTimeOffset EnrolledAt,
+    [property: Id(6)] string? LatentPath = null);
 
 /// <summary>A ranked match: the person and the cosine similarity of their closest reference.</summary>
 [GenerateSerializer, Immutable, Alias("sair.PoolMatch")]

@@ -66,9 +66,33 @@ public sealed class ReferencePoolGrain(
         {
             await images.DeleteAsync(reference.PhotoPath, CancellationToken.None);
             await images.DeleteAsync(reference.AlignedFacePath, CancellationToken.None);
+            if (reference.LatentPath is not null)
+            {
+                await images.DeleteAsync(reference.LatentPath, CancellationToken.None);
+            }
         }
 
         return removed.Count;
+    }
+
+    public async Task<PoolReference> AttachLatentAsync(string referenceId, byte[] latent)
+    {
+        var index = pool.State.References.FindIndex(r => r.ReferenceId == referenceId);
+        if (index < 0)
+        {
+            throw new ArgumentException($"Pool '{PoolName}' has no reference '{referenceId}': list the pool for valid ids.", nameof(referenceId));
+        }
+
+        if (latent is not { Length: > 0 })
+        {
+            throw new ArgumentException($"The latent for reference '{referenceId}' is empty.", nameof(latent));
+        }
+
+        var reference = pool.State.References[index] with { LatentPath = $"pools/{PoolName}/{referenceId}/latent.bin" };
+        await images.PutAsync(reference.LatentPath!, latent, CancellationToken.None);
+        pool.State.References[index] = reference;
+        await pool.WriteStateAsync();
+        return reference;
     }
 
     public Task<ImmutableArray<PoolMatch>> MatchAsync(float[] embedding, int k)

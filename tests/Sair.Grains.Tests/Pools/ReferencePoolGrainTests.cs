@@ -1,5 +1,6 @@
 using System.Text;
 using Sair.Grains.Engine;
+using Sair.Grains.Jobs;
 using Sair.Grains.Pools;
 using Sair.Grains.Tests.Support;
 
@@ -34,6 +35,30 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
         Assert.Equal(1, await pool.RemoveAsync("ada"));
         Assert.Equal(0, await pool.RemoveAsync("ada"));
         Assert.Equal(["bob", "cyd"], (await pool.ListAsync()).Select(r => r.Person).Order());
+    }
+
+    [Fact]
+    public async Task A_job_from_a_pool_gets_the_matched_persons_faces_and_attached_latents()
+    {
+        var pool = Grid.Client.GetGrain<IReferencePoolGrain>("pool-latents");
+        var withLatent = await pool.EnrollAsync("ada", Photo("face:ada:1"));
+        var without = await pool.EnrollAsync("ada", Photo("face:ada:2"));
+        await pool.EnrollAsync("bob", Photo("face:bob:1"));
+        await pool.AttachLatentAsync(withLatent.ReferenceId, [1, 2, 3, 4]);
+        await Grid.Images.PutAsync("in/pool-latents.png", Photo("face:ada:degraded"), default);
+        var job = Grid.Client.GetGrain<IRestorationJobGrain>("pool-latents");
+
+        await job.StartAsync(new JobSpec("in/pool-latents.png", "out/pool-latents.png", ReferenceSelection.FromPool("pool-latents"),
+            new RestorationOptions("balanced", 5, null, 0, 1, 5)));
+        await Eventually.WaitAsync(job.GetStatusAsync, s => s.State == JobState.Completed, TimeSpan.FromSeconds(10), "the job");
+
+        var references = Grid.Recorder.References["pool-latents"].ToDictionary(r => r.ReferenceId);
+        // Only ada's two references: the pool matched the degraded face to ada, not bob.
+        Assert.Equal(new[] { withLatent.ReferenceId, without.ReferenceId }.Order(), references.Keys.Order());
+        Assert.Equal([1, 2, 3, 4], references[withLatent.ReferenceId].Latent);
+        Assert.Null(references[without.ReferenceId].Latent);
+        Assert.Equal("aligned:ada"u8.ToArray(), references[without.ReferenceId].AlignedFacePng);
+        await Assert.ThrowsAsync<ArgumentException>(() => pool.AttachLatentAsync("no-such-reference", [1]));
     }
 
     [Fact]

@@ -10,6 +10,9 @@ public sealed class EngineRecorder
     public ConcurrentQueue<(string JobId, string Silo, int FromIteration)> Runs { get; } = new();
 
     public ConcurrentQueue<(string JobId, string Silo)> Finishes { get; } = new();
+
+    /// <summary>The references each request carried (id and attached latent, if any).</summary>
+    public ConcurrentDictionary<string, IReadOnlyList<ReferenceFace>> References { get; } = new();
 }
 
 /// <summary>
@@ -39,6 +42,7 @@ public sealed class FakeRestorationEngine(string silo, EngineRecorder recorder, 
         }
 
         recorder.Runs.Enqueue((request.JobId, silo, start));
+        recorder.References[request.JobId] = request.References;
         var total = request.Options.Iterations;
         for (var iteration = start + 1; iteration <= total; iteration++)
         {
