@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Hosting;
+using Sair.Silo;
 using Sair.Silo.Tools;
 
 if (args.FirstOrDefault() == "render")
@@ -13,5 +15,7 @@ if (args.FirstOrDefault() == "render")
     }
 }
 
-Console.WriteLine("Sair.Silo: the host is wired in by the grid issue.");
+var builder = Host.CreateApplicationBuilder(args);
+builder.AddSairSilo();
+await builder.Build().RunAsync();
 return 0;

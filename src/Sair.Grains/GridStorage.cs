@@ -1,0 +1,14 @@
+namespace Sair.Grains;
+
+/// <summary>
+/// Names of the grain storage providers the grains ask for. The host binds each name to a provider
+/// (memory in tests, Azure Storage or disk in deployments), so switching storage never touches a grain.
+/// </summary>
+public static class GridStorage
+{
+    public const string Pools = "sair-pools";
+    public const string Jobs = "sair-jobs";
+    public const string Albums = "sair-albums";
+
+    public static IReadOnlyList<string> All { get; } = [Pools, Jobs, Albums];
+}

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Sair.Grains.Albums;
+using Sair.Grains.Jobs;
+using Sair.Grains.Placement;
+
+namespace Sair.Grains.Hosting;
+
+public static class GridSiloBuilderExtensions
+{
+    /// <summary>
+    /// Wires the grid into a silo: silo metadata (role and accelerator), engine placement, the load board copy and,
+    /// on engine silos, the engine worker. The host still registers grain storage for every <see cref="GridStorage"/>
+    /// name, an <see cref="Engine.IImageStore"/>, an <see cref="Engine.IFaceAnalyzer"/> and, on engine silos,
+    /// an <see cref="Engine.IRestorationEngine"/>.
+    /// </summary>
+    /// <param name="role"><see cref="SiloMetadataKeys.EngineRole"/> or <see cref="SiloMetadataKeys.CoordinatorRole"/>.</param>
+    /// <param name="accelerator">What the silo computes on ("gpu", "cpu"), advertised as <see cref="SiloMetadataKeys.Accelerator"/>.</param>
+    /// <param name="configuration">Optional configuration with the "Sair:Engine", "Sair:Placement" and "Sair:Albums" sections.</param>
+    public static ISiloBuilder AddSairGrid(this ISiloBuilder silo, string role, string accelerator, IConfiguration? configuration = null)
+    {
+        if (role is not (SiloMetadataKeys.EngineRole or SiloMetadataKeys.CoordinatorRole))
+        {
+            throw new ArgumentException(
+                $"Silo role '{role}' is unknown: use '{SiloMetadataKeys.EngineRole}' or '{SiloMetadataKeys.CoordinatorRole}'.", nameof(role));
+        }
+
+        silo.UseSiloMetadata(new Dictionary<string, string>
+        {
+            [SiloMetadataKeys.Role] = role,
+            [SiloMetadataKeys.Accelerator] = accelerator,
+        });
+
+        var services = silo.Services;
+        services.AddPlacementDirector<EnginePlacementStrategy, EnginePlacementDirector>();
+        services.AddSingleton<EngineLoadCache>();
+        services.AddHostedService(sp => sp.GetRequiredService<EngineLoadCache>());
+        var placement = services.AddOptions<EnginePlacementOptions>();
+        var albums = services.AddOptions<AlbumOptions>();
+        var engine = services.AddOptions<EngineWorkerOptions>()
+            .Validate(o => o.MaxConcurrentJobs >= 1, "Sair:Engine:MaxConcurrentJobs must be 1 or more.");
+        if (configuration is not null)
+        {
+            placement.Bind(configuration.GetSection(EnginePlacementOptions.Section));
+            albums.Bind(configuration.GetSection(AlbumOptions.Section));
+            engine.Bind(configuration.GetSection(EngineWorkerOptions.Section));
+        }
+
+        if (role == SiloMetadataKeys.EngineRole)
+        {
+            services.AddSingleton<EngineWorker>();
+            services.AddHostedService(sp => sp.GetRequiredService<EngineWorker>());
+        }
+
+        return silo;
+    }
+}

@@ -1,0 +1,373 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sair.Grains.Engine;
+using Sair.Grains.Placement;
+using Sair.Grains.Pools;
+
+namespace Sair.Grains.Jobs;
+
+/// <summary>What a job grain hands to its silo's engine worker.</summary>
+/// <param name="CheckpointPath">The checkpoint to resume from, or null to start fresh.</param>
+public sealed record EngineWorkItem(string JobId, int Attempt, JobSpec Spec, string? CheckpointPath, int CheckpointIteration);
+
+/// <summary>
+/// Runs restorations on an engine silo, off the grain scheduler: at most
+/// <see cref="EngineWorkerOptions.MaxConcurrentJobs"/> at a time, the rest queued in arrival order.
+/// Publishes the silo's load for <see cref="EnginePlacementDirector"/> and reports each run back to its job grain.
+/// </summary>
+public sealed class EngineWorker(
+    IRestorationEngine engine,
+    IImageStore images,
+    IGrainFactory grains,
+    ILocalSiloDetails silo,
+    IOptions<EngineWorkerOptions> options,
+    ILogger<EngineWorker> logger) : BackgroundService
+{
+    private readonly Channel<Run> _queue = Channel.CreateUnbounded<Run>();
+    private readonly ConcurrentDictionary<string, Run> _runs = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _loadChanged = new(0);
+    private readonly CancellationTokenSource _stopping = new();
+    private int _active;
+
+    private EngineWorkerOptions Options => options.Value;
+
+    /// <summary>Jobs optimising now.</summary>
+    public int Active => Volatile.Read(ref _active);
+
+    /// <summary>Jobs waiting for a slot.</summary>
+    public int Queued => Math.Max(0, _runs.Count - Active);
+
+    /// <summary>Queues a run; a newer attempt of the same job replaces (stops) an older one.</summary>
+    public void Enqueue(EngineWorkItem item)
+    {
+        Run run;
+        lock (_gate)
+        {
+            if (_runs.TryGetValue(item.JobId, out var existing))
+            {
+                if (existing.Item.Attempt >= item.Attempt)
+                {
+                    return;
+                }
+
+                existing.Stop();
+            }
+
+            run = new Run(item, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+            _runs[item.JobId] = run;
+        }
+
+        if (!_queue.Writer.TryWrite(run))
+        {
+            throw new InvalidOperationException("The engine worker is shut down and takes no more jobs.");
+        }
+
+        SignalLoadChanged();
+    }
+
+    /// <summary>True while the worker holds (queued or running) this attempt of the job.</summary>
+    public bool Holds(string jobId, int attempt) =>
+        _runs.TryGetValue(jobId, out var run) && run.Item.Attempt == attempt && !run.Cancellation.IsCancellationRequested;
+
+    /// <summary>
+    /// Stops the job's run without reporting: the grain already knows why (the job was cancelled, or the grain is
+    /// leaving this silo and the next activation will resume it).
+    /// </summary>
+    public void Stop(string jobId)
+    {
+        if (_runs.TryGetValue(jobId, out var run))
+        {
+            run.Stop();
+        }
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        stoppingToken.Register(_stopping.Cancel);
+        var slots = Enumerable.Range(0, Math.Max(1, Options.MaxConcurrentJobs)).Select(_ => ConsumeAsync(stoppingToken));
+        return Task.WhenAll([.. slots, PublishLoadAsync(stoppingToken)]);
+    }
+
+    public override void Dispose()
+    {
+        _stopping.Dispose();
+        _loadChanged.Dispose();
+        base.Dispose();
+    }
+
+    private async Task ConsumeAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var run in _queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                if (run.Cancellation.IsCancellationRequested)
+                {
+                    Forget(run);
+                    continue;
+                }
+
+                Interlocked.Increment(ref _active);
+                SignalLoadChanged();
+                try
+                {
+                    await RunAsync(run);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _active);
+                    Forget(run);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutdown: queued jobs stay queued in their grains' state and resume on another engine silo.
+        }
+    }
+
+    private void Forget(Run run)
+    {
+        _runs.TryRemove(new KeyValuePair<string, Run>(run.Item.JobId, run));
+        run.Dispose();
+        SignalLoadChanged();
+    }
+
+    private async Task RunAsync(Run run)
+    {
+        var (jobId, attempt, spec, checkpointPath, checkpointIteration) = run.Item;
+        var token = run.Cancellation.Token;
+        var reports = grains.GetGrain<IRestorationJobReports>(jobId);
+        try
+        {
+            if (!await reports.ReportStartedAsync(attempt, silo.Name))
+            {
+                return;
+            }
+
+            // An earlier attempt may have written the result and died before reporting it: never write it twice.
+            if (await images.ExistsAsync(spec.OutputPath, token))
+            {
+                await reports.ReportCompletedAsync(attempt, new JobResult(spec.OutputPath, spec.Options.Iterations, null, null));
+                return;
+            }
+
+            var input = await images.GetAsync(spec.InputPath, token);
+            var references = await ResolveReferencesAsync(spec, input, token);
+            var resume = checkpointPath is null
+                ? null
+                : new RestorationCheckpoint(checkpointIteration, await images.GetAsync(checkpointPath, token));
+            var lastCheckpoint = checkpointPath;
+
+            async Task PersistCheckpointAsync(RestorationCheckpoint checkpoint, CancellationToken cancellationToken)
+            {
+                var path = $"jobs/{jobId}/checkpoint-{checkpoint.Iteration:D6}.bin";
+                await images.PutAsync(path, checkpoint.State, cancellationToken);
+                if (!await reports.ReportCheckpointAsync(attempt, checkpoint.Iteration, path))
+                {
+                    await run.Cancellation.CancelAsync();
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                if (lastCheckpoint is not null && lastCheckpoint != path)
+                {
+                    await images.DeleteAsync(lastCheckpoint, cancellationToken);
+                }
+
+                lastCheckpoint = path;
+            }
+
+            if (resume is not null)
+            {
+                logger.LogInformation("Job {JobId} attempt {Attempt}: resuming from iteration {Iteration}", jobId, attempt, resume.Iteration);
+            }
+
+            var request = new RestorationRequest(jobId, input, references, spec.Options, resume, PersistCheckpointAsync);
+            var progress = new ProgressForwarder(reports, attempt, run.Cancellation, Options.ProgressReportInterval, logger);
+            var outcome = await engine.RestoreAsync(request, progress, token);
+            token.ThrowIfCancellationRequested();
+
+            await images.PutAsync(spec.OutputPath, outcome.ImagePng, token);
+            await reports.ReportCompletedAsync(
+                attempt, new JobResult(spec.OutputPath, outcome.Iterations, outcome.FinalLoss, outcome.IdentitySimilarity));
+            if (lastCheckpoint is not null)
+            {
+                await images.DeleteAsync(lastCheckpoint, CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            logger.LogInformation("Job {JobId} attempt {Attempt}: stopped on silo {Silo}", jobId, attempt, silo.Name);
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "Job {JobId} attempt {Attempt} failed", jobId, attempt);
+            await ReportFailureAsync(reports, attempt, exception);
+        }
+    }
+
+    private async Task ReportFailureAsync(IRestorationJobReports reports, int attempt, Exception exception)
+    {
+        try
+        {
+            await reports.ReportFailedAsync(attempt, $"{exception.GetType().Name}: {exception.Message}");
+        }
+        catch (Exception reportException)
+        {
+            // The grain's watchdog re-queues a run it no longer finds here, so an unreported failure is retried.
+            logger.LogWarning(reportException, "Could not report the failure of attempt {Attempt}", attempt);
+        }
+    }
+
+    private async Task<IReadOnlyList<ReferenceFace>> ResolveReferencesAsync(JobSpec spec, byte[] input, CancellationToken token)
+    {
+        var selection = spec.References;
+        if (!selection.ReferencePaths.IsDefaultOrEmpty)
+        {
+            var explicitFaces = new List<ReferenceFace>();
+            foreach (var path in selection.ReferencePaths.Take(selection.MaxReferences))
+            {
+                explicitFaces.Add(new ReferenceFace(path, await images.GetAsync(path, token), null));
+            }
+
+            return explicitFaces;
+        }
+
+        var poolName = selection.PoolName!;
+        var pool = grains.GetGrain<IReferencePoolGrain>(poolName);
+        var person = selection.Person;
+        if (person is null)
+        {
+            var matches = await pool.MatchPhotoAsync(input, 1);
+            person = matches.IsDefaultOrEmpty
+                ? throw new InvalidOperationException(
+                    $"Pool '{poolName}' has no references to match the face in '{spec.InputPath}': enroll the person first or name them.")
+                : matches[0].Person;
+        }
+
+        var references = await pool.ListAsync(person);
+        if (references.IsDefaultOrEmpty)
+        {
+            throw new InvalidOperationException($"Pool '{poolName}' has no references for '{person}': enroll some first.");
+        }
+
+        var faces = new List<ReferenceFace>();
+        foreach (var reference in references.Take(selection.MaxReferences))
+        {
+            var latent = reference.LatentPath is null ? null : await images.GetAsync(reference.LatentPath, token);
+            faces.Add(new ReferenceFace(
+                reference.ReferenceId, await images.GetAsync(reference.AlignedFacePath, token), reference.Embedding, latent));
+        }
+
+        return faces;
+    }
+
+    private async Task PublishLoadAsync(CancellationToken stoppingToken)
+    {
+        var board = grains.GetGrain<IEngineLoadBoardGrain>(0);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await board.ReportAsync(new EngineLoad(
+                    silo.SiloAddress, Active, Queued, Math.Max(1, Options.MaxConcurrentJobs), DateTimeOffset.UtcNow));
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                logger.LogDebug(exception, "Could not publish the engine load; retrying");
+            }
+
+            try
+            {
+                await _loadChanged.WaitAsync(Options.LoadReportInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void SignalLoadChanged()
+    {
+        if (_loadChanged.CurrentCount == 0)
+        {
+            _loadChanged.Release();
+        }
+    }
+
+    private sealed record Run(EngineWorkItem Item, CancellationTokenSource Cancellation) : IDisposable
+    {
+        public void Stop()
+        {
+            try
+            {
+                Cancellation.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The run already ended.
+            }
+        }
+
+        public void Dispose() => Cancellation.Dispose();
+    }
+
+    /// <summary>
+    /// Forwards engine progress to the grain without stalling the optimisation: one report in flight at a time and
+    /// at most one per interval; values arriving meanwhile are dropped, the next report carries newer ones.
+    /// </summary>
+    private sealed class ProgressForwarder(
+        IRestorationJobReports reports,
+        int attempt,
+        CancellationTokenSource run,
+        TimeSpan interval,
+        ILogger logger) : IProgress<RestorationProgress>
+    {
+        private readonly Lock _gate = new();
+        private bool _sending;
+        private long _lastSent = long.MinValue;
+
+        public void Report(RestorationProgress value)
+        {
+            lock (_gate)
+            {
+                if (_sending || Environment.TickCount64 - _lastSent < (long)interval.TotalMilliseconds)
+                {
+                    return;
+                }
+
+                _sending = true;
+            }
+
+            _ = SendAsync(value);
+        }
+
+        private async Task SendAsync(RestorationProgress value)
+        {
+            try
+            {
+                if (!await reports.ReportProgressAsync(attempt, value))
+                {
+                    await run.CancelAsync();
+                }
+            }
+            catch (Exception exception)
+            {
+                logger.LogDebug(exception, "A progress report was lost; the next one supersedes it");
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _sending = false;
+                    _lastSent = Environment.TickCount64;
+                }
+            }
+        }
+    }
+}

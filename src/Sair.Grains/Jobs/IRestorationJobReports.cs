@@ -1,0 +1,36 @@
+using Sair.Grains.Engine;
+
+namespace Sair.Grains.Jobs;
+
+/// <summary>
+/// How the engine worker reports back to the job grain it runs for. Every report names the attempt it belongs to;
+/// a report from a superseded attempt (a run still winding down on a silo that lost the grain) is refused with false,
+/// which also tells that run to stop.
+/// </summary>
+[Alias("sair.IRestorationJobReports")]
+public interface IRestorationJobReports : IGrainWithStringKey
+{
+    [Alias("ReportStarted")]
+    Task<bool> ReportStartedAsync(int attempt, string silo);
+
+    [Alias("ReportProgress")]
+    Task<bool> ReportProgressAsync(int attempt, RestorationProgress progress);
+
+    /// <summary>Records the checkpoint (already written to the image store) as the one to resume from.</summary>
+    [Alias("ReportCheckpoint")]
+    Task<bool> ReportCheckpointAsync(int attempt, int iteration, string path);
+
+    [Alias("ReportCompleted")]
+    Task<bool> ReportCompletedAsync(int attempt, JobResult result);
+
+    [Alias("ReportFailed")]
+    Task<bool> ReportFailedAsync(int attempt, string reason);
+}
+
+/// <summary>What a completed job produced.</summary>
+[GenerateSerializer, Immutable, Alias("sair.JobResult")]
+public sealed record JobResult(
+    [property: Id(0)] string ResultPath,
+    [property: Id(1)] int Iterations,
+    [property: Id(2)] double? FinalLoss,
+    [property: Id(3)] double? IdentitySimilarity);

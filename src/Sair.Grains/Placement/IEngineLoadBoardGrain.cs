@@ -1,0 +1,54 @@
+using System.Collections.Immutable;
+
+namespace Sair.Grains.Placement;
+
+/// <summary>
+/// Where engine silos publish their load and placement directors read it (one board per cluster, key 0).
+/// The board keeps no state: a reactivated board refills within one report interval.
+/// </summary>
+[Alias("sair.IEngineLoadBoardGrain")]
+public interface IEngineLoadBoardGrain : IGrainWithIntegerKey
+{
+    [Alias("Report")]
+    Task ReportAsync(EngineLoad load);
+
+    [Alias("GetLoads")]
+    Task<ImmutableArray<EngineLoad>> GetLoadsAsync();
+}
+
+/// <summary>An engine silo's jobs at <paramref name="ReportedAt"/>.</summary>
+/// <param name="Capacity">Jobs the silo runs at the same time.</param>
+[GenerateSerializer, Immutable, Alias("sair.EngineLoad")]
+public sealed record EngineLoad(
+    [property: Id(0)] SiloAddress Silo,
+    [property: Id(1)] int Active,
+    [property: Id(2)] int Queued,
+    [property: Id(3)] int Capacity,
+    [property: Id(4)] DateTimeOffset ReportedAt)
+{
+    public int Jobs => Active + Queued;
+}
+
+public sealed class EngineLoadBoardGrain : Grain, IEngineLoadBoardGrain
+{
+    // Live engine silos report every second or so; an entry this old belongs to a silo that has left.
+    private static readonly TimeSpan Expiry = TimeSpan.FromMinutes(5);
+    private readonly Dictionary<SiloAddress, EngineLoad> _loads = [];
+
+    public Task ReportAsync(EngineLoad load)
+    {
+        foreach (var stale in _loads.Values.Where(l => load.ReportedAt - l.ReportedAt > Expiry).ToList())
+        {
+            _loads.Remove(stale.Silo);
+        }
+
+        if (!_loads.TryGetValue(load.Silo, out var known) || known.ReportedAt <= load.ReportedAt)
+        {
+            _loads[load.Silo] = load;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<ImmutableArray<EngineLoad>> GetLoadsAsync() => Task.FromResult(_loads.Values.ToImmutableArray());
+}

@@ -1,0 +1,29 @@
+using Sair.Grains.Placement;
+
+namespace Sair.Silo;
+
+/// <summary>How this silo joins the grid (section "Sair:Silo"; environment: Sair__Silo__Role=engine, ...).</summary>
+public sealed class SairSiloOptions
+{
+    public const string Section = "Sair:Silo";
+
+    /// <summary>"engine" (holds a generator and runs jobs) or "coordinator" (pools, albums, gateway).</summary>
+    public string Role { get; set; } = SiloMetadataKeys.CoordinatorRole;
+
+    /// <summary>Advertised compute device: "gpu" or "cpu".</summary>
+    public string Accelerator { get; set; } = "cpu";
+
+    /// <summary>Folder of the file-system image store; every silo of the cluster must see the same one.</summary>
+    public string ImageRoot { get; set; } = "sair-data/images";
+
+    public string ClusterId { get; set; } = "sair";
+
+    public string ServiceId { get; set; } = "sairgrid";
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Silo port of the primary silo on this machine; null when this silo is the primary.</summary>
+    public int? PrimarySiloPort { get; set; }
+}

@@ -1,0 +1,141 @@
+using System.Collections.Immutable;
+using System.Text;
+using Sair.Grains.Albums;
+using Sair.Grains.Engine;
+using Sair.Grains.Jobs;
+using Sair.Grains.Pools;
+using Sair.Grains.Tests.Support;
+
+namespace Sair.Grains.Tests.Albums;
+
+public sealed class AlbumGrainTests
+{
+    private static readonly RestorationOptions Options = new("balanced", Iterations: 30, null, 0, Seed: 7, CheckpointEvery: 5);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_album_survives_an_engine_silo_stopping_mid_way_and_writes_each_result_once(bool crash)
+    {
+        await using var grid = await GridCluster.StartAsync(silos: 3, iterationTime: TimeSpan.FromMilliseconds(10));
+        var pool = grid.Client.GetGrain<IReferencePoolGrain>("family");
+        await pool.EnrollAsync("ada", Encoding.UTF8.GetBytes("face:ada:ref-1"));
+        await pool.EnrollAsync("ada", Encoding.UTF8.GetBytes("face:ada:ref-2"));
+        await pool.EnrollAsync("bob", Encoding.UTF8.GetBytes("face:bob:ref-1"));
+        var photos = await PutPhotosAsync(grid, "failover", 30, index => $"face:ada:photo-{index}");
+        var album = grid.Client.GetGrain<IAlbumGrain>("failover");
+
+        await album.SubmitAsync(new AlbumSpec(photos, ReferenceSelection.FromPool("family"), Options, "results/failover"));
+        // Stop Silo_2 once it has finished some photos and is part-way through another (a checkpoint is stored).
+        await Eventually.WaitAsync(
+            () => Task.FromResult(CheckpointedRunsOn(grid, "Silo_2")),
+            running => running > 0 && grid.Recorder.Finishes.Any(f => f.Silo == "Silo_2"),
+            TimeSpan.FromSeconds(30), "Silo_2 to finish a photo and checkpoint another");
+        if (crash)
+        {
+            await grid.Cluster.KillSiloAsync(grid.Silo("Silo_2"));
+        }
+        else
+        {
+            await grid.Cluster.StopSiloAsync(grid.Silo("Silo_2"));
+        }
+
+        var progress = await Eventually.WaitAsync(
+            album.GetProgressAsync, p => p.IsFinished, TimeSpan.FromSeconds(40), "the album to finish after the failover");
+
+        Assert.Equal(30, progress.Completed);
+        var results = await album.ListResultsAsync();
+        for (var index = 0; index < photos.Length; index++)
+        {
+            var photo = results[index];
+            Assert.Equal(JobState.Completed, photo.State);
+            Assert.Equal(1, grid.Images.Puts[photo.ResultPath!]);
+            // Two references: the pool matched the photo to ada, not bob.
+            var expected = FakeRestorationEngine.ExpectedResult(Encoding.UTF8.GetBytes($"face:ada:photo-{index}"), 2, 30);
+            Assert.Equal(expected, await grid.Images.GetAsync(photo.ResultPath!, default));
+        }
+
+        // The jobs cut off on Silo_2 resumed elsewhere from their last checkpoint, not from scratch.
+        var resumed = grid.Recorder.Runs.Where(r => r.FromIteration > 0).ToList();
+        Assert.NotEmpty(resumed);
+        Assert.All(resumed, r => Assert.Equal("Silo_1", r.Silo));
+        Assert.DoesNotContain(grid.Images.Paths, p => p.Contains("checkpoint", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Resubmitting_an_album_adds_no_work_and_a_failing_photo_does_not_stop_it()
+    {
+        await using var grid = await GridCluster.StartAsync(silos: 3, iterationTime: TimeSpan.FromMilliseconds(2));
+        await grid.Images.PutAsync("refs/ada.png", Encoding.UTF8.GetBytes("aligned:ada"), default);
+        var photos = await PutPhotosAsync(grid, "resubmit", 6, index => index == 3 ? "FAIL: scanner noise" : $"face:ada:photo-{index}");
+        var spec = new AlbumSpec(photos, ReferenceSelection.FromPaths("refs/ada.png"), Options with { Iterations = 10 }, "results/resubmit");
+        var album = grid.Client.GetGrain<IAlbumGrain>("resubmit");
+
+        await album.SubmitAsync(spec);
+        await album.SubmitAsync(spec);
+        var watched = new List<PhotoResult>();
+        await foreach (var photo in album.WatchAsync())
+        {
+            watched.Add(photo);
+        }
+
+        await album.SubmitAsync(spec);
+        var progress = await album.GetProgressAsync();
+        Assert.True(progress.IsFinished);
+        Assert.Equal((5, 1), (progress.Completed, progress.Failed));
+        Assert.Equal([0, 1, 2, 3, 4, 5], watched.Select(p => p.Index).Order());
+        var failed = Assert.Single(watched, p => p.State == JobState.Failed);
+        Assert.Equal(3, failed.Index);
+        Assert.Contains("no face to restore", failed.Error);
+        // One run per photo (the failing one included) in spite of three submissions.
+        Assert.Equal(5, grid.Recorder.Runs.Count);
+        Assert.Equal(5, grid.Recorder.Runs.Select(r => r.JobId).Distinct().Count());
+        Assert.Equal(1, (await grid.Client.GetGrain<IRestorationJobGrain>(failed.JobId).GetStatusAsync()).Attempt);
+        Assert.All((await album.ListResultsAsync()).Where(p => p.State == JobState.Completed),
+            p => Assert.Equal(1, grid.Images.Puts[p.ResultPath!]));
+
+        var other = spec with { PhotoPaths = spec.PhotoPaths.RemoveAt(0) };
+        await Assert.ThrowsAsync<InvalidOperationException>(() => album.SubmitAsync(other));
+    }
+
+    [Fact]
+    public async Task Cancelling_an_album_cancels_its_unfinished_photos()
+    {
+        await using var grid = await GridCluster.StartAsync(silos: 2, iterationTime: TimeSpan.FromMilliseconds(5));
+        await grid.Images.PutAsync("refs/ada.png", Encoding.UTF8.GetBytes("aligned:ada"), default);
+        var photos = await PutPhotosAsync(grid, "cancel", 5, index => $"face:ada:photo-{index}");
+        var album = grid.Client.GetGrain<IAlbumGrain>("cancel");
+        await album.SubmitAsync(new AlbumSpec(
+            photos, ReferenceSelection.FromPaths("refs/ada.png"), Options with { Iterations = 5000 }, "results/cancel"));
+        await Eventually.WaitAsync(album.GetProgressAsync, p => p.Running > 0, TimeSpan.FromSeconds(10), "a photo to run");
+
+        var progress = await album.CancelAsync();
+
+        Assert.True(progress.IsFinished);
+        Assert.Equal(5, progress.Cancelled);
+        Assert.All(await album.ListResultsAsync(), p => Assert.Equal(JobState.Cancelled, p.State));
+        Assert.Empty(grid.Recorder.Finishes);
+        Assert.DoesNotContain(grid.Images.Paths, p => p.StartsWith("results/cancel/", StringComparison.Ordinal));
+    }
+
+    private static int CheckpointedRunsOn(GridCluster grid, string silo)
+    {
+        var finished = grid.Recorder.Finishes.Select(f => f.JobId).ToHashSet();
+        var checkpoints = grid.Images.Paths.Where(p => p.Contains("/checkpoint-", StringComparison.Ordinal)).ToList();
+        return grid.Recorder.Runs.Count(r => r.Silo == silo && !finished.Contains(r.JobId)
+            && checkpoints.Any(p => p.StartsWith($"jobs/{r.JobId}/", StringComparison.Ordinal)));
+    }
+
+    private static async Task<ImmutableArray<string>> PutPhotosAsync(GridCluster grid, string album, int count, Func<int, string> content)
+    {
+        var paths = ImmutableArray.CreateBuilder<string>(count);
+        for (var index = 0; index < count; index++)
+        {
+            var path = $"albums/{album}/IMG_{index:D3}.jpg";
+            await grid.Images.PutAsync(path, Encoding.UTF8.GetBytes(content(index)), default);
+            paths.Add(path);
+        }
+
+        return paths.MoveToImmutable();
+    }
+}

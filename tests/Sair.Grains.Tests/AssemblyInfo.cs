@@ -1,0 +1,2 @@
+// The cluster tests time background loops on a small shared machine: run them one at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]

@@ -1,0 +1,35 @@
+using System.Text;
+using Sair.Grains.Engine;
+using Sair.Grains.Jobs;
+using Sair.Grains.Tests.Support;
+
+namespace Sair.Grains.Tests.Jobs;
+
+public sealed class JobFailoverTests
+{
+    [Fact]
+    public async Task A_lone_job_whose_silo_crashes_resumes_from_its_checkpoint_with_nobody_asking()
+    {
+        await using var grid = await GridCluster.StartAsync(silos: 3, iterationTime: TimeSpan.FromMilliseconds(10));
+        await grid.Images.PutAsync("in/lone.png", Encoding.UTF8.GetBytes("face:ada:lone"), default);
+        await grid.Images.PutAsync("refs/lone.png", Encoding.UTF8.GetBytes("aligned:ada"), default);
+        var job = grid.Client.GetGrain<IRestorationJobGrain>("lone");
+        var options = new RestorationOptions("balanced", Iterations: 150, null, 0, Seed: 5, CheckpointEvery: 10);
+        await job.StartAsync(new JobSpec("in/lone.png", "out/lone.png", ReferenceSelection.FromPaths("refs/lone.png"), options));
+        var running = await Eventually.WaitAsync(
+            job.GetStatusAsync, s => s.CheckpointIteration >= 20, TimeSpan.FromSeconds(20), "a checkpoint at iteration 20");
+
+        var crashed = running.Silo!;
+        await grid.Cluster.KillSiloAsync(grid.Silo(crashed));
+        // Only the image store is watched: a status call would itself revive the job.
+        await Eventually.WaitAsync(
+            () => grid.Images.ExistsAsync("out/lone.png", default), written => written, TimeSpan.FromSeconds(40), "the result");
+
+        var status = await job.GetStatusAsync();
+        Assert.Equal((JobState.Completed, 2), (status.State, status.Attempt));
+        Assert.NotEqual(crashed, status.Silo);
+        var resumed = Assert.Single(grid.Recorder.Runs, r => r.Silo != crashed);
+        Assert.True(resumed.FromIteration >= 20, $"resumed from iteration {resumed.FromIteration}");
+        Assert.Equal(1, grid.Images.Puts["out/lone.png"]);
+    }
+}

@@ -1,0 +1,76 @@
+using System.Text;
+using Sair.Grains.Engine;
+using Sair.Grains.Jobs;
+using Sair.Grains.Pools;
+using Sair.Grains.Tests.Support;
+
+namespace Sair.Grains.Tests.Pools;
+
+public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : IClassFixture<SingleEngineGridFixture>
+{
+    private GridCluster Grid => fixture.Grid;
+
+    [Fact]
+    public async Task Enrolled_people_are_listed_matched_by_similarity_and_removed_with_their_photos()
+    {
+        var pool = Grid.Client.GetGrain<IReferencePoolGrain>("pool-match");
+        var ada1 = await pool.EnrollAsync("ada", Photo("face:ada:1"));
+        await pool.EnrollAsync("ada", Photo("face:ada:2"));
+        await pool.EnrollAsync("bob", Photo("face:bob:1"));
+        await pool.EnrollAsync("cyd", Photo("face:cyd:1"));
+
+        Assert.Equal(4, (await pool.ListAsync()).Length);
+        Assert.Equal(2, (await pool.ListAsync("ada")).Length);
+        Assert.Equal("aligned:ada"u8.ToArray(), await Grid.Images.GetAsync(ada1.AlignedFacePath, default));
+
+        var byPhoto = await pool.MatchPhotoAsync(Photo("face:bob:new"), k: 2);
+        Assert.Equal(2, byPhoto.Length);
+        Assert.Equal("bob", byPhoto[0].Person);
+        Assert.True(byPhoto[0].Similarity > 0.99 && byPhoto[1].Similarity < byPhoto[0].Similarity);
+        var byEmbedding = await pool.MatchAsync(FakeFaceAnalyzer.PersonEmbedding("cyd"), k: 1);
+        Assert.Equal("cyd", Assert.Single(byEmbedding).Person);
+
+        Assert.Equal(1, await pool.RemoveAsync(ada1.ReferenceId));
+        Assert.False(await Grid.Images.ExistsAsync(ada1.PhotoPath, default));
+        Assert.Equal(1, await pool.RemoveAsync("ada"));
+        Assert.Equal(0, await pool.RemoveAsync("ada"));
+        Assert.Equal(["bob", "cyd"], (await pool.ListAsync()).Select(r => r.Person).Order());
+    }
+
+    [Fact]
+    public async Task A_job_from_a_pool_gets_the_matched_persons_faces_and_attached_latents()
+    {
+        var pool = Grid.Client.GetGrain<IReferencePoolGrain>("pool-latents");
+        var withLatent = await pool.EnrollAsync("ada", Photo("face:ada:1"));
+        var without = await pool.EnrollAsync("ada", Photo("face:ada:2"));
+        await pool.EnrollAsync("bob", Photo("face:bob:1"));
+        await pool.AttachLatentAsync(withLatent.ReferenceId, [1, 2, 3, 4]);
+        await Grid.Images.PutAsync("in/pool-latents.png", Photo("face:ada:degraded"), default);
+        var job = Grid.Client.GetGrain<IRestorationJobGrain>("pool-latents");
+
+        await job.StartAsync(new JobSpec("in/pool-latents.png", "out/pool-latents.png", ReferenceSelection.FromPool("pool-latents"),
+            new RestorationOptions("balanced", 5, null, 0, 1, 5)));
+        await Eventually.WaitAsync(job.GetStatusAsync, s => s.State == JobState.Completed, TimeSpan.FromSeconds(10), "the job");
+
+        var references = Grid.Recorder.References["pool-latents"].ToDictionary(r => r.ReferenceId);
+        // Only ada's two references: the pool matched the degraded face to ada, not bob.
+        Assert.Equal(new[] { withLatent.ReferenceId, without.ReferenceId }.Order(), references.Keys.Order());
+        Assert.Equal([1, 2, 3, 4], references[withLatent.ReferenceId].Latent);
+        Assert.Null(references[without.ReferenceId].Latent);
+        Assert.Equal("aligned:ada"u8.ToArray(), references[without.ReferenceId].AlignedFacePng);
+        await Assert.ThrowsAsync<ArgumentException>(() => pool.AttachLatentAsync("no-such-reference", [1]));
+    }
+
+    [Fact]
+    public async Task A_photo_without_a_face_is_refused_and_nothing_is_stored()
+    {
+        var pool = Grid.Client.GetGrain<IReferencePoolGrain>("pool-noface");
+
+        await Assert.ThrowsAsync<FaceNotFoundException>(() => pool.EnrollAsync("ada", Photo("a landscape")));
+
+        Assert.Empty(await pool.ListAsync());
+        Assert.DoesNotContain(Grid.Images.Paths, p => p.StartsWith("pools/pool-noface/", StringComparison.Ordinal));
+    }
+
+    private static byte[] Photo(string content) => Encoding.UTF8.GetBytes(content);
+}

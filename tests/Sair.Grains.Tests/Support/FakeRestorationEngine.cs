@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Sair.Grains.Engine;
+
+namespace Sair.Grains.Tests.Support;
+
+/// <summary>Which silo ran which job, and from which iteration each run started.</summary>
+public sealed class EngineRecorder
+{
+    public ConcurrentQueue<(string JobId, string Silo, int FromIteration)> Runs { get; } = new();
+
+    public ConcurrentQueue<(string JobId, string Silo)> Finishes { get; } = new();
+
+    /// <summary>The references each request carried (id and attached latent, if any).</summary>
+    public ConcurrentDictionary<string, IReadOnlyList<ReferenceFace>> References { get; } = new();
+}
+
+/// <summary>
+/// Stands in for the SAIR optimisation: "iterates" with a short delay, checkpoints every K iterations with a state
+/// that encodes the job and iteration (so a resume from the wrong checkpoint is caught), and fails on photos whose
+/// bytes start with "FAIL".
+/// </summary>
+public sealed class FakeRestorationEngine(string silo, EngineRecorder recorder, TimeSpan iterationTime) : IRestorationEngine
+{
+    public async Task<RestorationOutcome> RestoreAsync(
+        RestorationRequest request, IProgress<RestorationProgress> progress, CancellationToken cancellationToken)
+    {
+        if (Encoding.UTF8.GetString(request.InputPng).StartsWith("FAIL", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"fake engine: no face to restore in job {request.JobId}");
+        }
+
+        var start = 0;
+        if (request.ResumeFrom is { } checkpoint)
+        {
+            if (!checkpoint.State.AsSpan().SequenceEqual(CheckpointState(request.JobId, checkpoint.Iteration)))
+            {
+                throw new InvalidOperationException($"job {request.JobId} resumed from a checkpoint that is not its own");
+            }
+
+            start = checkpoint.Iteration;
+        }
+
+        recorder.Runs.Enqueue((request.JobId, silo, start));
+        recorder.References[request.JobId] = request.References;
+        var total = request.Options.Iterations;
+        for (var iteration = start + 1; iteration <= total; iteration++)
+        {
+            await Task.Delay(iterationTime, cancellationToken);
+            progress.Report(new RestorationProgress(iteration, total, 1.0 / iteration, null));
+            if (iteration % request.Options.CheckpointEvery == 0 && iteration < total)
+            {
+                await request.PersistCheckpointAsync(
+                    new RestorationCheckpoint(iteration, CheckpointState(request.JobId, iteration)), cancellationToken);
+            }
+        }
+
+        recorder.Finishes.Enqueue((request.JobId, silo));
+        return new RestorationOutcome(ExpectedResult(request.InputPng, request.References.Count, total), total, 1.0 / total, 0.9);
+    }
+
+    public static byte[] ExpectedResult(byte[] input, int references, int iterations) =>
+        [.. Encoding.UTF8.GetBytes($"restored({references} refs, {iterations} its):"), .. input];
+
+    private static byte[] CheckpointState(string jobId, int iteration) => Encoding.UTF8.GetBytes($"{jobId}@{iteration}");
+}
