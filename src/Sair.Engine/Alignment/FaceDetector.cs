@@ -84,13 +84,25 @@ public sealed class FaceDetector : IDisposable
 
     /// <summary>
     /// The 68 landmarks (68, 2) in photo pixels of the face in <paramref name="box"/>: the landmark net sees the
-    /// square of side max(width, height) centred on the box (zeros where it leaves the photo).
+    /// <see cref="SquareCrop"/> around the box.
     /// </summary>
     public Tensor LandmarksIn(Tensor photo, PixelBox box)
     {
+        using var scope = NewDisposeScope();
+        var (crop, left, top) = SquareCrop(photo, box);
+        var points = _landmarks.Detect(crop)[0];
+        var offset = tensor(new float[] { left, top }, dtype: points.dtype, device: points.device);
+        return (points + offset).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The square of side max(width, height) centred on <paramref name="box"/>, cut from <paramref name="photo"/>
+    /// (zeros where it leaves the photo), and the photo pixel of its top-left corner.
+    /// </summary>
+    public static (Tensor Crop, long Left, long Top) SquareCrop(Tensor photo, PixelBox box)
+    {
         CheckPhoto(photo);
         ArgumentNullException.ThrowIfNull(box);
-        using var scope = NewDisposeScope();
         var side = Math.Max(1, (long)Math.Ceiling(Math.Max(box.Width, box.Height)));
         var left = (long)Math.Round(box.CentreX - side / 2.0);
         var top = (long)Math.Round(box.CentreY - side / 2.0);
@@ -101,11 +113,9 @@ public sealed class FaceDetector : IDisposable
         var padTop = Math.Max(0, -top);
         var padRight = Math.Max(0, left + side - width);
         var padBottom = Math.Max(0, top + side - height);
-        var padded = padLeft + padTop + padRight + padBottom > 0 ? F.pad(photo, [padLeft, padRight, padTop, padBottom]) : photo;
-        var crop = padded.narrow(2, top + padTop, side).narrow(3, left + padLeft, side);
-        var points = _landmarks.Detect(crop)[0];
-        var offset = tensor(new float[] { left, top }, dtype: points.dtype, device: points.device);
-        return (points + offset).MoveToOuterDisposeScope();
+        using var padded = F.pad(photo, [padLeft, padRight, padTop, padBottom]);
+        var crop = padded.narrow(2, top + padTop, side).narrow(3, left + padLeft, side).clone();
+        return (crop, left, top);
     }
 
     public void Dispose()
