@@ -20,7 +20,7 @@ public sealed record DetectedFace(float Score, PixelBox Box, Tensor Landmarks) :
 
 /// <summary>
 /// Faces and their landmarks in a whole photo of any size: face-api's tiny face detector on the photo letterboxed
-/// to a square (padded at the bottom/right, as face-api does, and resized to <see cref="InputSize"/>), then the
+/// to a square (padded at the bottom/right, as face-api does, and resized to each of <see cref="InputSizes"/>), then the
 /// landmark detector on a square crop around each box.
 /// </summary>
 public sealed class FaceDetector : IDisposable
@@ -28,6 +28,9 @@ public sealed class FaceDetector : IDisposable
     private readonly TinyFaceDetector _detector;
     private readonly ILandmarkDetector _landmarks;
     private readonly bool _ownsNets;
+
+    /// <summary>Boxes overlapping a better one by more than this are the same face (face-api's own NMS threshold).</summary>
+    private const double MergeIou = 0.4;
 
     /// <summary>Uses loaded nets; they are disposed with this detector only when <paramref name="ownsNets"/> is true.</summary>
     public FaceDetector(TinyFaceDetector detector, ILandmarkDetector landmarks, bool ownsNets = false)
@@ -43,19 +46,25 @@ public sealed class FaceDetector : IDisposable
     public static FaceDetector Load(FaceModelLocator? locator = null) =>
         new(TinyFaceDetector.Load(locator), FaceApiLandmarks.Load(locator), ownsNets: true);
 
-    /// <summary>Side of the detector's square input, a multiple of 32 (face-api's default 416).</summary>
-    public int InputSize
+    /// <summary>
+    /// Sides of the detector's square input, each a multiple of 32; the photo is searched at every one. The tiny
+    /// detector's largest anchor spans about ten of its 32 px cells, so a face filling the photo is found only at a
+    /// small side (160) and a small face only at a large one (416, face-api's default).
+    /// </summary>
+    public IReadOnlyList<int> InputSizes
     {
         get;
         init
         {
-            if (value < 32 || value % 32 != 0)
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Count == 0 || value.Any(side => side < 32 || side % 32 != 0))
             {
-                throw new ArgumentOutOfRangeException(nameof(InputSize), value, "the tiny face detector's input side must be a positive multiple of 32.");
+                throw new ArgumentOutOfRangeException(nameof(InputSizes), string.Join(", ", value),
+                    "give one or more input sides, each a positive multiple of 32.");
             }
             field = value;
         }
-    } = TinyFaceDetector.DefaultInputSize;
+    } = [TinyFaceDetector.DefaultInputSize, 224, 160];
 
     /// <summary>Minimum detector score of a face.</summary>
     public float ScoreThreshold { get; init; } = 0.5f;
@@ -67,7 +76,7 @@ public sealed class FaceDetector : IDisposable
         return boxes.Select(b => new DetectedFace(b.Score, b.Box, LandmarksIn(photo, b.Box))).ToList();
     }
 
-    /// <summary>Face boxes in photo pixels, best score first, without landmarks.</summary>
+    /// <summary>Face boxes in photo pixels, best score first, without landmarks; overlapping boxes from different input sizes are merged.</summary>
     public IReadOnlyList<(float Score, PixelBox Box)> DetectBoxes(Tensor photo)
     {
         CheckPhoto(photo);
@@ -75,11 +84,23 @@ public sealed class FaceDetector : IDisposable
         using var noGrad = no_grad();
         var side = Math.Max(photo.shape[2], photo.shape[3]);
         var square = F.pad(photo.detach(), [0, side - photo.shape[3], 0, side - photo.shape[2]]);
-        var input = F.interpolate(square, size: [InputSize, InputSize], mode: InterpolationMode.Bilinear, align_corners: false,
-            antialias: side > InputSize) * 255.0;
-        return _detector.Detect(input, ScoreThreshold)
-            .Select(b => (b.Score, new PixelBox(b.X * side, b.Y * side, b.Width * side, b.Height * side)))
-            .ToList();
+        var candidates = new List<(float Score, PixelBox Box)>();
+        foreach (var inputSize in InputSizes)
+        {
+            var input = F.interpolate(square, size: [inputSize, inputSize], mode: InterpolationMode.Bilinear, align_corners: false,
+                antialias: side > inputSize) * 255.0;
+            candidates.AddRange(_detector.Detect(input, ScoreThreshold)
+                .Select(b => (b.Score, new PixelBox(b.X * side, b.Y * side, b.Width * side, b.Height * side))));
+        }
+        var kept = new List<(float Score, PixelBox Box)>();
+        foreach (var candidate in candidates.OrderByDescending(c => c.Score))
+        {
+            if (kept.All(k => Iou(k.Box, candidate.Box) <= MergeIou))
+            {
+                kept.Add(candidate);
+            }
+        }
+        return kept;
     }
 
     /// <summary>
@@ -125,6 +146,14 @@ public sealed class FaceDetector : IDisposable
             _detector.Dispose();
             _landmarks.Dispose();
         }
+    }
+
+    private static double Iou(PixelBox a, PixelBox b)
+    {
+        var w = Math.Max(0, Math.Min(a.X + a.Width, b.X + b.Width) - Math.Max(a.X, b.X));
+        var h = Math.Max(0, Math.Min(a.Y + a.Height, b.Y + b.Height) - Math.Max(a.Y, b.Y));
+        var inter = w * h;
+        return inter / (a.Width * a.Height + b.Width * b.Height - inter);
     }
 
     private static void CheckPhoto(Tensor photo)
