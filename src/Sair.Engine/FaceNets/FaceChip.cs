@@ -9,23 +9,34 @@ namespace Sair.Engine.FaceNets;
 internal static class FaceChip
 {
     /// <summary>
-    /// Resizes to side×side and scales to 0..255. Downscaling is bilinear with antialiasing (a plain bilinear
+    /// Cuts <paramref name="crop"/> out (the whole image when null), resizes to side×side and scales to 0..255. Downscaling is bilinear with antialiasing (a plain bilinear
     /// shrink of a 1024 image to 112 would read one pixel in nine and alias); upscaling is plain bilinear.
     /// A non-square input is stretched: aligned crops are square, and landmarks map back per axis.
     /// </summary>
-    public static Tensor To255(Tensor rgb01, int side, string consumer)
+    public static Tensor To255(Tensor rgb01, int side, string consumer, FaceCrop? crop = null)
     {
         Check(rgb01, consumer);
+        using var scope = NewDisposeScope();
+        var image = crop is null || crop == FaceCrop.Whole ? rgb01 : Cut(rgb01, crop);
+        var height = image.shape[2];
+        var width = image.shape[3];
+        if (height != side || width != side)
+        {
+            var shrinking = height > side || width > side;
+            image = F.interpolate(image, size: [side, side], mode: InterpolationMode.Bilinear, align_corners: false, antialias: shrinking);
+        }
+        return (image * 255.0).MoveToOuterDisposeScope();
+    }
+
+    private static Tensor Cut(Tensor rgb01, FaceCrop crop)
+    {
         var height = rgb01.shape[2];
         var width = rgb01.shape[3];
-        if (height == side && width == side)
-        {
-            return rgb01 * 255.0;
-        }
-        var shrinking = height > side || width > side;
-        using var resized = F.interpolate(rgb01, size: [side, side], mode: InterpolationMode.Bilinear, align_corners: false,
-            antialias: shrinking);
-        return resized * 255.0;
+        var top = (long)Math.Round(crop.Top * height);
+        var left = (long)Math.Round(crop.Left * width);
+        var cropHeight = Math.Clamp((long)Math.Round(crop.Size * height), 1, height - top);
+        var cropWidth = Math.Clamp((long)Math.Round(crop.Size * width), 1, width - left);
+        return rgb01.narrow(2, Math.Min(top, height - 1), cropHeight).narrow(3, Math.Min(left, width - 1), cropWidth);
     }
 
     /// <summary>Throws, saying what is expected, unless <paramref name="rgb01"/> is a floating-point (B,3,H,W) batch.</summary>

@@ -18,16 +18,22 @@ public sealed class FaceApiIdentity : IIdentityNetwork
     private readonly FaceRecognitionNet _net;
     private readonly bool _ownsNet;
 
-    /// <summary>Wraps a loaded net; it is disposed with this adapter only when <paramref name="ownsNet"/> is true.</summary>
-    public FaceApiIdentity(FaceRecognitionNet net, bool ownsNet = false)
+    private readonly FaceCrop _crop;
+
+    /// <summary>
+    /// Wraps a loaded net; it is disposed with this adapter only when <paramref name="ownsNet"/> is true. The net sees
+    /// <paramref name="crop"/> of each image (default the whole image; <see cref="FaceCrop.DlibChipInFfhq"/> for FFHQ-aligned faces).
+    /// </summary>
+    public FaceApiIdentity(FaceRecognitionNet net, bool ownsNet = false, FaceCrop? crop = null)
     {
         ArgumentNullException.ThrowIfNull(net);
         _net = net;
         _ownsNet = ownsNet;
+        _crop = crop ?? FaceCrop.Whole;
     }
 
-    /// <summary>Loads the pretrained recogniser through <paramref name="locator"/> and owns it.</summary>
-    public static FaceApiIdentity Load(FaceModelLocator? locator = null) => new(FaceRecognitionNet.Load(locator), ownsNet: true);
+    /// <summary>Loads the pretrained recogniser through <paramref name="locator"/> and owns it; see the constructor for <paramref name="crop"/>.</summary>
+    public static FaceApiIdentity Load(FaceModelLocator? locator = null, FaceCrop? crop = null) => new(FaceRecognitionNet.Load(locator), ownsNet: true, crop);
 
     public string Name => "faceapi-resnet34";
 
@@ -35,7 +41,7 @@ public sealed class FaceApiIdentity : IIdentityNetwork
 
     public Tensor Embed(Tensor rgb01)
     {
-        using var input = FaceChip.To255(rgb01, FaceRecognitionNet.InputSize, nameof(FaceApiIdentity));
+        using var input = FaceChip.To255(rgb01, FaceRecognitionNet.InputSize, nameof(FaceApiIdentity), _crop);
         return _net.forward(input);
     }
 

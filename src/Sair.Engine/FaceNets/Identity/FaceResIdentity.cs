@@ -12,16 +12,22 @@ public sealed class FaceResIdentity : IIdentityNetwork
     private readonly FaceResNet _net;
     private readonly bool _ownsNet;
 
-    /// <summary>Wraps a loaded net; it is disposed with this adapter only when <paramref name="ownsNet"/> is true.</summary>
-    public FaceResIdentity(FaceResNet net, bool ownsNet = false)
+    private readonly FaceCrop _crop;
+
+    /// <summary>
+    /// Wraps a loaded net; it is disposed with this adapter only when <paramref name="ownsNet"/> is true. The net sees
+    /// <paramref name="crop"/> of each image (default the whole image; <see cref="FaceCrop.DlibChipInFfhq"/> for FFHQ-aligned faces).
+    /// </summary>
+    public FaceResIdentity(FaceResNet net, bool ownsNet = false, FaceCrop? crop = null)
     {
         ArgumentNullException.ThrowIfNull(net);
         _net = net;
         _ownsNet = ownsNet;
+        _crop = crop ?? FaceCrop.Whole;
     }
 
-    /// <summary>Loads the pretrained faceres model through <paramref name="locator"/> and owns it.</summary>
-    public static FaceResIdentity Load(FaceModelLocator? locator = null) => new(FaceResNet.Load(locator), ownsNet: true);
+    /// <summary>Loads the pretrained faceres model through <paramref name="locator"/> and owns it; see the constructor for <paramref name="crop"/>.</summary>
+    public static FaceResIdentity Load(FaceModelLocator? locator = null, FaceCrop? crop = null) => new(FaceResNet.Load(locator), ownsNet: true, crop);
 
     public string Name => "human-faceres";
 
@@ -29,7 +35,7 @@ public sealed class FaceResIdentity : IIdentityNetwork
 
     public Tensor Embed(Tensor rgb01)
     {
-        using var input = FaceChip.To255(rgb01, FaceResNet.InputSize, nameof(FaceResIdentity));
+        using var input = FaceChip.To255(rgb01, FaceResNet.InputSize, nameof(FaceResIdentity), _crop);
         return _net.forward(input);
     }
 
