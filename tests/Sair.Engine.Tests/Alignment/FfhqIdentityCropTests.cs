@@ -32,12 +32,13 @@ public sealed class FfhqIdentityCropTests(JohnsLandmarksFixture johns, ITestOutp
     [Fact]
     public void Face_api_recognises_ffhq_aligned_faces_through_the_dlib_chip_crop()
     {
+        // The shared net is loaded outside the dispose scope: weights first created inside one would die with it.
+        using var cropped = new FaceApiIdentity(InstalledFaceModels.Recognition, crop: FaceCrop.DlibChipInFfhq);
+        using var whole = new FaceApiIdentity(InstalledFaceModels.Recognition);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var people = FacePhotos.Johns().Select(j => j.Person).ToArray();
         var aligned = cat(johns.Chips.Select(c => FaceAligner.Align(c.Chip, c.Landmarks, 256, AlignmentTemplate.Ffhq).Face).ToList(), 0);
-        using var cropped = new FaceApiIdentity(InstalledFaceModels.Recognition, crop: FaceCrop.DlibChipInFfhq);
-        using var whole = new FaceApiIdentity(InstalledFaceModels.Recognition);
         var (rankCropped, verifyCropped) = Scores(cropped, aligned, people);
         var (rankWhole, verifyWhole) = Scores(whole, aligned, people);
         output.WriteLine($"face-api on FFHQ-aligned johns at 256: through the dlib chip crop rank-1 {rankCropped:P1}, " +
