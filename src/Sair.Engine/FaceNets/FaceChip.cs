@@ -9,8 +9,9 @@ namespace Sair.Engine.FaceNets;
 internal static class FaceChip
 {
     /// <summary>
-    /// Cuts <paramref name="crop"/> out (the whole image when null), resizes to side×side and scales to 0..255. Downscaling is bilinear with antialiasing (a plain bilinear
-    /// shrink of a 1024 image to 112 would read one pixel in nine and alias); upscaling is plain bilinear.
+    /// Cuts <paramref name="crop"/> out (the whole image when null), resizes to side×side and scales to 0..255.
+    /// Downscaling is bilinear with antialiasing (a plain bilinear shrink of a 1024 image to 112 would read one pixel
+    /// in nine and alias); upscaling is plain bilinear.
     /// A non-square input is stretched: aligned crops are square, and landmarks map back per axis.
     /// </summary>
     public static Tensor To255(Tensor rgb01, int side, string consumer, FaceCrop? crop = null)
@@ -32,11 +33,11 @@ internal static class FaceChip
     {
         var height = rgb01.shape[2];
         var width = rgb01.shape[3];
-        var top = (long)Math.Round(crop.Top * height);
-        var left = (long)Math.Round(crop.Left * width);
+        var top = Math.Min((long)Math.Round(crop.Top * height), height - 1);
+        var left = Math.Min((long)Math.Round(crop.Left * width), width - 1);
         var cropHeight = Math.Clamp((long)Math.Round(crop.Size * height), 1, height - top);
         var cropWidth = Math.Clamp((long)Math.Round(crop.Size * width), 1, width - left);
-        return rgb01.narrow(2, Math.Min(top, height - 1), cropHeight).narrow(3, Math.Min(left, width - 1), cropWidth);
+        return rgb01.narrow(2, top, cropHeight).narrow(3, left, cropWidth);
     }
 
     /// <summary>Throws, saying what is expected, unless <paramref name="rgb01"/> is a floating-point (B,3,H,W) batch.</summary>

@@ -1,4 +1,5 @@
 using Sair.Engine.Alignment;
+using Sair.Engine.FaceNets;
 using Sair.Engine.Tests.FaceNets;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -70,5 +71,19 @@ public sealed class FaceAlignerTests(JohnsLandmarksFixture faces, ITestOutputHel
         var restored = aligned.Face.detach().requires_grad_(true);
         FaceAligner.PasteBack(chip, restored, aligned.Transform, 4).sum().backward();
         Assert.True(restored.grad!.abs().sum().item<float>() > 0, "no gradient reached the restored face.");
+    }
+
+    [Fact]
+    public void Bad_inputs_are_refused_with_what_to_pass()
+    {
+        using var unbatched = rand(3, 100, 100);
+        using var landmarks = tensor(Upright, [5, 2]);
+        var photoError = Assert.Throws<ArgumentException>(() => FaceAligner.Align(unbatched, landmarks, 80, AlignmentTemplate.Ffhq));
+        Assert.Contains("(1, 3, H, W)", photoError.Message);
+        using var photo = rand(1, 3, 100, 100);
+        using var seven = rand(7, 2);
+        var pointsError = Assert.Throws<ArgumentException>(() => FaceAligner.Align(photo, seven, 80, AlignmentTemplate.Ffhq));
+        Assert.Contains("(68, 2)", pointsError.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FaceCrop(0.5, 0.5, 0.6));
     }
 }
