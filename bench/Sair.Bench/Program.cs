@@ -2,14 +2,17 @@ using Sair.Bench;
 
 // Benchmarks for SairGrid. Each prints a Markdown table to paste into docs/benchmarks.md, with the exact command.
 //   dotnet run -c Release --project bench/Sair.Bench -- generator [--sizes 256,1024] [--batches 1,4] [--runs 3]
+//   dotnet run -c Release --project bench/Sair.Bench -- facenets [--runs 5] [--threads N] [--device cpu|cuda] [--models DIR]
 return args.FirstOrDefault() switch
 {
     "generator" => GeneratorBench.Run(BenchArgs.Parse(args[1..])),
+    "facenets" => FaceNetsBench.Run(BenchArgs.Parse(args[1..])),
     _ => Usage(),
 };
 
 static int Usage()
 {
     Console.Error.WriteLine("usage: Sair.Bench generator [--sizes 256,1024] [--batches 1,4] [--runs 3] [--threads N] [--mode scaled|grouped]");
+    Console.Error.WriteLine("       Sair.Bench facenets [--runs 5] [--threads N] [--device cpu|cuda] [--models DIR]");
     return 2;
 }

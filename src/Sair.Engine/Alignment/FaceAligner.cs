@@ -1,0 +1,138 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using Sair.Engine.Imaging;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Sair.Engine.Alignment;
+
+/// <summary>An aligned face (1, 3, S, S) in [0, 1] and the transform that produced it.</summary>
+public sealed record AlignedFace(Tensor Face, AlignmentTransform Transform) : IDisposable
+{
+    public void Dispose() => Face.Dispose();
+}
+
+/// <summary>
+/// Cuts an aligned square face out of a photo and puts a (restored) face back, both by bilinear
+/// <c>grid_sample</c> over an affine grid, so both directions stay on tensors and are differentiable in the pixels.
+/// </summary>
+public static class FaceAligner
+{
+    /// <summary>
+    /// The face of <paramref name="photo"/> ((1,3,H,W) RGB in [0,1]) with pixel <paramref name="landmarks"/> (5 or 68
+    /// points), aligned to <paramref name="template"/> at <paramref name="outputSize"/>². Where the square leaves the
+    /// photo the border is reflected (FFHQ also reflects, then blurs). A square larger than the output is reached by
+    /// an antialiased shrink of the photo first, as FFHQ does, so that the bilinear sampling does not alias.
+    /// </summary>
+    public static AlignedFace Align(Tensor photo, Tensor landmarks, int outputSize, AlignmentTemplate template,
+        GridSamplePaddingMode padding = GridSamplePaddingMode.Reflection)
+    {
+        CheckPhoto(photo, nameof(photo));
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputSize, 8);
+        var toUnit = template.PhotoToUnit(landmarks);
+        var transform = new AlignmentTransform(toUnit.Then(Affine2D.ScaleTranslate(outputSize, outputSize)), outputSize);
+
+        using var scope = NewDisposeScope();
+        var source = photo;
+        var sourceToPhoto = Affine2D.Identity;
+        var height = photo.shape[2];
+        var width = photo.shape[3];
+        var scale = transform.Scale;
+        if (scale > 1)
+        {
+            var shrunkHeight = Math.Max(1, (long)Math.Round(height / scale));
+            var shrunkWidth = Math.Max(1, (long)Math.Round(width / scale));
+            source = F.interpolate(photo, size: [shrunkHeight, shrunkWidth], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
+            sourceToPhoto = Affine2D.ScaleTranslate((double)width / shrunkWidth, (double)height / shrunkHeight);
+            height = shrunkHeight;
+            width = shrunkWidth;
+        }
+        // affine_grid maps output normalised coordinates to input normalised ones (align_corners = false: ±1 are the outer pixel edges).
+        var theta = Affine2D.ScaleTranslate(outputSize / 2.0, outputSize / 2.0, outputSize / 2.0, outputSize / 2.0)
+            .Then(transform.AlignedToPhoto)
+            .Then(sourceToPhoto.Inverse())
+            .Then(Affine2D.ScaleTranslate(2.0 / width, 2.0 / height, -1, -1));
+        var grid = F.affine_grid(theta.ToTheta(photo.dtype, photo.device), [1, 3, outputSize, outputSize], align_corners: false);
+        var face = F.grid_sample(source, grid, GridSampleMode.Bilinear, padding, align_corners: false);
+        return new AlignedFace(face.MoveToOuterDisposeScope(), transform);
+    }
+
+    /// <inheritdoc cref="Align(Tensor, Tensor, int, AlignmentTemplate, GridSamplePaddingMode)"/>
+    public static AlignedFace Align(Image<Rgb24> photo, Tensor landmarks, int outputSize, AlignmentTemplate template,
+        GridSamplePaddingMode padding = GridSamplePaddingMode.Reflection)
+    {
+        using var pixels = ImageTensors.ToTensor(photo);
+        return Align(pixels, landmarks, outputSize, template, padding);
+    }
+
+    /// <summary>
+    /// <paramref name="photo"/> ((1,3,H,W), [0,1]) with <paramref name="restoredFace"/> ((1,3,S',S'), [0,1], any side)
+    /// warped back through <paramref name="transform"/> and blended in with <see cref="SeamMask"/>; outside the
+    /// aligned square the photo is returned unchanged.
+    /// </summary>
+    public static Tensor PasteBack(Tensor photo, Tensor restoredFace, AlignmentTransform transform, double featherPixels)
+    {
+        CheckPhoto(photo, nameof(photo));
+        CheckPhoto(restoredFace, nameof(restoredFace));
+        ArgumentNullException.ThrowIfNull(transform);
+        if (restoredFace.shape[2] != restoredFace.shape[3])
+        {
+            throw new ArgumentException($"the restored face must be square; got {restoredFace.shape[3]}×{restoredFace.shape[2]}.", nameof(restoredFace));
+        }
+        using var scope = NewDisposeScope();
+        var face = restoredFace.to(photo.dtype).to(photo.device);
+        var footprint = (long)Math.Ceiling(transform.OutputSize * transform.Scale);
+        if (face.shape[2] > footprint)
+        {
+            face = F.interpolate(face, size: [footprint, footprint], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
+        }
+        var grid = PhotoGrid(photo, transform);
+        var warped = F.grid_sample(face, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: false);
+        var mask = MaskFromGrid(grid, transform, featherPixels).unsqueeze(1);
+        return (photo + mask * (warped - photo)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The blending weight (1, H, W) of the pasted face at each photo pixel: 1 inside the aligned square farther than
+    /// <paramref name="featherPixels"/> photo pixels from its edge, falling linearly to 0 at the edge, 0 outside.
+    /// </summary>
+    public static Tensor SeamMask(Tensor photo, AlignmentTransform transform, double featherPixels)
+    {
+        CheckPhoto(photo, nameof(photo));
+        using var scope = NewDisposeScope();
+        return MaskFromGrid(PhotoGrid(photo, transform), transform, featherPixels).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>For every photo pixel, its position in the aligned square in normalised coordinates (1, H, W, 2).</summary>
+    private static Tensor PhotoGrid(Tensor photo, AlignmentTransform transform)
+    {
+        var height = photo.shape[2];
+        var width = photo.shape[3];
+        var size = transform.OutputSize;
+        var theta = Affine2D.ScaleTranslate(width / 2.0, height / 2.0, width / 2.0, height / 2.0)
+            .Then(transform.PhotoToAligned)
+            .Then(Affine2D.ScaleTranslate(2.0 / size, 2.0 / size, -1, -1));
+        return F.affine_grid(theta.ToTheta(photo.dtype, photo.device), [1, 3, height, width], align_corners: false);
+    }
+
+    private static Tensor MaskFromGrid(Tensor grid, AlignmentTransform transform, double featherPixels)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(featherPixels);
+        // 1 − max(|u|, |v|) is the distance to the square's edge in half-sides; a half-side is OutputSize/2 aligned pixels.
+        var inside = 1 - grid.abs().amax([-1]);
+        var distance = inside * (transform.OutputSize / 2.0 * transform.Scale);
+        return featherPixels > 0
+            ? (distance / featherPixels).clamp(0, 1)
+            : (distance > 0).to(grid.dtype);
+    }
+
+    private static void CheckPhoto(Tensor image, string name)
+    {
+        if (image.dim() != 4 || image.shape[0] != 1 || image.shape[1] != 3 || !image.is_floating_point())
+        {
+            throw new ArgumentException(
+                $"{name} must be one floating-point RGB image (1, 3, H, W) in [0, 1]; got {image.dtype} [{string.Join(", ", image.shape)}].", name);
+        }
+    }
+}
