@@ -3,10 +3,12 @@ using Sair.Bench;
 // Benchmarks for SairGrid. Each prints a Markdown table to paste into docs/benchmarks.md, with the exact command.
 //   dotnet run -c Release --project bench/Sair.Bench -- generator [--sizes 256,1024] [--batches 1,4] [--runs 3]
 //   dotnet run -c Release --project bench/Sair.Bench -- facenets [--runs 5] [--threads N] [--device cpu|cuda] [--models DIR]
+//   dotnet run -c Release --project bench/Sair.Bench -- sair [--sizes 256,1024] [--runs 3]
 return args.FirstOrDefault() switch
 {
     "generator" => GeneratorBench.Run(BenchArgs.Parse(args[1..])),
     "facenets" => FaceNetsBench.Run(BenchArgs.Parse(args[1..])),
+    "sair" => SairIterationBench.Run(BenchArgs.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -14,5 +16,6 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: Sair.Bench generator [--sizes 256,1024] [--batches 1,4] [--runs 3] [--threads N] [--mode scaled|grouped]");
     Console.Error.WriteLine("       Sair.Bench facenets [--runs 5] [--threads N] [--device cpu|cuda] [--models DIR]");
+    Console.Error.WriteLine("       Sair.Bench sair [--sizes 256,1024] [--runs 3] [--threads N]");
     return 2;
 }

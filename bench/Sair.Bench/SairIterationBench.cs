@@ -1,0 +1,98 @@
+using System.Globalization;
+using Sair.Engine.Degradation;
+using Sair.Engine.FaceNets;
+using Sair.Engine.FaceNets.Identity;
+using Sair.Engine.Objective;
+using Sair.Engine.Restoration;
+using Sair.Engine.Runtime;
+using Sair.Engine.StyleGan;
+using static TorchSharp.torch;
+
+namespace Sair.Bench;
+
+/// <summary>
+/// One SAIR iteration (paper preset) at the real generator shapes with random weights, broken down by term: the
+/// generator's own forward + backward to the latent, then the restorer with the terms added stage by stage (paper
+/// Fig. 7), and the landmark mask that is recomputed every <see cref="SairOptions.MaskInterval"/> iterations.
+/// The face networks are the real npm ones (face-api recognition and landmarks). Target: all terms together add at
+/// most 25 % to the generator's cost.
+/// </summary>
+internal static class SairIterationBench
+{
+    public static int Run(BenchArgs args)
+    {
+        var sizes = args.Ints("sizes", 256, 1024);
+        var runs = args.Int("runs", 3);
+        var threads = args.Int("threads", Environment.ProcessorCount);
+        var runtime = TorchRuntime.EnsureLoaded();
+        set_num_threads(threads);
+        manual_seed(0);
+        using var identity = FaceApiIdentity.Load();
+        using var landmarks = FaceApiLandmarks.Load();
+
+        Console.WriteLine($"# SAIR iteration benchmark: {runtime}, paper preset, batch 1, median of {runs} iterations after 1 warm-up");
+        Console.WriteLine();
+        Console.WriteLine("| size | generator f+b s | data only s | + identity s | + histogram s | + emotion (all) s | mask s (every 10) | all terms, mask amortised s | overhead vs generator |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var size in sizes)
+        {
+            using var generator = new StyleGan2Generator(new StyleGan2Config { Size = size, StyleDim = 512, NMlp = 8, ChannelMultiplier = 2 });
+            generator.eval();
+            foreach (var parameter in generator.parameters())
+            {
+                parameter.requires_grad_(false);
+            }
+            using var scope = NewDisposeScope();
+            var wStar = generator.ExpandToWPlus(generator.MeanLatent(256).unsqueeze(0)) + 0.3f * randn(1, generator.NLatent, 512);
+            var reference = generator.ExpandToWPlus(generator.MeanLatent(256).unsqueeze(0)) + 0.3f * randn(1, generator.NLatent, 512);
+            Tensor y;
+            using (no_grad())
+            {
+                using var down = new BicubicDownsample(size / 32);
+                y = down.forward(OutputNormalization.Paper(generator.Synthesis(wStar))).clamp(0, 1);
+            }
+            using var directions = new EmotionDirections(randn(7, generator.NLatent, 512));
+            var restorer = new SairRestorer(generator, identity, landmarks, emotionDirections: directions);
+
+            var generatorStep = Timing.MedianSeconds(runs, () =>
+            {
+                using var inner = NewDisposeScope();
+                var latent = wStar.clone().requires_grad_(true);
+                generator.Synthesis(latent).square().mean().backward();
+                latent.grad!.sum().item<float>();
+            });
+            // The mask is computed once at iteration 0 (not timed) and then never: its cost is measured on its own below.
+            var options = SairOptions.Paper() with { Iterations = runs + 1, Emotion = "happy", MaskInterval = int.MaxValue };
+            var stages = new[] { AblationStage.DataOnly, AblationStage.WithIdentity, AblationStage.WithHistogram, AblationStage.WithEmotion }
+                .Select(stage => IterationSeconds(restorer, y, ReferenceInput.FromLatent(reference), options.ForAblation(stage)))
+                .ToArray();
+            var mask = Timing.MedianSeconds(runs, () =>
+            {
+                using var inner = NewDisposeScope();
+                using var noGrad = no_grad();
+                var image = OutputNormalization.Paper(generator.Synthesis(wStar));
+                LandmarkHullMask.Rasterize(landmarks.Detect(image), size, size).sum().item<float>();
+            });
+            var all = stages[^1] + mask / 10;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {size} | {generatorStep:0.000} | {stages[0]:0.000} | {stages[1]:0.000} | {stages[2]:0.000} | {stages[3]:0.000} | {mask:0.000} | {all:0.000} | {(all / generatorStep - 1) * 100:+0;-0} % |"));
+        }
+        return 0;
+    }
+
+    /// <summary>Median time between consecutive iteration reports, leaving out the first iteration (set-up work).</summary>
+    private static double IterationSeconds(SairRestorer restorer, Tensor y, ReferenceInput reference, SairOptions options)
+    {
+        var reports = new SynchronousProgress();
+        using var result = restorer.Restore(y, reference, options, reports);
+        var times = reports.Elapsed.Zip(reports.Elapsed.Skip(1), (a, b) => (b - a).TotalSeconds).Order().ToList();
+        return times[times.Count / 2];
+    }
+
+    private sealed class SynchronousProgress : IProgress<IterationReport>
+    {
+        public List<TimeSpan> Elapsed { get; } = [];
+
+        public void Report(IterationReport value) => Elapsed.Add(value.Elapsed);
+    }
+}
