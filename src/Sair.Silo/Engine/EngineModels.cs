@@ -12,15 +12,17 @@ namespace Sair.Silo.Engine;
 
 /// <summary>
 /// The networks of one silo, loaded once and shared by every job and analysis: the face detector and identity net T
-/// (for the pools), and on engine silos the generator G, the landmark net of the skin-colour term and, when emotion
-/// directions are configured, the expression classifier. Only the generator has per-run state (its noise buffers),
-/// so jobs take turns on it through <see cref="AcquireGeneratorAsync"/>; the face nets are read-only.
+/// (for the pools), and on engine silos the generator G (one copy per job slot), the landmark net of the skin-colour
+/// term and, when emotion directions are configured, the expression classifier. Only the generator has per-run state
+/// (its noise buffers), so each run leases a copy of its own through <see cref="AcquireGeneratorAsync"/>; the face
+/// nets are read-only and shared.
 /// </summary>
 public sealed class EngineModels : IDisposable
 {
     private readonly SairEngineOptions _options;
     private readonly ILogger? _logger;
-    private readonly SemaphoreSlim _generatorGate = new(1, 1);
+    private readonly SemaphoreSlim _generatorSlots;
+    private readonly Stack<StyleGan2Generator> _idleGenerators = new();
     private readonly Lock _loadGate = new();
     private readonly List<IDisposable> _owned = [];
     private Task? _loading;
@@ -39,6 +41,7 @@ public sealed class EngineModels : IDisposable
         options.Validate(restores);
         _options = options;
         Restores = restores;
+        _generatorSlots = new SemaphoreSlim(options.MaxConcurrentJobs, options.MaxConcurrentJobs);
         _logger = logger;
     }
 
@@ -52,6 +55,7 @@ public sealed class EngineModels : IDisposable
     /// <summary>Where the restoration nets run.</summary>
     public Device Device { get; private set; } = CPU;
 
+    /// <summary>The first copy of G, for its configuration and for work outside a run (never run it while it may be leased).</summary>
     public StyleGan2Generator Generator => _generator ?? throw NotLoaded("generator");
 
     /// <summary>G's mean latent as W+ (1, n_latent, style_dim): w's start and prior centre when a job has no references.</summary>
@@ -92,12 +96,15 @@ public sealed class EngineModels : IDisposable
         }
     }
 
-    /// <summary>Exclusive use of the generator for one run (its noise buffers are written during a run).</summary>
-    public async Task<IDisposable> AcquireGeneratorAsync(CancellationToken cancellationToken)
+    /// <summary>A copy of G for one run, waiting while every copy is in use; dispose the lease to hand it back.</summary>
+    public async Task<GeneratorLease> AcquireGeneratorAsync(CancellationToken cancellationToken)
     {
         _ = Generator;
-        await _generatorGate.WaitAsync(cancellationToken);
-        return new Lease(_generatorGate);
+        await _generatorSlots.WaitAsync(cancellationToken);
+        lock (_idleGenerators)
+        {
+            return new GeneratorLease(_idleGenerators.Pop(), Release);
+        }
     }
 
     public void Dispose()
@@ -108,7 +115,7 @@ public sealed class EngineModels : IDisposable
         }
 
         _owned.Clear();
-        _generatorGate.Dispose();
+        _generatorSlots.Dispose();
     }
 
     private void Load()
@@ -127,7 +134,12 @@ public sealed class EngineModels : IDisposable
         if (Restores)
         {
             var path = _options.GeneratorPath!;
-            _generator = Own(StyleGan2Loader.Load(path, device: Device));
+            for (var slot = 0; slot < _options.MaxConcurrentJobs; slot++)
+            {
+                _idleGenerators.Push(Own(StyleGan2Loader.Load(path, device: Device)));
+            }
+
+            _generator = _idleGenerators.Peek();
             _meanWPlus = Own(MeanLatent(_generator));
             _landmarks = Device.type == DeviceType.CPU
                 ? cpuLandmarks
@@ -189,16 +201,36 @@ public sealed class EngineModels : IDisposable
                 ? $"The {what} is not loaded yet: wait for the engine's readiness."
                 : $"This silo holds no {what}: it runs as a coordinator (Sair:Silo:Role); restorations run on engine silos.");
 
-    private sealed class Lease(SemaphoreSlim gate) : IDisposable
+    private void Release(StyleGan2Generator generator)
     {
-        private int _released;
-
-        public void Dispose()
+        lock (_idleGenerators)
         {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                gate.Release();
-            }
+            _idleGenerators.Push(generator);
+        }
+
+        _generatorSlots.Release();
+    }
+}
+
+/// <summary>One run's exclusive use of a generator copy.</summary>
+public sealed class GeneratorLease : IDisposable
+{
+    private readonly Action<StyleGan2Generator> _release;
+    private int _released;
+
+    internal GeneratorLease(StyleGan2Generator generator, Action<StyleGan2Generator> release)
+    {
+        Generator = generator;
+        _release = release;
+    }
+
+    public StyleGan2Generator Generator { get; }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            _release(Generator);
         }
     }
 }

@@ -30,6 +30,12 @@ public sealed class SairEngineOptions
     /// <summary>"cpu", "cuda", "cuda:N" or "auto" (CUDA when available).</summary>
     public string Device { get; set; } = "auto";
 
+    /// <summary>
+    /// Jobs optimised at once, the same key the engine worker reads: one generator is loaded per slot, because a run
+    /// writes its generator's noise buffers.
+    /// </summary>
+    public int MaxConcurrentJobs { get; set; } = 1;
+
     /// <summary>libtorch's CPU threads; 0 keeps libtorch's default.</summary>
     public int Threads { get; set; }
 
@@ -57,6 +63,11 @@ public sealed class SairEngineOptions
         if (Threads < 0)
         {
             throw new InvalidOperationException($"Sair:Engine:Threads is {Threads}: use 0 (libtorch's default) or a positive thread count.");
+        }
+
+        if (MaxConcurrentJobs < 1)
+        {
+            throw new InvalidOperationException($"Sair:Engine:MaxConcurrentJobs is {MaxConcurrentJobs}: use 1 or more.");
         }
 
         if (AlignedFaceSize < 64)

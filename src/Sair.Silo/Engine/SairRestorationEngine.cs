@@ -2,6 +2,7 @@ using Sair.Engine.FaceNets;
 using Sair.Engine.Imaging;
 using Sair.Engine.IO;
 using Sair.Engine.Restoration;
+using Sair.Engine.StyleGan;
 using Sair.Grains.Engine;
 using static TorchSharp.torch;
 using EngineCheckpoint = Sair.Engine.Restoration.RestorationCheckpoint;
@@ -28,7 +29,7 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         await models.Readiness.WhenReadyAsync(cancellationToken);
         var options = ToSairOptions(request.Options, models.EmotionDirections is not null, models.Options.ProjectionIterations);
         using var lease = await models.AcquireGeneratorAsync(cancellationToken);
-        return await Task.Run(() => Restore(request, options, progress, cancellationToken), cancellationToken);
+        return await Task.Run(() => Restore(request, lease.Generator, options, progress, cancellationToken), cancellationToken);
     }
 
     /// <summary>
@@ -69,11 +70,10 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         };
     }
 
-    private RestorationOutcome Restore(
-        RestorationRequest request, SairOptions options, IProgress<RestorationProgress> progress, CancellationToken cancellationToken)
+    private RestorationOutcome Restore(RestorationRequest request, StyleGan2Generator generator, SairOptions options,
+        IProgress<RestorationProgress> progress, CancellationToken cancellationToken)
     {
         using var scope = NewDisposeScope();
-        var generator = models.Generator;
         var size = generator.Config.Size;
         var y = DegradedInput(request, size);
         var reference = Reference(request, size);

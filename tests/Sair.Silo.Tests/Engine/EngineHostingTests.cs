@@ -5,6 +5,7 @@ using Sair.Silo.Engine;
 
 namespace Sair.Silo.Tests.Engine;
 
+[Collection(TinyEngineCollection.Name)]
 public sealed class EngineHostingTests
 {
     [Fact]

@@ -12,6 +12,7 @@ using Xunit.Abstractions;
 namespace Sair.Silo.Tests.Engine;
 
 /// <summary>Pools and albums through the grain API on silos whose ports are the real face analyzer and SAIR engine.</summary>
+[Collection(TinyEngineCollection.Name)]
 public sealed class GridOnRealEngineTests(RealEngineCluster grid, ITestOutputHelper output) : IClassFixture<RealEngineCluster>
 {
     [Fact]

@@ -8,6 +8,7 @@ using SixLabors.ImageSharp.Processing;
 
 namespace Sair.Silo.Tests.Engine;
 
+[Collection(TinyEngineCollection.Name)]
 public sealed class SairFaceAnalyzerTests
 {
     private static readonly SairFaceAnalyzer Analyzer = new(TinyEngine.Models);

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 namespace Sair.Silo.Tests.Engine;
 
 /// <summary>The engine adapter on the real SAIR optimisation with the tiny generator and the npm face nets.</summary>
+[Collection(TinyEngineCollection.Name)]
 public sealed class SairRestorationEngineTests
 {
     private static readonly SairRestorationEngine Engine = new(TinyEngine.Models);
