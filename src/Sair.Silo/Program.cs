@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Sair.Silo;
+using Sair.Silo.Engine;
 using Sair.Silo.Tools;
 
 if (args.FirstOrDefault() == "render")
@@ -16,6 +17,7 @@ if (args.FirstOrDefault() == "render")
 }
 
 var builder = Host.CreateApplicationBuilder(args);
+builder.AddSairEngine();
 builder.AddSairSilo();
 await builder.Build().RunAsync();
 return 0;

@@ -8,8 +8,16 @@ namespace Sair.Engine.FaceNets;
 /// <summary>Building blocks of the face-api networks; field names follow the tfjs weight names.</summary>
 internal static class FaceApiLayers
 {
-    /// <summary>A pretrained weight: part of the module (moves with <c>to(device)</c>) but never trained.</summary>
-    public static Parameter Frozen(Tensor t) => new(t, requires_grad: false);
+    /// <summary>
+    /// A pretrained weight: part of the module (moves with <c>to(device)</c>) but never trained. It belongs to the
+    /// module, not to whatever dispose scope the module happens to be built in (closing that scope would empty it).
+    /// </summary>
+    public static Parameter Frozen(Tensor t)
+    {
+        var weight = new Parameter(t, requires_grad: false);
+        weight.DetachFromDisposeScope();
+        return weight;
+    }
 
     /// <summary>A copy of a weight-map tensor, so the map can be disposed once the module is built.</summary>
     public static Parameter Frozen(TfjsWeightMap weights, string name, params long[] shape) => Frozen(weights.Get(name, shape).clone());

@@ -32,7 +32,6 @@ public sealed class FfhqIdentityCropTests(JohnsLandmarksFixture johns, ITestOutp
     [Fact]
     public void Face_api_recognises_ffhq_aligned_faces_through_the_dlib_chip_crop()
     {
-        // The shared net is loaded outside the dispose scope: weights first created inside one would die with it.
         using var cropped = new FaceApiIdentity(InstalledFaceModels.Recognition, crop: FaceCrop.DlibChipInFfhq);
         using var whole = new FaceApiIdentity(InstalledFaceModels.Recognition);
         using var scope = NewDisposeScope();

@@ -54,7 +54,6 @@ public sealed class FaceNetAdapterTests
     [MemberData(nameof(Adapters))]
     public void Gradients_reach_the_pixels_of_a_large_input(string adapter)
     {
-        // The shared nets are loaded outside the dispose scope: weights first created inside one would die with it.
         Func<Tensor, Tensor> run = adapter switch
         {
             "faceapi" => new FaceApiIdentity(InstalledFaceModels.Recognition).Embed,

@@ -57,7 +57,10 @@ public sealed class TfjsGraphNet : nn.Module
                 _ => value.clone(),
             };
             var parameterName = $"c{_parameterOf.Count}_{new string(node.Name.Select(ch => char.IsAsciiLetterOrDigit(ch) ? ch : '_').ToArray())}";
-            register_parameter(parameterName, new Parameter(stored, requires_grad: false));
+            var weight = new Parameter(stored, requires_grad: false);
+            // The weight belongs to the net, not to whatever dispose scope the net happens to be built in.
+            weight.DetachFromDisposeScope();
+            register_parameter(parameterName, weight);
             _parameterOf[node.Name] = parameterName;
         }
         eval();

@@ -1,0 +1,236 @@
+using Microsoft.Extensions.Logging;
+using Sair.Engine.Alignment;
+using Sair.Engine.FaceNets;
+using Sair.Engine.FaceNets.Identity;
+using Sair.Engine.Restoration;
+using Sair.Engine.Runtime;
+using Sair.Engine.StyleGan;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Sair.Silo.Engine;
+
+/// <summary>
+/// The networks of one silo, loaded once and shared by every job and analysis: the face detector and identity net T
+/// (for the pools), and on engine silos the generator G (one copy per job slot), the landmark net of the skin-colour
+/// term and, when emotion directions are configured, the expression classifier. Only the generator has per-run state
+/// (its noise buffers), so each run leases a copy of its own through <see cref="AcquireGeneratorAsync"/>; the face
+/// nets are read-only and shared.
+/// </summary>
+public sealed class EngineModels : IDisposable
+{
+    private readonly SairEngineOptions _options;
+    private readonly ILogger? _logger;
+    private readonly SemaphoreSlim _generatorSlots;
+    private readonly Stack<StyleGan2Generator> _idleGenerators = new();
+    private readonly Lock _loadGate = new();
+    private readonly List<IDisposable> _owned = [];
+    private Task? _loading;
+    private StyleGan2Generator? _generator;
+    private Tensor? _meanWPlus;
+    private IIdentityNetwork? _identity;
+    private FaceDetector? _detector;
+    private ILandmarkDetector? _landmarks;
+
+    /// <param name="options">Validated settings.</param>
+    /// <param name="restores">True on engine silos: also load the generator and the restoration-only nets.</param>
+    /// <param name="logger">Reports what was loaded.</param>
+    public EngineModels(SairEngineOptions options, bool restores, ILogger<EngineModels>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(restores);
+        _options = options;
+        Restores = restores;
+        _generatorSlots = new SemaphoreSlim(options.MaxConcurrentJobs, options.MaxConcurrentJobs);
+        _logger = logger;
+    }
+
+    /// <summary>Whether this silo restores (holds a generator).</summary>
+    public bool Restores { get; }
+
+    public SairEngineOptions Options => _options;
+
+    public EngineReadiness Readiness { get; } = new();
+
+    /// <summary>Where the restoration nets run.</summary>
+    public Device Device { get; private set; } = CPU;
+
+    /// <summary>The first copy of G, for its configuration and for work outside a run (never run it while it may be leased).</summary>
+    public StyleGan2Generator Generator => _generator ?? throw NotLoaded("generator");
+
+    /// <summary>G's mean latent as W+ (1, n_latent, style_dim): w's start and prior centre when a job has no references.</summary>
+    public Tensor MeanWPlus => _meanWPlus ?? throw NotLoaded("generator");
+
+    public IIdentityNetwork Identity => _identity ?? throw NotLoaded("identity network");
+
+    /// <summary>Face detector and landmarks on the CPU, where photos are decoded.</summary>
+    public FaceDetector Detector => _detector ?? throw NotLoaded("face detector");
+
+    /// <summary>The landmark net of the skin-colour term's face mask, on <see cref="Device"/>.</summary>
+    public ILandmarkDetector Landmarks => _landmarks ?? throw NotLoaded("landmark net");
+
+    /// <summary>Infers the target expression from the input when a job names none; null without emotion directions.</summary>
+    public IExpressionClassifier? Expressions { get; private set; }
+
+    /// <summary>Δw_e for this generator; null when <see cref="SairEngineOptions.EmotionDirectionsPath"/> is not set.</summary>
+    public EmotionDirections? EmotionDirections { get; private set; }
+
+    /// <summary>Loads everything once, on a worker thread; later calls return the same task. Readiness follows it.</summary>
+    public Task LoadAsync()
+    {
+        lock (_loadGate)
+        {
+            return _loading ??= Task.Run(() =>
+            {
+                try
+                {
+                    Load();
+                    Readiness.MarkReady();
+                }
+                catch (Exception e)
+                {
+                    Readiness.MarkFailed(e);
+                    throw;
+                }
+            });
+        }
+    }
+
+    /// <summary>A copy of G for one run, waiting while every copy is in use; dispose the lease to hand it back.</summary>
+    public async Task<GeneratorLease> AcquireGeneratorAsync(CancellationToken cancellationToken)
+    {
+        _ = Generator;
+        await _generatorSlots.WaitAsync(cancellationToken);
+        lock (_idleGenerators)
+        {
+            return new GeneratorLease(_idleGenerators.Pop(), Release);
+        }
+    }
+
+    public void Dispose()
+    {
+        for (var i = _owned.Count - 1; i >= 0; i--)
+        {
+            _owned[i].Dispose();
+        }
+
+        _owned.Clear();
+        _generatorSlots.Dispose();
+    }
+
+    private void Load()
+    {
+        _logger?.LogInformation("Loading the SAIR models ({Runtime})", TorchRuntime.EnsureLoaded());
+        if (_options.Threads > 0)
+        {
+            torch.set_num_threads(_options.Threads);
+        }
+
+        Device = TorchRuntime.ResolveDevice(_options.Device);
+        var locator = string.IsNullOrWhiteSpace(_options.ModelsDirectory) ? FaceModelLocator.Default() : new FaceModelLocator(_options.ModelsDirectory);
+        var cpuLandmarks = Own(new FaceApiLandmarks(Own(FaceLandmark68Net.Load(locator))));
+        _detector = Own(new FaceDetector(Own(TinyFaceDetector.Load(locator)), cpuLandmarks));
+        _identity = Own(LoadIdentity(IdentityNetSpec.Parse(_options.IdentityNet), locator));
+        if (Restores)
+        {
+            var path = _options.GeneratorPath!;
+            for (var slot = 0; slot < _options.MaxConcurrentJobs; slot++)
+            {
+                _idleGenerators.Push(Own(StyleGan2Loader.Load(path, device: Device)));
+            }
+
+            _generator = _idleGenerators.Peek();
+            _meanWPlus = Own(MeanLatent(_generator));
+            _landmarks = Device.type == DeviceType.CPU
+                ? cpuLandmarks
+                : Own(new FaceApiLandmarks(Own(OnDevice(FaceLandmark68Net.Load(locator)))));
+            if (!string.IsNullOrWhiteSpace(_options.EmotionDirectionsPath))
+            {
+                var directionsPath = _options.EmotionDirectionsPath;
+                EmotionDirections = Own(Directory.Exists(directionsPath)
+                    ? EmotionDirections.LoadOfficialFolder(directionsPath)
+                    : EmotionDirections.Load(directionsPath));
+                Expressions = Own(new FaceApiExpressionClassifier(Own(OnDevice(FaceExpressionNet.Load(locator)))));
+            }
+
+            _logger?.LogInformation(
+                "SAIR engine ready on {Device}: generator {Path} ({Size} px, W+ {Latents}×{StyleDim}), identity {Identity}, emotion directions {Emotions}",
+                Device, path, _generator.Config.Size, _generator.NLatent, _generator.Config.StyleDim, _identity.Name,
+                EmotionDirections is null ? "none (emotion term off)" : _options.EmotionDirectionsPath);
+        }
+        else
+        {
+            _logger?.LogInformation("SAIR face analysis ready: identity {Identity}", _identity.Name);
+        }
+    }
+
+    private IIdentityNetwork LoadIdentity(IdentityNetSpec spec, FaceModelLocator locator) => spec.Kind switch
+    {
+        // Both npm nets were trained on dlib's tighter chips; the pools' faces and G's outputs are FFHQ-aligned.
+        IdentityNetSpec.FaceApi => new FaceApiIdentity(OnDevice(FaceRecognitionNet.Load(locator)), ownsNet: true, FaceCrop.DlibChipInFfhq),
+        IdentityNetSpec.FaceRes => new FaceResIdentity(OnDevice(FaceResNet.Load(locator)), ownsNet: true, FaceCrop.DlibChipInFfhq),
+        IdentityNetSpec.IResNet50 => IdentityNetworks.Load(IdentityBackbone.IResNet50, spec.WeightsPath!, Device),
+        _ => IdentityNetworks.Load(IdentityBackbone.IrSe50, spec.WeightsPath!, Device),
+    };
+
+    private T OnDevice<T>(T net) where T : nn.Module
+    {
+        net.to(Device);
+        return net;
+    }
+
+    private static Tensor MeanLatent(StyleGan2Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var rng = new torch.Generator(0);
+        var mean = generator.LatentAvg ?? generator.MeanLatent(4096, rng);
+        return mean.reshape(1, 1, -1).expand(1, generator.NLatent, -1).contiguous().clone().DetachFromDisposeScope();
+    }
+
+    private T Own<T>(T item) where T : IDisposable
+    {
+        _owned.Add(item);
+        return item;
+    }
+
+    private InvalidOperationException NotLoaded(string what) => new(
+        Readiness.Failure is { } failure
+            ? $"The SAIR models failed to load, so the {what} is unavailable: {failure.Message}"
+            : Restores || what is "identity network" or "face detector"
+                ? $"The {what} is not loaded yet: wait for the engine's readiness."
+                : $"This silo holds no {what}: it runs as a coordinator (Sair:Silo:Role); restorations run on engine silos.");
+
+    private void Release(StyleGan2Generator generator)
+    {
+        lock (_idleGenerators)
+        {
+            _idleGenerators.Push(generator);
+        }
+
+        _generatorSlots.Release();
+    }
+}
+
+/// <summary>One run's exclusive use of a generator copy.</summary>
+public sealed class GeneratorLease : IDisposable
+{
+    private readonly Action<StyleGan2Generator> _release;
+    private int _released;
+
+    internal GeneratorLease(StyleGan2Generator generator, Action<StyleGan2Generator> release)
+    {
+        Generator = generator;
+        _release = release;
+    }
+
+    public StyleGan2Generator Generator { get; }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            _release(Generator);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+namespace Sair.Silo.Engine;
+
+/// <summary>
+/// The SAIR engine's models and runtime (section "Sair:Engine", shared with the grid's worker settings; environment:
+/// <c>Sair__Engine__GeneratorPath=/models/ffhq-256.pt</c>, ...).
+/// </summary>
+public sealed class SairEngineOptions
+{
+    public const string Section = "Sair:Engine";
+
+    /// <summary>The StyleGAN2 generator G (rosinality .pt or safetensors); required on engine silos.</summary>
+    public string? GeneratorPath { get; set; }
+
+    /// <summary>
+    /// The identity network T: <c>faceapi</c> (default), <c>faceres</c> (both from the npm models), or
+    /// <c>iresnet50:&lt;path&gt;</c> / <c>irse50:&lt;path&gt;</c> for user-supplied ArcFace weights.
+    /// Every silo of a cluster must use the same one: pool embeddings are only comparable within one network.
+    /// </summary>
+    public string IdentityNet { get; set; } = "faceapi";
+
+    /// <summary>The npm face models (node_modules, or the folder holding it); null: $SAIR_MODELS, else models/ above the app.</summary>
+    public string? ModelsDirectory { get; set; }
+
+    /// <summary>
+    /// The emotion directions Δw_e fitted for this generator: a .npy (7, n_latent, style_dim), or a folder of the SAIR
+    /// authors' emotion_&lt;name&gt;.npy files. Without them the emotion term is off and jobs naming an emotion fail.
+    /// </summary>
+    public string? EmotionDirectionsPath { get; set; }
+
+    /// <summary>"cpu", "cuda", "cuda:N" or "auto" (CUDA when available).</summary>
+    public string Device { get; set; } = "auto";
+
+    /// <summary>
+    /// Jobs optimised at once, the same key the engine worker reads: one generator is loaded per slot, because a run
+    /// writes its generator's noise buffers.
+    /// </summary>
+    public int MaxConcurrentJobs { get; set; } = 1;
+
+    /// <summary>libtorch's CPU threads; 0 keeps libtorch's default.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>Side of the aligned faces the face analyzer stores for the pools (the engine resizes them to G's size).</summary>
+    public int AlignedFaceSize { get; set; } = 256;
+
+    /// <summary>Adam steps projecting a reference photo into W+ when its reference has no latent attached.</summary>
+    public int ProjectionIterations { get; set; } = 200;
+
+    /// <summary>Largest photo (pixels) the face analyzer and the engine decode.</summary>
+    public long MaxImagePixels { get; set; } = 40_000_000;
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> naming the bad setting and how to set it.</summary>
+    /// <param name="requireGenerator">True on engine silos, which restore and so need G.</param>
+    public void Validate(bool requireGenerator)
+    {
+        if (requireGenerator && string.IsNullOrWhiteSpace(GeneratorPath))
+        {
+            throw new InvalidOperationException(
+                "Sair:Engine:GeneratorPath is not set but this silo runs as an engine: point it at a StyleGAN2 generator " +
+                "(rosinality .pt or .safetensors), e.g. environment Sair__Engine__GeneratorPath=/models/stylegan2-ffhq-config-f.pt.");
+        }
+
+        IdentityNetSpec.Parse(IdentityNet);
+        if (Threads < 0)
+        {
+            throw new InvalidOperationException($"Sair:Engine:Threads is {Threads}: use 0 (libtorch's default) or a positive thread count.");
+        }
+
+        if (MaxConcurrentJobs < 1)
+        {
+            throw new InvalidOperationException($"Sair:Engine:MaxConcurrentJobs is {MaxConcurrentJobs}: use 1 or more.");
+        }
+
+        if (AlignedFaceSize < 64)
+        {
+            throw new InvalidOperationException($"Sair:Engine:AlignedFaceSize is {AlignedFaceSize}: use 64 or more (the generator's size is best).");
+        }
+
+        if (ProjectionIterations < 1)
+        {
+            throw new InvalidOperationException($"Sair:Engine:ProjectionIterations is {ProjectionIterations}: use 1 or more.");
+        }
+
+        if (MaxImagePixels < 64 * 64)
+        {
+            throw new InvalidOperationException($"Sair:Engine:MaxImagePixels is {MaxImagePixels}: allow at least 4096 pixels.");
+        }
+    }
+}
+
+/// <summary>Which identity network, parsed from <see cref="SairEngineOptions.IdentityNet"/>.</summary>
+/// <param name="Kind">faceapi, faceres, iresnet50 or irse50.</param>
+/// <param name="WeightsPath">The weights file of an ArcFace backbone; null for the npm nets.</param>
+public sealed record IdentityNetSpec(string Kind, string? WeightsPath)
+{
+    public const string FaceApi = "faceapi";
+    public const string FaceRes = "faceres";
+    public const string IResNet50 = "iresnet50";
+    public const string IrSe50 = "irse50";
+
+    public static IdentityNetSpec Parse(string? value)
+    {
+        var text = value?.Trim() ?? "";
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        var kind = (colon < 0 ? text : text[..colon]).ToLowerInvariant();
+        var path = colon < 0 ? null : text[(colon + 1)..].Trim();
+        switch (kind)
+        {
+            case FaceApi or FaceRes when path is null:
+                return new IdentityNetSpec(kind, null);
+            case IResNet50 or IrSe50 when !string.IsNullOrEmpty(path):
+                return new IdentityNetSpec(kind, path);
+            default:
+                throw new InvalidOperationException(
+                    $"Sair:Engine:IdentityNet is '{value}': use '{FaceApi}', '{FaceRes}', '{IResNet50}:<path to irestnet50.pth>' " +
+                    $"or '{IrSe50}:<path to model_ir_se50.pth>' (environment Sair__Engine__IdentityNet).");
+        }
+    }
+}

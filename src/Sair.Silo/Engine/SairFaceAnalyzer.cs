@@ -1,0 +1,60 @@
+using Sair.Engine.Alignment;
+using Sair.Engine.Imaging;
+using Sair.Grains.Engine;
+using static TorchSharp.torch;
+
+namespace Sair.Silo.Engine;
+
+/// <summary>
+/// The pools' <see cref="IFaceAnalyzer"/>: detects the most prominent face of a photo, aligns it to the FFHQ template
+/// (the framing of the generator's faces) and embeds it with the silo's identity network.
+/// </summary>
+public sealed class SairFaceAnalyzer(EngineModels models) : IFaceAnalyzer
+{
+    public async Task<FaceAnalysis> AnalyzeAsync(byte[] photo, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(photo);
+        await models.Readiness.WhenReadyAsync(cancellationToken);
+        // Detection and embedding take tens of milliseconds of CPU: never inside the calling grain's turn.
+        return await Task.Run(() => Analyze(photo), cancellationToken);
+    }
+
+    private FaceAnalysis Analyze(byte[] photo)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var decoded = ImageFiles.Decode(photo, "photo to analyse", ImageLimits.Default with { MaxPixels = models.Options.MaxImagePixels });
+        var pixels = ImageTensors.ToTensor(decoded);
+        var faces = models.Detector.Detect(pixels);
+        try
+        {
+            if (faces.Count == 0)
+            {
+                throw new FaceNotFoundException(
+                    $"No face found in the {decoded.Width}×{decoded.Height} photo: use a photo showing the face from the front, " +
+                    "at least about 40 pixels wide, with some background around it.");
+            }
+
+            var face = faces.MaxBy(f => Prominence(f.Box, decoded.Width, decoded.Height))!;
+            using var aligned = FaceAligner.Align(pixels, face.Landmarks, models.Options.AlignedFaceSize, AlignmentTemplate.Ffhq);
+            var embedding = models.Identity.Embed(aligned.Face.to(models.Device)).cpu().flatten().data<float>().ToArray();
+            using var image = ImageTensors.ToImage(aligned.Face);
+            return new FaceAnalysis(embedding, ImageFiles.Encode(image, "png"));
+        }
+        finally
+        {
+            foreach (var face in faces)
+            {
+                face.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Larger faces and faces nearer the centre win: the subject of a photo, not a passer-by.</summary>
+    private static double Prominence(PixelBox box, int width, int height)
+    {
+        var offCentre = Math.Sqrt(Math.Pow(box.CentreX - width / 2.0, 2) + Math.Pow(box.CentreY - height / 2.0, 2));
+        var halfDiagonal = Math.Sqrt(width * width + height * height) / 2;
+        return box.Width * box.Height * (1 - 0.5 * Math.Min(1, offCentre / halfDiagonal));
+    }
+}

@@ -1,0 +1,219 @@
+using Sair.Engine.FaceNets;
+using Sair.Engine.Imaging;
+using Sair.Engine.IO;
+using Sair.Engine.Restoration;
+using Sair.Engine.StyleGan;
+using Sair.Grains.Engine;
+using static TorchSharp.torch;
+using EngineCheckpoint = Sair.Engine.Restoration.RestorationCheckpoint;
+using GridCheckpoint = Sair.Grains.Engine.RestorationCheckpoint;
+
+namespace Sair.Silo.Engine;
+
+/// <summary>
+/// The grid's <see cref="IRestorationEngine"/> over <see cref="SairRestorer"/>: decodes the degraded face and the
+/// references, maps the job's options onto a SAIR preset, runs the optimisation on a worker thread with the silo's
+/// generator, and hands checkpoints, progress and the restored PNG back to the grid.
+/// </summary>
+public sealed class SairRestorationEngine(EngineModels models) : IRestorationEngine
+{
+    /// <summary>The presets <see cref="RestorationOptions.Preset"/> may name.</summary>
+    public static IReadOnlyList<string> Presets { get; } = ["paper", "official"];
+
+    public async Task<RestorationOutcome> RestoreAsync(
+        RestorationRequest request, IProgress<RestorationProgress> progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(progress);
+        request.Options.Validate();
+        await models.Readiness.WhenReadyAsync(cancellationToken);
+        var options = ToSairOptions(request.Options, models.EmotionDirections is not null, models.Options.ProjectionIterations);
+        using var lease = await models.AcquireGeneratorAsync(cancellationToken);
+        return await Task.Run(() => Restore(request, lease.Generator, options, progress, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// The SAIR options of a job: its preset with the job's iterations, seed, checkpoint interval and emotion. Without
+    /// emotion directions on this silo the emotion term is off, and naming an emotion is an error.
+    /// </summary>
+    public static SairOptions ToSairOptions(RestorationOptions options, bool hasEmotionDirections, int projectionIterations)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var preset = options.Preset.Trim().ToLowerInvariant() switch
+        {
+            "paper" => SairOptions.Paper(),
+            "official" => SairOptions.Official(),
+            _ => throw new ArgumentException(
+                $"Unknown preset '{options.Preset}': use one of {string.Join(", ", Presets)}.", nameof(options)),
+        };
+        string? emotion = null;
+        if (options.Emotion is { } named)
+        {
+            if (!hasEmotionDirections)
+            {
+                throw new InvalidOperationException(
+                    $"The job asks for the emotion '{named}' but this engine has no emotion directions: set " +
+                    "Sair:Engine:EmotionDirectionsPath (Sair__Engine__EmotionDirectionsPath) to directions fitted for its generator, or leave the emotion out.");
+            }
+
+            emotion = Emotions.Names[Emotions.IndexOf(named)];
+        }
+
+        return preset with
+        {
+            Iterations = options.Iterations,
+            Seed = options.Seed,
+            CheckpointInterval = options.CheckpointEvery,
+            Emotion = emotion,
+            EmotionWeight = hasEmotionDirections ? preset.EmotionWeight : 0,
+            Projection = preset.Projection with { Iterations = projectionIterations, Seed = options.Seed },
+        };
+    }
+
+    private RestorationOutcome Restore(RestorationRequest request, StyleGan2Generator generator, SairOptions options,
+        IProgress<RestorationProgress> progress, CancellationToken cancellationToken)
+    {
+        using var scope = NewDisposeScope();
+        var size = generator.Config.Size;
+        var y = DegradedInput(request, size);
+        var reference = Reference(request, size);
+        var hasIdentity = request.References.Count > 0;
+        if (!hasIdentity)
+        {
+            options = options with { IdentityWeight = 0 };
+        }
+
+        using var directions = JobDirections(request.Options, options.Emotion);
+        var restorer = new SairRestorer(generator, hasIdentity ? models.Identity : null, models.Landmarks, models.Expressions,
+            directions ?? models.EmotionDirections);
+        using var resume = request.ResumeFrom is { } from ? Checkpoint(request.JobId, from) : null;
+
+        void Persist(EngineCheckpoint checkpoint)
+        {
+            using (checkpoint)
+            {
+                // The optimisation waits for the write: the grid may resume from this checkpoint once it returns.
+                request.PersistCheckpointAsync(new GridCheckpoint(checkpoint.NextIteration, checkpoint.ToBytes()), cancellationToken)
+                    .GetAwaiter().GetResult();
+            }
+        }
+
+        using var result = restorer.Restore(y, reference, options, new ProgressAdapter(progress, options.IdentityWeight),
+            cancellationToken, resume, Persist);
+        using var image = ImageTensors.ToImage(result.Image);
+        return new RestorationOutcome(ImageFiles.Encode(image, "png"), options.Iterations, result.History[^1].Total, result.IdentitySimilarity);
+    }
+
+    /// <summary>Y as (1, 3, s, s) in [0, 1], with s dividing G's side: the restorer's degradation scale is S / s.</summary>
+    private Tensor DegradedInput(RestorationRequest request, int size)
+    {
+        var source = $"job {request.JobId} input photo";
+        using var decoded = ImageFiles.Decode(request.InputPng, source, Limits());
+        var (width, height) = (decoded.Width, decoded.Height);
+        if (width != height)
+        {
+            throw new ArgumentException(
+                $"{source} is {width}×{height}; the engine restores square face crops aligned like the generator's faces: crop and align it first.");
+        }
+
+        if (width > size || size % width != 0)
+        {
+            throw new ArgumentException(
+                $"{source} is {width}×{width} but the generator makes {size}×{size} faces: the input's side must divide {size} " +
+                $"(e.g. {size / 4} or {size / 8} for 4× or 8× restoration); resize it to such a side or use a generator whose size it divides.");
+        }
+
+        return ImageTensors.ToTensor(decoded);
+    }
+
+    /// <summary>The first reference as w_z and/or Z; the mean latent without identity when the job has no references.</summary>
+    private ReferenceInput Reference(RestorationRequest request, int size)
+    {
+        if (request.References.Count == 0)
+        {
+            return ReferenceInput.FromLatent(models.MeanWPlus);
+        }
+
+        // SairRestorer takes one reference: the first the job lists (a pool lists them in enrolment order).
+        var face = request.References[0];
+        var photo = AlignedReference(request.JobId, face, size);
+        return face.Latent is null ? ReferenceInput.FromPhoto(photo) : ReferenceInput.FromLatent(ReadLatent(request.JobId, face), photo);
+    }
+
+    private Tensor AlignedReference(string jobId, ReferenceFace face, int size)
+    {
+        var source = $"job {jobId} reference '{face.ReferenceId}'";
+        using var decoded = ImageFiles.Decode(face.AlignedFacePng, source, Limits());
+        if (decoded.Width != decoded.Height)
+        {
+            throw new ArgumentException($"{source} is {decoded.Width}×{decoded.Height}; a reference is a square aligned face (enrol it through a pool).");
+        }
+
+        var photo = ImageTensors.ToTensor(decoded);
+        return decoded.Width == size
+            ? photo
+            : nn.functional.interpolate(photo, size: [size, size], mode: InterpolationMode.Bicubic, align_corners: false,
+                antialias: decoded.Width > size).clamp(0, 1);
+    }
+
+    /// <summary>The attached latent: any file <see cref="LatentFile"/> reads (an e4e .pt, .npy, or safetensors such as a <see cref="ReferenceInversion"/>).</summary>
+    private Tensor ReadLatent(string jobId, ReferenceFace face)
+    {
+        var generator = models.Generator;
+        var path = Path.Combine(Path.GetTempPath(), $"sair-latent-{Guid.NewGuid():N}.bin");
+        try
+        {
+            File.WriteAllBytes(path, face.Latent!);
+            return LatentFile.Load(path, generator.NLatent, generator.Config.StyleDim);
+        }
+        catch (CheckpointException e)
+        {
+            throw new InvalidDataException(
+                $"Job {jobId}: the latent attached to reference '{face.ReferenceId}' is unusable ({e.Message}); " +
+                "attach a W+ latent made for this engine's generator, or remove it to let the engine invert the photo.", e);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>The silo's directions with the job's own γ for its emotion, when it asks for a strength; else null.</summary>
+    private EmotionDirections? JobDirections(RestorationOptions options, string? emotion)
+    {
+        if (emotion is null || options.EmotionStrength <= 0 || models.EmotionDirections is not { } directions)
+        {
+            return null;
+        }
+
+        using var scope = NewDisposeScope();
+        var all = cat(Emotions.Names.Select(directions.Direction).ToList(), 0);
+        return new EmotionDirections(all, new Dictionary<string, double> { [emotion] = options.EmotionStrength });
+    }
+
+    private static EngineCheckpoint Checkpoint(string jobId, GridCheckpoint from)
+    {
+        var checkpoint = EngineCheckpoint.FromBytes(from.State);
+        if (checkpoint.NextIteration != from.Iteration)
+        {
+            checkpoint.Dispose();
+            throw new InvalidDataException(
+                $"Job {jobId}: the checkpoint recorded at iteration {from.Iteration} holds the state after iteration {checkpoint.NextIteration}; " +
+                "it belongs to another run: restart the job without it.");
+        }
+
+        return checkpoint;
+    }
+
+    private ImageLimits Limits() => ImageLimits.Default with { MaxPixels = models.Options.MaxImagePixels };
+
+    /// <summary>Each iteration's report as the grid's progress; the identity similarity is read back from the weighted term.</summary>
+    private sealed class ProgressAdapter(IProgress<RestorationProgress> target, double identityWeight) : IProgress<IterationReport>
+    {
+        public void Report(IterationReport value)
+        {
+            double? similarity = identityWeight > 0 && value.Terms.TryGetValue(LossTerms.Identity, out var term) ? 1 - term / identityWeight : null;
+            target.Report(new RestorationProgress(value.Iteration + 1, value.Iterations, value.Total, similarity));
+        }
+    }
+}

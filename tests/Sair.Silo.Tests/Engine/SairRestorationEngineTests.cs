@@ -1,0 +1,229 @@
+using System.Collections.Concurrent;
+using Sair.Engine.Imaging;
+using Sair.Grains.Engine;
+using Sair.Silo.Engine;
+using static TorchSharp.torch;
+
+namespace Sair.Silo.Tests.Engine;
+
+/// <summary>The engine adapter on the real SAIR optimisation with the tiny generator and the npm face nets.</summary>
+[Collection(TinyEngineCollection.Name)]
+public sealed class SairRestorationEngineTests
+{
+    private static readonly SairRestorationEngine Engine = new(TinyEngine.Models);
+
+    [Fact]
+    public async Task Restores_a_degraded_face_closer_to_its_input_than_the_start_and_at_the_generator_size()
+    {
+        using var face = TinyEngine.Face(seed: 3);
+        using var y = TinyEngine.Degrade(face, scale: 4);
+        var progress = new Recorder();
+
+        var outcome = await Engine.RestoreAsync(Request("restore", y, [], Options(30)), progress, CancellationToken.None);
+
+        using var restored = TinyEngine.FromPng(outcome.ImagePng);
+        Assert.Equal([1L, 3, TinyEngine.Size, TinyEngine.Size], restored.shape);
+        // Data term, measured independently of the engine: D(result) against Y, versus D(start) against Y (no references: w starts at the mean latent).
+        using var start = TinyEngine.Render(TinyEngine.Models.MeanWPlus);
+        using var restoredDegraded = TinyEngine.Degrade(restored, 4);
+        using var startDegraded = TinyEngine.Degrade(start, 4);
+        var (after, before) = (TinyEngine.MeanSquaredError(restoredDegraded, y), TinyEngine.MeanSquaredError(startDegraded, y));
+        Assert.True(after < 0.5 * before, $"‖D(G(w)) − Y‖² went from {before:E3} at the start to {after:E3}: less than halved.");
+        Assert.Equal(Enumerable.Range(1, 30), progress.Reports.Select(r => r.Iteration));
+        Assert.True(progress.Reports[^1].Loss < progress.Reports[0].Loss, $"loss {progress.Reports[0].Loss} → {progress.Reports[^1].Loss}");
+        Assert.Equal(30, outcome.Iterations);
+        Assert.Equal(progress.Reports[^1].Loss, outcome.FinalLoss);
+        Assert.Null(outcome.IdentitySimilarity);
+    }
+
+    [Fact]
+    public async Task A_reference_photo_is_projected_and_its_identity_similarity_reported()
+    {
+        using var truth = TinyEngine.Face(seed: 5);
+        using var y = TinyEngine.Degrade(truth, scale: 4);
+        var reference = new ReferenceFace("ref-5", TinyEngine.Png(truth), null);
+        var progress = new Recorder();
+
+        var outcome = await Engine.RestoreAsync(Request("reference", y, [reference], Options(10)), progress, CancellationToken.None);
+
+        Assert.NotNull(outcome.IdentitySimilarity);
+        Assert.InRange(outcome.IdentitySimilarity!.Value, 0.5, 1.0);
+        Assert.All(progress.Reports, r => Assert.InRange(r.IdentitySimilarity!.Value, -1.0, 1.0));
+    }
+
+    [Fact]
+    public async Task An_attached_latent_is_where_the_optimisation_starts()
+    {
+        // Y and the reference photo both come from w_A: starting at w_A the first objective is near its minimum; starting
+        // at the mean latent (attached instead, all else equal) it is not. The first report is the objective at the start.
+        using var latent = TinyEngine.Latent(seed: 9);
+        using var face = TinyEngine.Render(latent);
+        using var y = TinyEngine.Degrade(face, scale: 4);
+        var photo = TinyEngine.Png(face);
+
+        async Task<double> FirstLoss(Tensor start)
+        {
+            var progress = new Recorder();
+            var reference = new ReferenceFace("ref-latent", photo, null, LatentBytes(start));
+            await Engine.RestoreAsync(Request("latent", y, [reference], Options(1)), progress, CancellationToken.None);
+            return progress.Reports.Single().Loss;
+        }
+
+        var (atLatent, atMean) = (await FirstLoss(latent), await FirstLoss(TinyEngine.Models.MeanWPlus));
+        Assert.True(atLatent < 0.5 * atMean, $"the objective at the attached w_A is {atLatent:E3}; at the mean latent {atMean:E3}.");
+    }
+
+    [Fact]
+    public async Task A_latent_made_for_another_generator_is_refused_naming_the_reference()
+    {
+        using var wrong = zeros(1, 5, 32);
+        using var y = TinyEngine.Degrade(TinyEngine.Face(seed: 8), scale: 4);
+        var reference = new ReferenceFace("ref-wrong", TinyEngine.Png(TinyEngine.Face(seed: 9)), null, LatentBytes(wrong));
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() =>
+            Engine.RestoreAsync(Request("wrong-latent", y, [reference], Options(1)), new Recorder(), CancellationToken.None));
+
+        Assert.Contains("ref-wrong", error.Message);
+        Assert.Contains("(1, 10, 32)", error.Message);
+    }
+
+    [Fact]
+    public async Task A_run_resumed_from_a_persisted_checkpoint_continues_and_ends_where_the_uninterrupted_run_ends()
+    {
+        using var y = TinyEngine.Degrade(TinyEngine.Face(seed: 4), scale: 4);
+        var options = Options(12) with { Preset = "official", CheckpointEvery = 4 };
+        var checkpoints = new ConcurrentQueue<RestorationCheckpoint>();
+        var whole = await Engine.RestoreAsync(Request("resume", y, [], options, checkpoints: checkpoints), new Recorder(), CancellationToken.None);
+        Assert.Equal([4, 8], checkpoints.Select(c => c.Iteration));
+
+        var progress = new Recorder();
+        var resumed = await Engine.RestoreAsync(
+            Request("resume", y, [], options, resumeFrom: checkpoints.First()), progress, CancellationToken.None);
+
+        Assert.Equal(Enumerable.Range(5, 8), progress.Reports.Select(r => r.Iteration));
+        Assert.Equal(12, resumed.Iterations);
+        Assert.Equal(whole.FinalLoss, resumed.FinalLoss, 1e-6);
+        Assert.Equal(whole.ImagePng, resumed.ImagePng);
+    }
+
+    [Fact]
+    public async Task A_checkpoint_from_another_iteration_is_refused()
+    {
+        using var y = TinyEngine.Degrade(TinyEngine.Face(seed: 4), scale: 4);
+        var options = Options(8) with { CheckpointEvery = 4 };
+        var checkpoints = new ConcurrentQueue<RestorationCheckpoint>();
+        await Engine.RestoreAsync(Request("mislabelled", y, [], options, checkpoints: checkpoints), new Recorder(), CancellationToken.None);
+        var mislabelled = checkpoints.Single() with { Iteration = 2 };
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() =>
+            Engine.RestoreAsync(Request("mislabelled", y, [], options, resumeFrom: mislabelled), new Recorder(), CancellationToken.None));
+        Assert.Contains("another run", error.Message);
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_a_long_run_within_an_iteration_or_two()
+    {
+        using var y = TinyEngine.Degrade(TinyEngine.Face(seed: 6), scale: 4);
+        using var cancellation = new CancellationTokenSource();
+        var progress = new Recorder(r =>
+        {
+            if (r.Iteration == 3)
+            {
+                cancellation.Cancel();
+            }
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            Engine.RestoreAsync(Request("cancel", y, [], Options(100_000)), progress, cancellation.Token));
+
+        Assert.InRange(progress.Reports.Count, 3, 4);
+    }
+
+    public static TheoryData<string, string> BadInputs => new()
+    {
+        { "corrupt", "corrupt" },
+        { "not-an-image", "not-an-image" },
+        { "larger", "must divide 64" },
+        { "non-dividing", "must divide 64" },
+        { "not-square", "square" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInputs))]
+    public async Task Bad_inputs_fail_with_a_reason_that_says_what_to_fix(string input, string expected)
+    {
+        var png = input switch
+        {
+            "corrupt" => [.. TinyEngine.BlankPng(16, 16).Take(40)],
+            "not-an-image" => "just some text, not a photo"u8.ToArray(),
+            "larger" => TinyEngine.BlankPng(128, 128),
+            "non-dividing" => TinyEngine.BlankPng(24, 24),
+            _ => TinyEngine.BlankPng(16, 32),
+        };
+        var request = new RestorationRequest("bad-" + input, png, [], Options(5), null, (_, _) => Task.CompletedTask);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => Engine.RestoreAsync(request, new Recorder(), CancellationToken.None));
+
+        if (error is ImageLoadException refused)
+        {
+            Assert.Equal(expected, refused.Reason);
+        }
+        else
+        {
+            Assert.IsType<ArgumentException>(error);
+            Assert.Contains(expected, error.Message);
+        }
+
+        Assert.Contains("bad-" + input, error.Message);
+    }
+
+    [Fact]
+    public async Task Unknown_presets_and_emotions_without_directions_are_refused_by_name()
+    {
+        using var y = TinyEngine.Degrade(TinyEngine.Face(seed: 7), scale: 4);
+
+        var preset = await Assert.ThrowsAsync<ArgumentException>(() =>
+            Engine.RestoreAsync(Request("preset", y, [], Options(5) with { Preset = "fastest" }), new Recorder(), CancellationToken.None));
+        var emotion = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            Engine.RestoreAsync(Request("emotion", y, [], Options(5) with { Emotion = "happy" }), new Recorder(), CancellationToken.None));
+
+        Assert.Contains("paper, official", preset.Message);
+        Assert.Contains("Sair__Engine__EmotionDirectionsPath", emotion.Message);
+    }
+
+    /// <summary>A latent as the bytes of an .npy file, one of the formats a pool may attach.</summary>
+    private static byte[] LatentBytes(Tensor latent)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sair-test-latent-{Guid.NewGuid():N}.npy");
+        try
+        {
+            Sair.Engine.IO.LatentFile.Save(path, latent);
+            return File.ReadAllBytes(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static RestorationOptions Options(int iterations) => new("paper", iterations, null, 0, Seed: 1, CheckpointEvery: 1000);
+
+    private static RestorationRequest Request(string jobId, Tensor y, IReadOnlyList<ReferenceFace> references, RestorationOptions options,
+        RestorationCheckpoint? resumeFrom = null, ConcurrentQueue<RestorationCheckpoint>? checkpoints = null) =>
+        new(jobId, TinyEngine.Png(y), references, options, resumeFrom, (checkpoint, _) =>
+        {
+            checkpoints?.Enqueue(checkpoint);
+            return Task.CompletedTask;
+        });
+
+    private sealed class Recorder(Action<RestorationProgress>? onReport = null) : IProgress<RestorationProgress>
+    {
+        public List<RestorationProgress> Reports { get; } = [];
+
+        public void Report(RestorationProgress value)
+        {
+            Reports.Add(value);
+            onReport?.Invoke(value);
+        }
+    }
+}
