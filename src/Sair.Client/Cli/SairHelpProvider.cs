@@ -8,6 +8,21 @@ namespace Sair.Client.Cli;
 /// <summary>Spectre's help, plus what every command shares: where the grid is, and what the exit codes mean.</summary>
 internal sealed class SairHelpProvider(ICommandAppSettings settings) : HelpProvider(settings)
 {
+    public override IEnumerable<IRenderable> GetHeader(ICommandModel model, ICommandInfo? command)
+    {
+        if (command is null)
+        {
+            yield return new Markup(
+                "[bold]sair[/] restores degraded face photos towards a known person's identity (SAIR: StyleGAN inversion with\n" +
+                "identity, expression and colour terms), on this machine or across a SairGrid cluster.\n\n");
+        }
+
+        foreach (var renderable in base.GetHeader(model, command))
+        {
+            yield return renderable;
+        }
+    }
+
     public override IEnumerable<IRenderable> GetFooter(ICommandModel model, ICommandInfo? command)
     {
         foreach (var renderable in base.GetFooter(model, command))

@@ -43,15 +43,25 @@ public static class AlbumWatcher
                 var watchers = known.Select(result => FollowJobAsync(grains, result.JobId, photoTasks[result.Index], durations,
                     result.Index, stopWatching.Token)).ToList();
                 var finished = 0;
+                var watching = Stopwatch.StartNew();
+                // Without a live display (logs, CI) the bars never draw: say each finished photo on its own line.
+                var plain = !console.Profile.Capabilities.Interactive;
                 await foreach (var result in album.WatchAsync(cancellationToken))
                 {
                     var task = photoTasks[result.Index];
-                    task.Description = $"{Markup.Escape(photos[result.Index].Name ?? result.PhotoPath)} {StateMarkup(result.State)}";
+                    var line = $"{Markup.Escape(photos[result.Index].Name ?? result.PhotoPath)} {StateMarkup(result.State)}";
+                    task.Description = line;
                     task.Value = task.MaxValue;
                     task.StopTask();
+                    // A job that ran between two looks of its watcher was never seen running: time it from the start of watching.
+                    durations.TryAdd(result.Index, watching.Elapsed);
                     finished++;
                     albumTask.Description = AlbumLabel(manifest, finished, photos.Count);
                     albumTask.Value = finished;
+                    if (plain)
+                    {
+                        console.MarkupLine($"[[{finished}/{photos.Count}]] {line}");
+                    }
                 }
 
                 albumTask.StopTask();

@@ -65,7 +65,8 @@ public static class ResultWriter
     {
         var byIndex = results.ToDictionary(r => r.Index);
         var outcomes = new List<PhotoOutcome>();
-        foreach (var photo in manifest.Photos)
+        // Input order (inputs are listed by name), whether a photo was submitted or refused.
+        foreach (var photo in manifest.Photos.OrderBy(p => p.Source, StringComparer.Ordinal))
         {
             if (photo.Index < 0)
             {
