@@ -145,7 +145,8 @@ public sealed class LocalSilo(SairHome home)
         var start = new ProcessStartInfo
         {
             UseShellExecute = false,
-            WorkingDirectory = home.Root,
+            // The silo reads its appsettings.json from its content root, the working directory.
+            WorkingDirectory = Path.GetDirectoryName(executable)!,
         };
         if (OperatingSystem.IsWindows())
         {

@@ -18,6 +18,8 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
 
     public const string ServiceId = "sairgrid";
 
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(20);
+
     public async Task<IGridConnection> ConnectAsync(GridTarget target, CancellationToken cancellationToken)
     {
         IReadOnlyList<IPEndPoint> gateways;
@@ -44,6 +46,7 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
             description = $"local silo (pid {silo.ProcessId}, {home.Root})";
         }
 
+        var deadline = DateTime.UtcNow + ConnectTimeout;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
@@ -54,11 +57,30 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
                 o.ClusterId = Environment.GetEnvironmentVariable("SAIR_CLUSTER_ID") ?? ClusterId;
                 o.ServiceId = Environment.GetEnvironmentVariable("SAIR_SERVICE_ID") ?? ServiceId;
             });
+            // A gateway that is still starting gets a few more tries; a wrong address fails within the timeout.
+            client.UseConnectionRetryFilter(async (_, token) =>
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    return false;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(500), token);
+                return true;
+            });
         });
         var host = builder.Build();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ConnectTimeout + TimeSpan.FromSeconds(5));
         try
         {
-            await host.StartAsync(cancellationToken);
+            await host.StartAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            host.Dispose();
+            throw new GridUnavailableException(
+                $"No gateway of the {description} answered within {ConnectTimeout.TotalSeconds:0} s: is it running, and are the host and port right?");
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
