@@ -5,7 +5,9 @@ using Spectre.Console.Cli;
 
 namespace Sair.Client.Commands;
 
-public sealed class SiloSettings : CommandSettings;
+public sealed class SiloStopSettings : CommandSettings;
+
+public sealed class SiloStatusSettings : CommandSettings;
 
 public sealed class SiloStartSettings : CommandSettings
 {
@@ -52,9 +54,9 @@ public sealed class SiloStartCommand(IAnsiConsole console, SairHome home) : Asyn
 }
 
 /// <summary>Stops the local silo sair started.</summary>
-public sealed class SiloStopCommand(IAnsiConsole console, SairHome home) : AsyncCommand<SiloSettings>
+public sealed class SiloStopCommand(IAnsiConsole console, SairHome home) : AsyncCommand<SiloStopSettings>
 {
-    public override async Task<int> ExecuteAsync(CommandContext context, SiloSettings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, SiloStopSettings settings, CancellationToken cancellationToken)
     {
         var stopped = await new LocalSilo(home).StopAsync(cancellationToken);
         console.MarkupLine(stopped ? "Local silo stopped." : "No local silo is running.");
@@ -63,9 +65,9 @@ public sealed class SiloStopCommand(IAnsiConsole console, SairHome home) : Async
 }
 
 /// <summary>Says whether the local silo runs, and where.</summary>
-public sealed class SiloStatusCommand(IAnsiConsole console, SairHome home) : Command<SiloSettings>
+public sealed class SiloStatusCommand(IAnsiConsole console, SairHome home) : Command<SiloStatusSettings>
 {
-    public override int Execute(CommandContext context, SiloSettings settings, CancellationToken cancellationToken)
+    public override int Execute(CommandContext context, SiloStatusSettings settings, CancellationToken cancellationToken)
     {
         if (new LocalSilo(home).Running() is not { } state)
         {

@@ -3,19 +3,19 @@ using Spectre.Console;
 
 namespace Sair.Client.Tests.Support;
 
-/// <summary>Runs sair in-process against a given grid, capturing what it prints (plain text, fixed width).</summary>
+/// <summary>Runs sair in-process against a given grid, capturing what it prints (no colours, fixed width; live displays only when interactive).</summary>
 public sealed class Cli : IDisposable
 {
     private readonly StringWriter _output = new();
 
-    public Cli(IGridConnector connector, int width = 100)
+    public Cli(IGridConnector connector, int width = 100, bool interactive = false)
     {
         Home = new SairHome(Directory.CreateTempSubdirectory("sair-home-").FullName);
         Console = AnsiConsole.Create(new AnsiConsoleSettings
         {
-            Ansi = AnsiSupport.No,
+            Ansi = interactive ? AnsiSupport.Yes : AnsiSupport.No,
             ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
+            Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
             Out = new AnsiConsoleOutput(_output),
         });
         Console.Profile.Width = width;
