@@ -22,8 +22,6 @@ public sealed class LocalSilo(SairHome home)
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
-    public SairHome Home => home;
-
     /// <summary>The running silo's state, or null when none is running (a stale state file is removed).</summary>
     public LocalSiloState? Running()
     {

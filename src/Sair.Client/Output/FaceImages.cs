@@ -22,8 +22,8 @@ public static class FaceImages
     }
 
     /// <summary>
-    /// The restored face put back at the input photo's size times <paramref name="upscale"/>. The grid restores the
-    /// one face it aligned from the photo and returns it in the photo's frame, so putting it back is a resize.
+    /// The restored photo at the input photo's size times <paramref name="upscale"/>: the grid restores the one face it
+    /// finds in each photo and returns one image, so putting it back in the input's frame is a resize.
     /// </summary>
     public static byte[] PasteBack(byte[] restoredPng, int inputWidth, int inputHeight, double upscale)
     {
@@ -36,13 +36,6 @@ public static class FaceImages
         }
 
         return Png(restored);
-    }
-
-    /// <summary>Width and height from the header, or null when the bytes are not an image.</summary>
-    public static (int Width, int Height)? Size(byte[] image)
-    {
-        var info = Image.Identify(image);
-        return info is null ? null : (info.Width, info.Height);
     }
 
     private static byte[] Png(Image<Rgb24> image)
