@@ -330,13 +330,14 @@ public sealed class EngineWorker(
     {
         private readonly Lock _gate = new();
         private bool _sending;
-        private long _lastSent = long.MinValue;
+        // Null until the first report: TickCount64 minus long.MinValue overflows, which used to drop every report.
+        private long? _lastSent;
 
         public void Report(RestorationProgress value)
         {
             lock (_gate)
             {
-                if (_sending || Environment.TickCount64 - _lastSent < (long)interval.TotalMilliseconds)
+                if (_sending || (_lastSent is { } last && Environment.TickCount64 - last < (long)interval.TotalMilliseconds))
                 {
                     return;
                 }

@@ -1,0 +1,181 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Net;
+using Sair.Client.Grid;
+using Sair.Grains.Engine;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Sair.Client.Cli;
+
+/// <summary>Where the grid is; shared by every command that talks to it.</summary>
+public class GridSettings : CommandSettings
+{
+    [CommandOption("--cluster <GATEWAYS>")]
+    [Description("Gateways of a running cluster, [grey]host:port[[,host:port...]][/] (env SAIR_CLUSTER). Default: a local silo sair starts itself")]
+    public string? Cluster { get; init; }
+
+    [CommandOption("--image-root <FOLDER>")]
+    [Description("Image-store folder the cluster's silos share (env SAIR_IMAGE_ROOT). Needed with --cluster")]
+    public string? ImageRoot { get; init; }
+
+    /// <summary>--cluster, else SAIR_CLUSTER; null for the local silo.</summary>
+    public string? EffectiveCluster => NullIfBlank(Cluster) ?? NullIfBlank(Environment.GetEnvironmentVariable("SAIR_CLUSTER"));
+
+    public string? EffectiveImageRoot => NullIfBlank(ImageRoot) ?? NullIfBlank(Environment.GetEnvironmentVariable("SAIR_IMAGE_ROOT"));
+
+    public override ValidationResult Validate()
+    {
+        if (EffectiveCluster is { } cluster)
+        {
+            try
+            {
+                ParseGateways(cluster);
+            }
+            catch (FormatException exception)
+            {
+                return ValidationResult.Error(exception.Message);
+            }
+
+            if (EffectiveImageRoot is null)
+            {
+                return ValidationResult.Error(
+                    "--cluster needs the image-store folder the silos share: add --image-root <FOLDER> or set SAIR_IMAGE_ROOT.");
+            }
+        }
+
+        return ValidationResult.Success();
+    }
+
+    public virtual GridTarget Target() =>
+        new(EffectiveCluster is { } cluster ? ParseGateways(cluster) : null, EffectiveImageRoot, null);
+
+    /// <summary>"host:port,host:port" to endpoints; host names are resolved now, so a typo fails before anything starts.</summary>
+    public static IReadOnlyList<IPEndPoint> ParseGateways(string value)
+    {
+        var endpoints = new List<IPEndPoint>();
+        foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = part.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(part[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            {
+                throw new FormatException($"Gateway '{part}' is not host:port (e.g. 10.0.0.5:30000).");
+            }
+
+            var host = part[..colon].Trim('[', ']');
+            if (!IPAddress.TryParse(host, out var address))
+            {
+                try
+                {
+                    address = Dns.GetHostAddresses(host).FirstOrDefault()
+                        ?? throw new FormatException($"Gateway host '{host}' has no address.");
+                }
+                catch (System.Net.Sockets.SocketException exception)
+                {
+                    throw new FormatException($"Gateway host '{host}' cannot be resolved: {exception.Message}");
+                }
+            }
+
+            endpoints.Add(new IPEndPoint(address, port));
+        }
+
+        return endpoints.Count > 0 ? endpoints : throw new FormatException("--cluster is empty: give host:port[,host:port...].");
+    }
+
+    private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
+
+/// <summary>How each photo is optimised; shared by restore, album submit and demo.</summary>
+public class EngineSettings : GridSettings
+{
+    public static readonly string[] Emotions = ["auto", "neutral", "angry", "sad", "happy", "surprise", "fear", "disgust"];
+
+    public static readonly string[] Presets = ["paper", "official"];
+
+    [CommandOption("--preset <NAME>")]
+    [Description("SAIR settings: [green]paper[/] (the paper's equations) or [green]official[/] (the authors' code)")]
+    [DefaultValue("paper")]
+    public string Preset { get; init; } = "paper";
+
+    [CommandOption("--iterations <N>")]
+    [Description("Optimisation steps per photo")]
+    [DefaultValue(400)]
+    public int Iterations { get; init; } = 400;
+
+    [CommandOption("--emotion <NAME>")]
+    [Description("Expression of the result: auto (keep it), neutral, angry, sad, happy, surprise, fear, disgust")]
+    [DefaultValue("auto")]
+    public string Emotion { get; init; } = "auto";
+
+    [CommandOption("--seed <N>")]
+    [Description("Seed of the latent initialisation and noise (reruns are reproducible)")]
+    [DefaultValue(0)]
+    public int Seed { get; init; }
+
+    [CommandOption("--checkpoint-every <N>")]
+    [Description("Steps between checkpoints: the most work a silo failure loses")]
+    [DefaultValue(50)]
+    public int CheckpointEvery { get; init; } = 50;
+
+    [CommandOption("--generator <CHECKPOINT>")]
+    [Description("StyleGAN2 generator checkpoint for the local silo (sair starts it with this file)")]
+    public string? Generator { get; init; }
+
+    [CommandOption("--identity-net <WEIGHTS>")]
+    [Description("Identity network (ArcFace) weights for the local silo")]
+    public string? IdentityNet { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        var grid = base.Validate();
+        if (!grid.Successful)
+        {
+            return grid;
+        }
+
+        if (!Presets.Contains(Preset, StringComparer.OrdinalIgnoreCase))
+        {
+            return ValidationResult.Error($"--preset '{Preset}' is unknown: use {string.Join(" or ", Presets)}.");
+        }
+
+        if (!Emotions.Contains(Emotion, StringComparer.OrdinalIgnoreCase))
+        {
+            return ValidationResult.Error($"--emotion '{Emotion}' is unknown: use one of {string.Join(", ", Emotions)}.");
+        }
+
+        if (Iterations is < 1 or > 100_000)
+        {
+            return ValidationResult.Error($"--iterations {Iterations} is out of range: use 1 to 100000.");
+        }
+
+        if (CheckpointEvery < 1)
+        {
+            return ValidationResult.Error($"--checkpoint-every {CheckpointEvery} is out of range: use 1 or more.");
+        }
+
+        foreach (var (option, path) in new[] { ("--generator", Generator), ("--identity-net", IdentityNet) })
+        {
+            if (path is not null && !File.Exists(path))
+            {
+                return ValidationResult.Error($"{option} '{path}' does not exist.");
+            }
+        }
+
+        if (EffectiveCluster is not null && (Generator ?? IdentityNet) is not null)
+        {
+            return ValidationResult.Error("--generator and --identity-net configure the local silo; a cluster's engines are configured where they run.");
+        }
+
+        return ValidationResult.Success();
+    }
+
+    public override GridTarget Target() => base.Target() with { Engine = new EngineFiles(Generator, IdentityNet) };
+
+    public RestorationOptions Options() => new(
+        Preset.ToLowerInvariant(),
+        Iterations,
+        Emotion.Equals("auto", StringComparison.OrdinalIgnoreCase) ? null : Emotion.ToLowerInvariant(),
+        EmotionStrength: 0,
+        Seed,
+        Math.Min(CheckpointEvery, Iterations));
+}

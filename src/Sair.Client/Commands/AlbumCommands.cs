@@ -1,0 +1,149 @@
+using System.ComponentModel;
+using Sair.Client.Cli;
+using Sair.Client.Grid;
+using Sair.Client.Photos;
+using Sair.Client.Restoration;
+using Sair.Grains.Albums;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Sair.Client.Commands;
+
+public sealed class AlbumSubmitSettings : RestoreSettings
+{
+    [CommandOption("--album-id <ID>")]
+    [Description("Album id (letters, digits, '-', '_', '.'). Default: album-<time>-<random>")]
+    public string? AlbumId { get; init; }
+
+    [CommandOption("--watch")]
+    [Description("Stay and show progress, then write the results to -o (otherwise return once submitted)")]
+    public bool Watch { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        var restore = base.Validate();
+        return !restore.Successful ? restore
+            : AlbumId is not null && !AlbumSubmitter.IsValidAlbumId(AlbumId)
+                ? ValidationResult.Error($"--album-id '{AlbumId}' is not valid: use up to 80 letters, digits, '-', '_' or '.', starting with a letter or digit.")
+                : ValidationResult.Success();
+    }
+}
+
+public class AlbumSettings : GridSettings
+{
+    [CommandArgument(0, "<ALBUM>")]
+    [Description("Album id (as printed by 'album submit' and listed by 'sair jobs')")]
+    public string Album { get; init; } = "";
+
+    public override ValidationResult Validate()
+    {
+        var grid = base.Validate();
+        return !grid.Successful ? grid
+            : !AlbumSubmitter.IsValidAlbumId(Album) ? ValidationResult.Error($"<ALBUM> '{Album}' is not an album id.")
+            : ValidationResult.Success();
+    }
+}
+
+public class AlbumOutputSettings : AlbumSettings
+{
+    [CommandOption("-o|--output <FOLDER>")]
+    [Description("Output folder for the results")]
+    [DefaultValue("results")]
+    public string Output { get; init; } = "results";
+
+    [CommandOption("--upscale <FACTOR>")]
+    [Description("Scale of restored_imgs/ relative to the input photo")]
+    [DefaultValue(2.0)]
+    public double Upscale { get; init; } = 2.0;
+
+    public override ValidationResult Validate()
+    {
+        var album = base.Validate();
+        return !album.Successful ? album
+            : Upscale is < 0.25 or > 8 || double.IsNaN(Upscale) ? ValidationResult.Error($"--upscale {Upscale} is out of range: use 0.25 to 8.")
+            : string.IsNullOrWhiteSpace(Output) ? ValidationResult.Error("-o/--output is empty: name a folder for the results.")
+            : ValidationResult.Success();
+    }
+}
+
+public sealed class AlbumWatchSettings : AlbumOutputSettings;
+
+public sealed class AlbumResultsSettings : AlbumOutputSettings;
+
+public sealed class AlbumCancelSettings : AlbumSettings;
+
+/// <summary>Submits a folder as an album and returns (or watches it with --watch).</summary>
+public sealed class AlbumSubmitCommand(IGridConnector connector, IAnsiConsole console, SairHome home) : GridCommand<AlbumSubmitSettings>(connector, console)
+{
+    protected override async Task<int> RunAsync(GridSession session, AlbumSubmitSettings settings, CancellationToken cancellationToken)
+    {
+        var references = settings.References();
+        var intake = PhotoIntake.Check(PhotoIntake.ListInputs(settings.Input!), settings.Aligned);
+        foreach (var refused in intake.Rejected)
+        {
+            Console.MarkupLine($"[red]refused[/] {Markup.Escape(refused.Source)}: {Markup.Escape(refused.Reason)}");
+        }
+
+        if (intake.Accepted.Count == 0)
+        {
+            Error("No usable photo to submit.");
+            return ExitCodes.Failure;
+        }
+
+        var grid = await session.ConnectAsync(cancellationToken);
+        var manifest = await AlbumSubmitter.SubmitAsync(
+            grid, settings.AlbumId ?? AlbumSubmitter.NewAlbumId("album"), intake, references, settings.Options(), cancellationToken);
+        History.Append(home, manifest);
+        var submitted = manifest.Photos.Count(p => p.Index >= 0);
+        Console.MarkupLine($"Submitted album [bold]{Markup.Escape(manifest.AlbumId)}[/]: {submitted} photo(s), {manifest.Photos.Count - submitted} refused.");
+        if (settings.Watch)
+        {
+            return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Upscale, cancellationToken);
+        }
+
+        Console.MarkupLine($"Follow it with 'sair album watch {Markup.Escape(manifest.AlbumId)} -o <folder>'.");
+        return submitted == manifest.Photos.Count ? ExitCodes.Success : submitted > 0 ? ExitCodes.Partial : ExitCodes.Failure;
+    }
+}
+
+/// <summary>Shows an album's progress until it finishes, then writes its results.</summary>
+public sealed class AlbumWatchCommand(IGridConnector connector, IAnsiConsole console) : GridCommand<AlbumWatchSettings>(connector, console)
+{
+    protected override async Task<int> RunAsync(GridSession session, AlbumWatchSettings settings, CancellationToken cancellationToken)
+    {
+        var grid = await session.ConnectAsync(cancellationToken);
+        var manifest = await AlbumManifest.LoadAsync(grid.Images, settings.Album, cancellationToken);
+        return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Upscale, cancellationToken);
+    }
+}
+
+/// <summary>Writes an album's results as they are now, without waiting.</summary>
+public sealed class AlbumResultsCommand(IGridConnector connector, IAnsiConsole console) : GridCommand<AlbumResultsSettings>(connector, console)
+{
+    protected override async Task<int> RunAsync(GridSession session, AlbumResultsSettings settings, CancellationToken cancellationToken)
+    {
+        var grid = await session.ConnectAsync(cancellationToken);
+        var manifest = await AlbumManifest.LoadAsync(grid.Images, settings.Album, cancellationToken);
+        return await AlbumRun.WriteAsync(Console, grid, manifest, new Dictionary<int, TimeSpan>(), settings.Output, settings.Upscale, cancellationToken);
+    }
+}
+
+/// <summary>Cancels an album's unfinished photos; finished ones keep their results.</summary>
+public sealed class AlbumCancelCommand(IGridConnector connector, IAnsiConsole console) : GridCommand<AlbumCancelSettings>(connector, console)
+{
+    protected override async Task<int> RunAsync(GridSession session, AlbumCancelSettings settings, CancellationToken cancellationToken)
+    {
+        var grid = await session.ConnectAsync(cancellationToken);
+        var album = grid.Grains.GetGrain<IAlbumGrain>(settings.Album);
+        var before = await album.GetProgressAsync();
+        if (before.Total == 0)
+        {
+            Error($"Album '{settings.Album}' was never submitted to this grid.");
+            return ExitCodes.Failure;
+        }
+
+        var after = await album.CancelAsync();
+        Console.MarkupLine($"Album [bold]{Markup.Escape(settings.Album)}[/]: {after.Cancelled} cancelled, {after.Completed} completed, {after.Failed} failed of {after.Total}.");
+        return ExitCodes.Success;
+    }
+}

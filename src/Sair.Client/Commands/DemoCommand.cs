@@ -1,0 +1,105 @@
+using System.ComponentModel;
+using Sair.Client.Cli;
+using Sair.Client.Grid;
+using Sair.Client.Photos;
+using Sair.Client.Restoration;
+using Sair.Grains.Engine;
+using Sair.Grains.Pools;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Sair.Client.Commands;
+
+public sealed class DemoSettings : EngineSettings
+{
+    public const string PoolName = "demo";
+
+    [CommandOption("-o|--output <FOLDER>")]
+    [Description("Output folder")]
+    [DefaultValue("demo-results")]
+    public string Output { get; init; } = "demo-results";
+
+    [CommandOption("--samples <FOLDER>")]
+    [Description("Sample album: references/<person>.<ext> and photos/*. Default: the samples/album shipped with sair")]
+    public string? Samples { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        var engine = base.Validate();
+        if (!engine.Successful)
+        {
+            return engine;
+        }
+
+        var samples = SamplesFolder();
+        return samples is null
+            ? ValidationResult.Error("No sample album found: pass --samples <FOLDER> (with references/ and photos/).")
+            : ValidationResult.Success();
+    }
+
+    /// <summary>--samples, else samples/album beside the executable, else in the current folder or above it (a checkout).</summary>
+    public string? SamplesFolder()
+    {
+        if (Samples is not null)
+        {
+            return IsSampleAlbum(Samples) ? Path.GetFullPath(Samples) : null;
+        }
+
+        var candidates = new List<string> { Path.Combine(AppContext.BaseDirectory, "samples", "album") };
+        for (var folder = new DirectoryInfo(Environment.CurrentDirectory); folder is not null; folder = folder.Parent)
+        {
+            candidates.Add(Path.Combine(folder.FullName, "samples", "album"));
+        }
+
+        return candidates.FirstOrDefault(IsSampleAlbum);
+    }
+
+    private static bool IsSampleAlbum(string folder) =>
+        Directory.Exists(Path.Combine(folder, "references")) && Directory.Exists(Path.Combine(folder, "photos"));
+}
+
+/// <summary>
+/// The whole story in one command: enrols the sample references into pool "demo", submits the degraded sample
+/// photos as an album matched against it, shows progress and writes the results.
+/// </summary>
+public sealed class DemoCommand(IGridConnector connector, IAnsiConsole console, SairHome home) : GridCommand<DemoSettings>(connector, console)
+{
+    protected override async Task<int> RunAsync(GridSession session, DemoSettings settings, CancellationToken cancellationToken)
+    {
+        var samples = settings.SamplesFolder()!;
+        var references = PhotoIntake.Check(PhotoIntake.ListInputs(Path.Combine(samples, "references")), aligned: false);
+        var photos = PhotoIntake.Check(PhotoIntake.ListInputs(Path.Combine(samples, "photos")), aligned: false);
+        if (references.Rejected.Count > 0 || references.Accepted.Count == 0)
+        {
+            throw new CommandFailedException($"The sample references in {samples} are not usable: " +
+                string.Join("; ", references.Rejected.Select(r => $"{Path.GetFileName(r.Source)}: {r.Reason}")));
+        }
+
+        var grid = await session.ConnectAsync(cancellationToken);
+        var pool = grid.Grains.GetGrain<IReferencePoolGrain>(DemoSettings.PoolName);
+        foreach (var person in references.Accepted.GroupBy(r => r.Name))
+        {
+            // A rerun replaces the person's references instead of piling up copies.
+            await pool.RemoveAsync(person.Key);
+            foreach (var reference in person)
+            {
+                try
+                {
+                    await pool.EnrollAsync(person.Key, reference.Png);
+                }
+                catch (FaceNotFoundException exception)
+                {
+                    throw new CommandFailedException($"Sample reference {reference.Source} was refused by the grid: {exception.Message}", exception);
+                }
+            }
+
+            Console.MarkupLine($"Enrolled [bold]{Markup.Escape(person.Key)}[/] in pool {DemoSettings.PoolName}.");
+        }
+
+        var manifest = await AlbumSubmitter.SubmitAsync(grid, AlbumSubmitter.NewAlbumId("demo"), photos,
+            new ReferenceChoice(DemoSettings.PoolName, null, []), settings.Options(), cancellationToken);
+        History.Append(home, manifest);
+        Console.MarkupLine($"Submitted album [bold]{Markup.Escape(manifest.AlbumId)}[/] ({manifest.Photos.Count(p => p.Index >= 0)} photos).");
+        return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, upscale: 4, cancellationToken);
+    }
+}

@@ -1,0 +1,134 @@
+using System.ComponentModel;
+using Sair.Client.Cli;
+using Sair.Client.Grid;
+using Sair.Client.Photos;
+using Sair.Client.Restoration;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Sair.Client.Commands;
+
+public class RestoreSettings : EngineSettings
+{
+    [CommandOption("-i|--input <PATH>")]
+    [Description("Input photo or folder of photos (every file in it is checked; bad ones are reported, not fatal)")]
+    public string? Input { get; init; }
+
+    [CommandOption("-o|--output <FOLDER>")]
+    [Description("Output folder: cropped_faces/, restored_faces/, cmp/, restored_imgs/, report.json")]
+    [DefaultValue("results")]
+    public string Output { get; init; } = "results";
+
+    [CommandOption("--reference <PATH>")]
+    [Description("Reference photo or folder of photos of the same person (instead of --pool)")]
+    public string? Reference { get; init; }
+
+    [CommandOption("--pool <NAME>")]
+    [Description("Reference pool to take the identity from; each photo is matched to its closest person")]
+    public string? Pool { get; init; }
+
+    [CommandOption("--person <NAME>")]
+    [Description("Use this person of --pool for every photo instead of matching")]
+    public string? Person { get; init; }
+
+    [CommandOption("--upscale <FACTOR>")]
+    [Description("Scale of restored_imgs/ relative to the input photo")]
+    [DefaultValue(2.0)]
+    public double Upscale { get; init; } = 2.0;
+
+    [CommandOption("--aligned")]
+    [Description("Inputs are already aligned square face crops (refuses other shapes)")]
+    public bool Aligned { get; init; }
+
+    [CommandOption("--only-center-face")]
+    [Description("Restore only the most central face (the grid restores one face per photo, so this is always the case)")]
+    public bool OnlyCenterFace { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        var engine = base.Validate();
+        if (!engine.Successful)
+        {
+            return engine;
+        }
+
+        if (string.IsNullOrWhiteSpace(Input))
+        {
+            return ValidationResult.Error("-i/--input is required: a photo or a folder of photos.");
+        }
+
+        if (!File.Exists(Input) && !Directory.Exists(Input))
+        {
+            return ValidationResult.Error($"-i/--input '{Input}' does not exist.");
+        }
+
+        if ((Reference is null) == (Pool is null))
+        {
+            return ValidationResult.Error("SAIR restores towards a known identity: give either --reference <PATH> or --pool <NAME> (not both).");
+        }
+
+        if (Reference is not null && !File.Exists(Reference) && !Directory.Exists(Reference))
+        {
+            return ValidationResult.Error($"--reference '{Reference}' does not exist.");
+        }
+
+        if (Person is not null && Pool is null)
+        {
+            return ValidationResult.Error("--person picks someone from a pool: add --pool <NAME>.");
+        }
+
+        if (Upscale is < 0.25 or > 8 || double.IsNaN(Upscale))
+        {
+            return ValidationResult.Error($"--upscale {Upscale} is out of range: use 0.25 to 8.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Output))
+        {
+            return ValidationResult.Error("-o/--output is empty: name a folder for the results.");
+        }
+
+        return ValidationResult.Success();
+    }
+
+    /// <summary>Checks the reference photos (all must be usable: a bad reference would mislead every photo).</summary>
+    public ReferenceChoice References()
+    {
+        if (Pool is not null)
+        {
+            return new ReferenceChoice(Pool, Person, []);
+        }
+
+        var references = PhotoIntake.Check(PhotoIntake.ListInputs(Reference!), aligned: false);
+        if (references.Rejected.Count > 0)
+        {
+            throw new CommandFailedException(string.Join(Environment.NewLine, references.Rejected.Select(r => $"reference {r.Source}: {r.Reason}")));
+        }
+
+        return references.Accepted.Count > 0
+            ? new ReferenceChoice(null, null, references.Accepted)
+            : throw new CommandFailedException($"--reference '{Reference}' holds no photos.");
+    }
+}
+
+/// <summary>Restores a photo or a folder: GFPGAN's interface, run as one album on the grid.</summary>
+public sealed class RestoreCommand(IGridConnector connector, IAnsiConsole console, SairHome home) : GridCommand<RestoreSettings>(connector, console)
+{
+    protected override async Task<int> RunAsync(GridSession session, RestoreSettings settings, CancellationToken cancellationToken)
+    {
+        var references = settings.References();
+        var intake = PhotoIntake.Check(PhotoIntake.ListInputs(settings.Input!), settings.Aligned);
+        Console.MarkupLine($"Checked {intake.Accepted.Count + intake.Rejected.Count} input(s): {intake.Accepted.Count} accepted, {intake.Rejected.Count} refused.");
+        var albumId = AlbumSubmitter.NewAlbumId("restore");
+        if (intake.Accepted.Count == 0)
+        {
+            var refused = new AlbumManifest(albumId, DateTimeOffset.UtcNow, references.Describe(), settings.Options(),
+                [.. intake.Rejected.Select(r => new ManifestPhoto(-1, r.Source, null, null, 0, 0, null, null, null, r.Reason))]);
+            return await AlbumRun.WriteAsync(Console, null, refused, new Dictionary<int, TimeSpan>(), settings.Output, settings.Upscale, cancellationToken);
+        }
+
+        var grid = await session.ConnectAsync(cancellationToken);
+        var manifest = await AlbumSubmitter.SubmitAsync(grid, albumId, intake, references, settings.Options(), cancellationToken);
+        History.Append(home, manifest);
+        return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Upscale, cancellationToken);
+    }
+}

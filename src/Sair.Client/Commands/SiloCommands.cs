@@ -1,0 +1,83 @@
+using System.ComponentModel;
+using Sair.Client.Grid;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Sair.Client.Commands;
+
+public sealed class SiloStopSettings : CommandSettings;
+
+public sealed class SiloStatusSettings : CommandSettings;
+
+public sealed class SiloStartSettings : CommandSettings
+{
+    [CommandOption("--generator <CHECKPOINT>")]
+    [Description("StyleGAN2 generator checkpoint the silo loads")]
+    public string? Generator { get; init; }
+
+    [CommandOption("--identity-net <WEIGHTS>")]
+    [Description("Identity network (ArcFace) weights the silo loads")]
+    public string? IdentityNet { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        foreach (var (option, path) in new[] { ("--generator", Generator), ("--identity-net", IdentityNet) })
+        {
+            if (path is not null && !File.Exists(path))
+            {
+                return ValidationResult.Error($"{option} '{path}' does not exist.");
+            }
+        }
+
+        return ValidationResult.Success();
+    }
+}
+
+/// <summary>Starts the local silo (or reports the one already running).</summary>
+public sealed class SiloStartCommand(IAnsiConsole console, SairHome home) : AsyncCommand<SiloStartSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, SiloStartSettings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var state = await new LocalSilo(home).EnsureRunningAsync(
+                new EngineFiles(settings.Generator, settings.IdentityNet), m => console.MarkupLine(Markup.Escape(m)), cancellationToken);
+            console.MarkupLine($"[green]Local silo running[/]: pid {state.ProcessId}, gateway 127.0.0.1:{state.GatewayPort}, data {Markup.Escape(home.Root)}");
+            return ExitCodes.Success;
+        }
+        catch (GridUnavailableException exception)
+        {
+            console.MarkupLine($"[red]error:[/] {Markup.Escape(exception.Message)}");
+            return ExitCodes.Failure;
+        }
+    }
+}
+
+/// <summary>Stops the local silo sair started.</summary>
+public sealed class SiloStopCommand(IAnsiConsole console, SairHome home) : AsyncCommand<SiloStopSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, SiloStopSettings settings, CancellationToken cancellationToken)
+    {
+        var stopped = await new LocalSilo(home).StopAsync(cancellationToken);
+        console.MarkupLine(stopped ? "Local silo stopped." : "No local silo is running.");
+        return ExitCodes.Success;
+    }
+}
+
+/// <summary>Says whether the local silo runs, and where.</summary>
+public sealed class SiloStatusCommand(IAnsiConsole console, SairHome home) : Command<SiloStatusSettings>
+{
+    public override int Execute(CommandContext context, SiloStatusSettings settings, CancellationToken cancellationToken)
+    {
+        if (new LocalSilo(home).Running() is not { } state)
+        {
+            console.MarkupLine($"No local silo is running (data folder {Markup.Escape(home.Root)}).");
+            return ExitCodes.Failure;
+        }
+
+        console.MarkupLine(
+            $"Local silo: pid {state.ProcessId}, gateway 127.0.0.1:{state.GatewayPort}, started {state.StartedAt:u}, " +
+            $"generator {Markup.Escape(state.Generator ?? "(silo default)")}, log {Markup.Escape(home.SiloLog)}");
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,264 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Sair.Client.Grid;
+
+/// <summary>What the client remembers about the silo it started (SAIR_HOME/silo.json).</summary>
+public sealed record LocalSiloState(int ProcessId, int SiloPort, int GatewayPort, string Executable, string? Generator, string? IdentityNet, DateTimeOffset StartedAt);
+
+/// <summary>
+/// The embedded default grid: one Sair.Silo process with the engine role on this machine, sharing the image store in
+/// SAIR_HOME with the client. The client starts it on first use and leaves it running, so later commands skip the
+/// engine's start-up; <c>sair silo stop</c> ends it. The client itself never loads libtorch: only the silo does.
+/// </summary>
+public sealed class LocalSilo(SairHome home)
+{
+    /// <summary>Ports away from Orleans' defaults (11111/30000), so a developer's own silo does not collide.</summary>
+    public const int DefaultSiloPort = 22111;
+
+    public const int DefaultGatewayPort = 31000;
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    /// <summary>The running silo's state, or null when none is running (a stale state file is removed).</summary>
+    public LocalSiloState? Running()
+    {
+        if (!File.Exists(home.SiloStateFile))
+        {
+            return null;
+        }
+
+        LocalSiloState? state;
+        try
+        {
+            state = JsonSerializer.Deserialize<LocalSiloState>(File.ReadAllText(home.SiloStateFile));
+        }
+        catch (JsonException)
+        {
+            state = null;
+        }
+
+        if (state is not null && IsAlive(state.ProcessId))
+        {
+            return state;
+        }
+
+        File.Delete(home.SiloStateFile);
+        return null;
+    }
+
+    /// <summary>Returns the running silo, starting one (and waiting for its gateway) when none runs.</summary>
+    public async Task<LocalSiloState> EnsureRunningAsync(EngineFiles? engine, Action<string> say, CancellationToken cancellationToken)
+    {
+        if (Running() is { } running)
+        {
+            if (engine is { IsEmpty: false } && (engine.Generator != running.Generator || engine.IdentityNet != running.IdentityNet))
+            {
+                throw new GridUnavailableException(
+                    $"The local silo (pid {running.ProcessId}) runs with other engine files (generator: {running.Generator ?? "its default"}). " +
+                    "Run 'sair silo stop' first, then this command again.");
+            }
+
+            await WaitForGatewayAsync(running, cancellationToken);
+            return running;
+        }
+
+        var executable = FindExecutable();
+        Directory.CreateDirectory(home.Images);
+        var siloPort = PortFromEnvironment("SAIR_SILO_PORT", DefaultSiloPort);
+        var gatewayPort = PortFromEnvironment("SAIR_GATEWAY_PORT", DefaultGatewayPort);
+        say($"Starting a local silo ({executable}); its log is {home.SiloLog}");
+        var process = Start(executable, siloPort, gatewayPort, engine);
+        var state = new LocalSiloState(process.Id, siloPort, gatewayPort, executable, engine?.Generator, engine?.IdentityNet, DateTimeOffset.UtcNow);
+        await File.WriteAllTextAsync(home.SiloStateFile, JsonSerializer.Serialize(state), cancellationToken);
+        await WaitForGatewayAsync(state, cancellationToken);
+        return state;
+    }
+
+    /// <summary>Asks the silo to shut down (SIGTERM), waits, then kills it if it does not; false when none ran.</summary>
+    public async Task<bool> StopAsync(CancellationToken cancellationToken)
+    {
+        if (Running() is not { } state)
+        {
+            return false;
+        }
+
+        using var process = Process.GetProcessById(state.ProcessId);
+        if (!OperatingSystem.IsWindows())
+        {
+            using var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", state.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+            term?.WaitForExit();
+        }
+
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        grace.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(grace.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        File.Delete(home.SiloStateFile);
+        return true;
+    }
+
+    /// <summary>
+    /// SAIR_SILO (the Sair.Silo executable or .dll), else a <c>silo/</c> folder beside the client (a published
+    /// bundle), else the sibling project's build output (src/Sair.Silo/bin/&lt;config&gt;/&lt;tfm&gt;).
+    /// </summary>
+    public static string FindExecutable()
+    {
+        var candidates = new List<string>();
+        var configured = Environment.GetEnvironmentVariable("SAIR_SILO");
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            candidates.Add(Path.GetFullPath(configured));
+        }
+        else
+        {
+            var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            candidates.Add(Path.Combine(here.FullName, "silo", SiloFileName));
+            // src/Sair.Client/bin/<config>/<tfm>/ -> src/Sair.Silo/bin/<config>/<tfm>/
+            if (here.Parent?.Parent?.Parent?.Parent is { } src)
+            {
+                candidates.Add(Path.Combine(src.FullName, "Sair.Silo", "bin", here.Parent.Name, here.Name, SiloFileName));
+            }
+        }
+
+        return candidates.FirstOrDefault(File.Exists) ?? throw new GridUnavailableException(
+            $"No Sair.Silo executable found (looked at {string.Join(", ", candidates)}). " +
+            "Build it (dotnet build src/Sair.Silo), set SAIR_SILO to its path, or point at a running cluster with --cluster.");
+    }
+
+    private static string SiloFileName => OperatingSystem.IsWindows() ? "Sair.Silo.exe" : "Sair.Silo";
+
+    private Process Start(string executable, int siloPort, int gatewayPort, EngineFiles? engine)
+    {
+        var isDll = executable.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var start = new ProcessStartInfo
+        {
+            UseShellExecute = false,
+            // The silo reads its appsettings.json from its content root, the working directory.
+            WorkingDirectory = Path.GetDirectoryName(executable)!,
+        };
+        if (OperatingSystem.IsWindows())
+        {
+            start.FileName = isDll ? "dotnet" : executable;
+            if (isDll)
+            {
+                start.ArgumentList.Add(executable);
+            }
+
+            start.CreateNoWindow = true;
+        }
+        else
+        {
+            // A new session, so Ctrl+C in this terminal does not stop the silo; output goes to the log, not to a
+            // pipe that would break when the client exits.
+            start.FileName = "/bin/sh";
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add("exec setsid \"$@\" </dev/null >>\"$SAIR_SILO_LOG\" 2>&1");
+            start.ArgumentList.Add("sh");
+            if (isDll)
+            {
+                start.ArgumentList.Add("dotnet");
+            }
+
+            start.ArgumentList.Add(executable);
+            start.Environment["SAIR_SILO_LOG"] = home.SiloLog;
+        }
+
+        start.Environment["Sair__Silo__Role"] = "engine";
+        start.Environment["Sair__Silo__ImageRoot"] = home.Images;
+        start.Environment["Sair__Silo__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Sair__Silo__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (engine?.Generator is { } generator)
+        {
+            start.Environment["Sair__Engine__Generator"] = Path.GetFullPath(generator);
+        }
+
+        if (engine?.IdentityNet is { } identity)
+        {
+            start.Environment["Sair__Engine__IdentityNet"] = Path.GetFullPath(identity);
+        }
+
+        return Process.Start(start) ?? throw new GridUnavailableException($"Could not start {executable}.");
+    }
+
+    private async Task WaitForGatewayAsync(LocalSiloState state, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            if (!IsAlive(state.ProcessId))
+            {
+                File.Delete(home.SiloStateFile);
+                throw new GridUnavailableException($"The local silo exited while starting. The end of {home.SiloLog}:{Environment.NewLine}{LogTail()}");
+            }
+
+            if (await GatewayAnswersAsync(state.GatewayPort, cancellationToken))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new GridUnavailableException(
+                    $"The local silo (pid {state.ProcessId}) did not open its gateway on port {state.GatewayPort} within {StartTimeout.TotalMinutes:0} minutes; see {home.SiloLog}.");
+            }
+
+            await Task.Delay(250, cancellationToken);
+        }
+    }
+
+    private static async Task<bool> GatewayAnswersAsync(int port, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private string LogTail()
+    {
+        if (!File.Exists(home.SiloLog))
+        {
+            return "(no log written)";
+        }
+
+        return string.Join(Environment.NewLine, File.ReadLines(home.SiloLog).TakeLast(15));
+    }
+
+    private static bool IsAlive(int processId)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static int PortFromEnvironment(string name, int fallback)
+    {
+        var value = Environment.GetEnvironmentVariable(name);
+        return int.TryParse(value, out var port) && port is > 0 and < 65536 ? port : fallback;
+    }
+}
+
+/// <summary>The grid cannot be reached or started; the message says what to do.</summary>
+public sealed class GridUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,108 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Sair.Grains.Engine;
+using Sair.Grains.Storage;
+
+namespace Sair.Client.Grid;
+
+/// <summary>
+/// Connects an Orleans client: to the given gateways when a cluster is configured, otherwise to the local silo it
+/// starts on demand. The image store is the folder the silos share (SAIR_HOME/images for the local silo).
+/// </summary>
+public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IGridConnector
+{
+    public const string ClusterId = "sair";
+
+    public const string ServiceId = "sairgrid";
+
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(20);
+
+    public async Task<IGridConnection> ConnectAsync(GridTarget target, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<IPEndPoint> gateways;
+        string imageRoot;
+        string description;
+        if (target.Gateways is { Count: > 0 } given)
+        {
+            if (target.Engine is { IsEmpty: false })
+            {
+                throw new GridUnavailableException(
+                    "--generator and --identity-net choose the files of a local silo; a cluster's engines are configured where they run.");
+            }
+
+            gateways = given;
+            imageRoot = target.ImageRoot ?? throw new GridUnavailableException(
+                "A cluster needs the image-store folder its silos share: pass --image-root or set SAIR_IMAGE_ROOT.");
+            description = $"cluster {string.Join(",", given)}";
+        }
+        else
+        {
+            var silo = await new LocalSilo(home).EnsureRunningAsync(target.Engine, say, cancellationToken);
+            gateways = [new IPEndPoint(IPAddress.Loopback, silo.GatewayPort)];
+            imageRoot = target.ImageRoot ?? home.Images;
+            description = $"local silo (pid {silo.ProcessId}, {home.Root})";
+        }
+
+        var deadline = DateTime.UtcNow + ConnectTimeout;
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.UseOrleansClient(client =>
+        {
+            client.UseStaticClustering([.. gateways]);
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = Environment.GetEnvironmentVariable("SAIR_CLUSTER_ID") ?? ClusterId;
+                o.ServiceId = Environment.GetEnvironmentVariable("SAIR_SERVICE_ID") ?? ServiceId;
+            });
+            // A gateway that is still starting gets a few more tries; a wrong address fails within the timeout.
+            client.UseConnectionRetryFilter(async (_, token) =>
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    return false;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(500), token);
+                return true;
+            });
+        });
+        var host = builder.Build();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ConnectTimeout + TimeSpan.FromSeconds(5));
+        try
+        {
+            await host.StartAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            host.Dispose();
+            throw new GridUnavailableException(
+                $"No gateway of the {description} answered within {ConnectTimeout.TotalSeconds:0} s: is it running, and are the host and port right?");
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            host.Dispose();
+            throw new GridUnavailableException($"Could not connect to the {description}: {exception.Message}", exception);
+        }
+
+        return new Connection(host, host.Services.GetRequiredService<IClusterClient>(), new FileSystemImageStore(imageRoot), description);
+    }
+
+    private sealed class Connection(IHost host, IGrainFactory grains, IImageStore images, string description) : IGridConnection
+    {
+        public IGrainFactory Grains => grains;
+
+        public IImageStore Images => images;
+
+        public string Description => description;
+
+        public async ValueTask DisposeAsync()
+        {
+            await host.StopAsync();
+            host.Dispose();
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Sair.Client.Grid;
+using Sair.Client.Photos;
+using Sair.Grains.Albums;
+using Sair.Grains.Engine;
+using Sair.Grains.Jobs;
+using Sair.Grains.Pools;
+
+namespace Sair.Client.Restoration;
+
+/// <summary>Where the identity references of an album come from.</summary>
+/// <param name="Pool">A reference pool; with <paramref name="Person"/> null each photo gets its best match.</param>
+/// <param name="ReferencePhotos">Explicit reference photos (already checked), used instead of a pool.</param>
+public sealed record ReferenceChoice(string? Pool, string? Person, IReadOnlyList<AcceptedPhoto> ReferencePhotos)
+{
+    public string Describe() => Pool is null
+        ? $"{ReferencePhotos.Count} reference photo(s)"
+        : Person is null ? $"pool '{Pool}' (best match per photo)" : $"pool '{Pool}', person '{Person}'";
+}
+
+/// <summary>Uploads an album's photos, matches them against the pool, submits the album grain and stores the manifest.</summary>
+public static partial class AlbumSubmitter
+{
+    /// <summary>A fresh album id: the kind, UTC time and a short random suffix (sortable, safe in store paths).</summary>
+    public static string NewAlbumId(string kind) =>
+        string.Create(CultureInfo.InvariantCulture, $"{kind}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}");
+
+    public static bool IsValidAlbumId(string id) => AlbumIdPattern().IsMatch(id);
+
+    public static async Task<AlbumManifest> SubmitAsync(
+        IGridConnection grid,
+        string albumId,
+        IntakeResult photos,
+        ReferenceChoice references,
+        RestorationOptions options,
+        CancellationToken cancellationToken)
+    {
+        var selection = await ResolveReferencesAsync(grid, albumId, references, cancellationToken);
+        var manifestPhotos = new List<ManifestPhoto>();
+        var submitted = new List<string>();
+        foreach (var photo in photos.Accepted)
+        {
+            string? person = references.Person;
+            double? similarity = null;
+            if (references is { Pool: { } pool, Person: null })
+            {
+                try
+                {
+                    var matches = await grid.Grains.GetGrain<IReferencePoolGrain>(pool).MatchPhotoAsync(photo.Png, 1);
+                    if (matches.IsDefaultOrEmpty)
+                    {
+                        throw new CommandFailedException($"Pool '{pool}' is empty: enroll references first ('sair pool enroll {pool} <person> <photo>').");
+                    }
+
+                    (person, similarity) = (matches[0].Person, matches[0].Similarity);
+                }
+                catch (FaceNotFoundException exception)
+                {
+                    manifestPhotos.Add(new ManifestPhoto(-1, photo.Source, photo.Name, null, photo.Width, photo.Height, null, null, photo.Note,
+                        $"no face found ({exception.Message})"));
+                    continue;
+                }
+            }
+
+            var index = submitted.Count;
+            var path = ImageStorePlan.Input(albumId, index, photo.Name);
+            await grid.Images.PutAsync(path, photo.Png, cancellationToken);
+            submitted.Add(path);
+            manifestPhotos.Add(new ManifestPhoto(index, photo.Source, photo.Name, path, photo.Width, photo.Height, person, similarity, photo.Note, null));
+        }
+
+        manifestPhotos.AddRange(photos.Rejected.Select(r => new ManifestPhoto(-1, r.Source, null, null, 0, 0, null, null, null, r.Reason)));
+        var manifest = new AlbumManifest(albumId, DateTimeOffset.UtcNow, references.Describe(), options, manifestPhotos);
+        // The manifest goes first: an album that exists on the grid can always be explained by 'album results'.
+        await grid.Images.PutAsync(AlbumManifest.StorePath(albumId), manifest.ToJson(), cancellationToken);
+        if (submitted.Count > 0)
+        {
+            try
+            {
+                await grid.Grains.GetGrain<IAlbumGrain>(albumId).SubmitAsync(
+                    new AlbumSpec([.. submitted], selection, options, ImageStorePlan.Results(albumId)));
+            }
+            catch (Exception exception) when (exception is ArgumentException or InvalidOperationException)
+            {
+                throw new CommandFailedException($"The grid refused album '{albumId}': {exception.Message}", exception);
+            }
+        }
+
+        return manifest;
+    }
+
+    private static async Task<ReferenceSelection> ResolveReferencesAsync(
+        IGridConnection grid, string albumId, ReferenceChoice references, CancellationToken cancellationToken)
+    {
+        if (references.Pool is { } pool)
+        {
+            if (references.Person is { } person)
+            {
+                var enrolled = await grid.Grains.GetGrain<IReferencePoolGrain>(pool).ListAsync(person);
+                if (enrolled.IsDefaultOrEmpty)
+                {
+                    throw new CommandFailedException(
+                        $"Pool '{pool}' has no references for '{person}': enroll some ('sair pool enroll {pool} \"{person}\" <photo>') or drop --person.");
+                }
+            }
+
+            return ReferenceSelection.FromPool(pool, references.Person);
+        }
+
+        var paths = ImmutableArray.CreateBuilder<string>();
+        foreach (var reference in references.ReferencePhotos)
+        {
+            var path = ImageStorePlan.Reference(albumId, reference.Name);
+            await grid.Images.PutAsync(path, reference.Png, cancellationToken);
+            paths.Add(path);
+        }
+
+        return new ReferenceSelection(null, null, paths.ToImmutable(), Math.Max(1, paths.Count));
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")]
+    private static partial Regex AlbumIdPattern();
+}

@@ -1,0 +1,117 @@
+using Sair.Client.Cli;
+using Sair.Client.Commands;
+using Sair.Client.Tests.Support;
+
+namespace Sair.Client.Tests.Cli;
+
+/// <summary>Bad command lines end with exit code 64 and a message naming the fix, before any grid is touched.</summary>
+public sealed class ArgumentTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("sair-args-").FullName;
+
+    public ArgumentTests()
+    {
+        File.WriteAllBytes(Path.Combine(_folder, "photo.png"), [1, 2, 3]);
+        Environment.SetEnvironmentVariable("SAIR_CLUSTER", null);
+        Environment.SetEnvironmentVariable("SAIR_IMAGE_ROOT", null);
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Theory]
+    [InlineData("restore --pool family", "-i/--input is required")]
+    [InlineData("restore -i {photo}", "either --reference <PATH> or --pool <NAME>")]
+    [InlineData("restore -i {photo} --pool family --reference {photo}", "not both")]
+    [InlineData("restore -i {folder}/missing.jpg --pool family", "does not exist")]
+    [InlineData("restore -i {photo} --pool family --emotion smug", "--emotion 'smug' is unknown")]
+    [InlineData("restore -i {photo} --pool family --preset fast", "--preset 'fast' is unknown")]
+    [InlineData("restore -i {photo} --pool family --iterations 0", "--iterations 0 is out of range")]
+    [InlineData("restore -i {photo} --pool family --upscale 20", "--upscale 20 is out of range")]
+    [InlineData("restore -i {photo} --reference {photo} --person ada", "--person picks someone from a pool")]
+    [InlineData("restore -i {photo} --pool family --cluster nohost", "is not host:port")]
+    [InlineData("restore -i {photo} --pool family --cluster 127.0.0.1:30000", "--image-root")]
+    [InlineData("restore -i {photo} --pool family --generator {folder}/g.pt", "--generator")]
+    [InlineData("restore -i {photo} --pool family --frobnicate", "Unknown option 'frobnicate'")]
+    [InlineData("album submit -i {photo} --pool family --album-id ../up", "--album-id '../up' is not valid")]
+    [InlineData("album watch ../etc", "is not an album id")]
+    [InlineData("pool enroll family", "PERSON")]
+    [InlineData("pool match family {folder}/nope.jpg", "does not exist")]
+    [InlineData("jobs --last 0", "--last 0 is out of range")]
+    [InlineData("demo --samples {folder}", "No sample album found")]
+    [InlineData("paint", "Unknown command 'paint'")]
+    public async Task A_bad_command_line_is_a_usage_error_and_starts_nothing(string line, string expected)
+    {
+        var grid = new NoGridConnector();
+        using var cli = new Support.Cli(grid);
+        var args = line.Replace("{photo}", Path.Combine(_folder, "photo.png")).Replace("{folder}", _folder).Split(' ');
+
+        var exit = await cli.RunAsync(args);
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains(expected, System.Text.RegularExpressions.Regex.Replace(cli.Output, @"\s+", " "), StringComparison.Ordinal);
+        Assert.Equal(0, grid.Calls);
+    }
+
+    [Fact]
+    public async Task An_unreachable_grid_is_a_failure_with_the_reason()
+    {
+        var grid = new NoGridConnector();
+        using var cli = new Support.Cli(grid);
+
+        var exit = await cli.RunAsync("pool", "list", "family");
+
+        Assert.Equal(ExitCodes.Failure, exit);
+        Assert.Contains("test: no grid here", cli.Output, StringComparison.Ordinal);
+        Assert.Equal(1, grid.Calls);
+    }
+
+    [Fact]
+    public void Engine_settings_map_to_restoration_options()
+    {
+        var settings = new RestoreSettings { Preset = "Official", Iterations = 30, Emotion = "happy", Seed = 9, CheckpointEvery = 50 };
+
+        var options = settings.Options();
+
+        Assert.Equal("official", options.Preset);
+        Assert.Equal(30, options.Iterations);
+        Assert.Equal("happy", options.Emotion);
+        Assert.Equal(9, options.Seed);
+        // A checkpoint interval longer than the run is clamped to the run, so the options stay valid.
+        Assert.Equal(30, options.CheckpointEvery);
+        Assert.Null(new RestoreSettings { Emotion = "auto" }.Options().Emotion);
+    }
+
+    [Fact]
+    public void Gateways_parse_as_host_port_lists()
+    {
+        var gateways = GridSettings.ParseGateways("127.0.0.1:30000, localhost:30001");
+
+        Assert.Equal(2, gateways.Count);
+        Assert.Equal(30000, gateways[0].Port);
+        Assert.Equal(30001, gateways[1].Port);
+        Assert.Throws<FormatException>(() => GridSettings.ParseGateways("127.0.0.1"));
+        Assert.Throws<FormatException>(() => GridSettings.ParseGateways("127.0.0.1:70000"));
+    }
+
+    [Fact]
+    public void The_cluster_comes_from_the_environment_when_no_option_is_given()
+    {
+        try
+        {
+            Environment.SetEnvironmentVariable("SAIR_CLUSTER", "127.0.0.1:30000");
+            Environment.SetEnvironmentVariable("SAIR_IMAGE_ROOT", _folder);
+
+            var target = new GridSettings().Target();
+
+            Assert.Equal(30000, Assert.Single(target.Gateways!).Port);
+            Assert.Equal(_folder, target.ImageRoot);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SAIR_CLUSTER", null);
+            Environment.SetEnvironmentVariable("SAIR_IMAGE_ROOT", null);
+        }
+
+        Assert.Null(new GridSettings().Target().Gateways);
+    }
+}

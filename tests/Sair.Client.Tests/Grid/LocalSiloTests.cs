@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Sockets;
+using Sair.Client.Grid;
+
+namespace Sair.Client.Tests.Grid;
+
+/// <summary>
+/// The launcher of the local silo, with a shell script standing in for Sair.Silo (SAIR_SILO) and a listener of this
+/// test standing in for its gateway: start, reuse, status, stop, and a silo that dies while starting.
+/// </summary>
+public sealed class LocalSiloTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("sair-silo-").FullName;
+
+    public LocalSiloTests()
+    {
+        Home = new SairHome(Path.Combine(_folder, "home"));
+    }
+
+    private SairHome Home { get; }
+
+    public void Dispose()
+    {
+        Environment.SetEnvironmentVariable("SAIR_SILO", null);
+        Environment.SetEnvironmentVariable("SAIR_GATEWAY_PORT", null);
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_started_silo_is_reused_and_stopped()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        using var gateway = new TcpListener(IPAddress.Loopback, 0);
+        gateway.Start();
+        UseFakeSilo("#!/bin/sh\necho \"role=$Sair__Silo__Role images=$Sair__Silo__ImageRoot\"\nexec sleep 60\n", ((IPEndPoint)gateway.LocalEndpoint).Port);
+        var silo = new LocalSilo(Home);
+
+        var started = await silo.EnsureRunningAsync(null, _ => { }, CancellationToken.None);
+        var again = await silo.EnsureRunningAsync(null, _ => { }, CancellationToken.None);
+
+        Assert.Equal(started.ProcessId, again.ProcessId);
+        Assert.Equal(started, silo.Running());
+        await Eventually(() => File.ReadAllText(Home.SiloLog).Contains("role=engine", StringComparison.Ordinal));
+        Assert.Contains($"images={Home.Images}", File.ReadAllText(Home.SiloLog), StringComparison.Ordinal);
+        await Assert.ThrowsAsync<GridUnavailableException>(() =>
+            silo.EnsureRunningAsync(new EngineFiles(Path.Combine(_folder, "other.pt"), null), _ => { }, CancellationToken.None));
+
+        Assert.True(await silo.StopAsync(CancellationToken.None));
+        Assert.Null(silo.Running());
+        Assert.False(await silo.StopAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_silo_that_dies_while_starting_is_reported_with_its_log()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        UseFakeSilo("#!/bin/sh\necho 'no generator checkpoint at /models/g.pt' >&2\nexit 3\n", port: 1);
+        var silo = new LocalSilo(Home);
+
+        var error = await Assert.ThrowsAsync<GridUnavailableException>(() => silo.EnsureRunningAsync(null, _ => { }, CancellationToken.None));
+
+        Assert.Contains("exited while starting", error.Message, StringComparison.Ordinal);
+        Assert.Contains("no generator checkpoint", error.Message, StringComparison.Ordinal);
+        Assert.Null(silo.Running());
+    }
+
+    [Fact]
+    public void A_missing_silo_executable_says_how_to_get_one()
+    {
+        Environment.SetEnvironmentVariable("SAIR_SILO", Path.Combine(_folder, "nowhere", "Sair.Silo"));
+
+        var error = Assert.Throws<GridUnavailableException>(LocalSilo.FindExecutable);
+
+        Assert.Contains("dotnet build src/Sair.Silo", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--cluster", error.Message, StringComparison.Ordinal);
+    }
+
+    private void UseFakeSilo(string script, int port)
+    {
+        var path = Path.Combine(_folder, "Sair.Silo");
+        File.WriteAllText(path, script);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        Environment.SetEnvironmentVariable("SAIR_SILO", path);
+        Environment.SetEnvironmentVariable("SAIR_GATEWAY_PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        for (var i = 0; i < 100 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(condition());
+    }
+}

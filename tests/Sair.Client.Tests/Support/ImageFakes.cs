@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Sair.Grains.Engine;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Sair.Client.Tests.Support;
+
+/// <summary>Who is in which picture, by decoded pixels (the client re-encodes inputs, so bytes change but pixels do not).</summary>
+public sealed class KnownFaces
+{
+    private readonly ConcurrentDictionary<string, string> _people = new(StringComparer.Ordinal);
+
+    public void Add(string imageFile, string person) => _people[PixelHash(File.ReadAllBytes(imageFile))] = person;
+
+    public string? PersonIn(byte[] image) => _people.GetValueOrDefault(PixelHash(image));
+
+    public static string PixelHash(byte[] image)
+    {
+        using var decoded = Image.Load<Rgb24>(image);
+        var pixels = new byte[decoded.Width * decoded.Height * 3];
+        decoded.CopyPixelDataTo(pixels);
+        return Convert.ToHexString(SHA256.HashData(pixels));
+    }
+
+    /// <summary>A flat image stands for "no face"; anything with detail holds one.</summary>
+    public static bool IsFlat(byte[] image)
+    {
+        using var decoded = Image.Load<Rgb24>(image);
+        var pixels = new byte[decoded.Width * decoded.Height * 3];
+        decoded.CopyPixelDataTo(pixels);
+        return pixels.Max() - pixels.Min() < 8;
+    }
+}
+
+/// <summary>
+/// Embeds a known person's photos near that person's fixed vector and unknown photos at their own random-looking
+/// vector; a flat image holds no face.
+/// </summary>
+public sealed class ImageFaceAnalyzer(KnownFaces known) : IFaceAnalyzer
+{
+    public const int Dimensions = 16;
+
+    public Task<FaceAnalysis> AnalyzeAsync(byte[] photo, CancellationToken cancellationToken)
+    {
+        if (KnownFaces.IsFlat(photo))
+        {
+            throw new FaceNotFoundException("fake analyzer: the photo is flat, no face in it");
+        }
+
+        var embedding = Vector(known.PersonIn(photo) ?? KnownFaces.PixelHash(photo));
+        return Task.FromResult(new FaceAnalysis(embedding, photo));
+    }
+
+    public static float[] Vector(string seed) =>
+        [.. SHA256.HashData(Encoding.UTF8.GetBytes(seed)).Take(Dimensions).Select(b => (b - 127.5f) / 127.5f)];
+}
+
+/// <summary>
+/// "Restores" by returning the input at twice its size with inverted colours (so a test can tell input from result),
+/// reporting a falling loss each iteration; a flat photo fails as a real engine does on a photo without a face.
+/// </summary>
+public sealed class ImageRestorationEngine(TimeSpan iterationTime) : IRestorationEngine
+{
+    public async Task<RestorationOutcome> RestoreAsync(
+        RestorationRequest request, IProgress<RestorationProgress> progress, CancellationToken cancellationToken)
+    {
+        if (KnownFaces.IsFlat(request.InputPng))
+        {
+            throw new InvalidDataException("no face found in the photo");
+        }
+
+        var total = request.Options.Iterations;
+        for (var iteration = (request.ResumeFrom?.Iteration ?? 0) + 1; iteration <= total; iteration++)
+        {
+            await Task.Delay(iterationTime, cancellationToken);
+            progress.Report(new RestorationProgress(iteration, total, 1.0 / iteration, 0.8));
+        }
+
+        return new RestorationOutcome(Expected(request.InputPng), total, 1.0 / total, 0.8);
+    }
+
+    public static byte[] Expected(byte[] inputPng)
+    {
+        using var image = Image.Load<Rgb24>(inputPng);
+        using var result = new Image<Rgb24>(image.Width * 2, image.Height * 2);
+        for (var y = 0; y < result.Height; y++)
+        {
+            for (var x = 0; x < result.Width; x++)
+            {
+                var p = image[x / 2, y / 2];
+                result[x, y] = new Rgb24((byte)(255 - p.R), (byte)(255 - p.G), (byte)(255 - p.B));
+            }
+        }
+
+        using var stream = new MemoryStream();
+        result.Save(stream, new PngEncoder { ColorType = PngColorType.Rgb });
+        return stream.ToArray();
+    }
+}
