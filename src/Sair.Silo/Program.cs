@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Hosting;
+using Microsoft.AspNetCore.Builder;
 using Sair.Silo;
 using Sair.Silo.Tools;
 
@@ -15,7 +15,9 @@ if (args.FirstOrDefault() == "render")
     }
 }
 
-var builder = Host.CreateApplicationBuilder(args);
+var builder = WebApplication.CreateSlimBuilder(args);
 builder.AddSairSilo();
-await builder.Build().RunAsync();
+var app = builder.Build();
+app.MapSairEndpoints();
+await app.RunAsync();
 return 0;
