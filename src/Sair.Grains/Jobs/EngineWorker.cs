@@ -165,6 +165,7 @@ public sealed class EngineWorker(
             if (await images.ExistsAsync(spec.OutputPath, token))
             {
                 await reports.ReportCompletedAsync(attempt, new JobResult(spec.OutputPath, spec.Options.Iterations, null, null));
+                outcome = "completed";
                 return;
             }
 
