@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Hosting;
+using Microsoft.AspNetCore.Builder;
 using Sair.Silo;
 using Sair.Silo.Engine;
 using Sair.Silo.Tools;
@@ -16,8 +16,10 @@ if (args.FirstOrDefault() == "render")
     }
 }
 
-var builder = Host.CreateApplicationBuilder(args);
+var builder = WebApplication.CreateSlimBuilder(args);
 builder.AddSairEngine();
 builder.AddSairSilo();
-await builder.Build().RunAsync();
+var app = builder.Build();
+app.MapSairEndpoints();
+await app.RunAsync();
 return 0;

@@ -13,7 +13,7 @@ public sealed class SairSiloOptions
     /// <summary>Advertised compute device: "gpu" or "cpu".</summary>
     public string Accelerator { get; set; } = "cpu";
 
-    /// <summary>Folder of the file-system image store; every silo of the cluster must see the same one.</summary>
+    /// <summary>Folder of the file-system image store (local storage); every silo of the cluster must see the same one.</summary>
     public string ImageRoot { get; set; } = "sair-data/images";
 
     public string ClusterId { get; set; } = "sair";
@@ -24,6 +24,18 @@ public sealed class SairSiloOptions
 
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>Silo port of the primary silo on this machine; null when this silo is the primary.</summary>
+    /// <summary>Silo port of the primary silo on this machine (local storage); null when this silo is the primary.</summary>
     public int? PrimarySiloPort { get; set; }
+
+    /// <summary>
+    /// The address other silos and clients reach this silo at (azure storage): on Kubernetes the pod IP from the
+    /// downward API. Empty: Orleans picks this machine's first non-loopback address.
+    /// </summary>
+    public string? AdvertisedIp { get; set; }
+
+    /// <summary>
+    /// How long a stopping silo may take to hand its grains over and stop its jobs; a container orchestrator must
+    /// allow more (Kubernetes terminationGracePeriodSeconds) or it kills the silo mid-handover.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(45);
 }

@@ -1,46 +1,181 @@
 using System.Net;
+using System.Net.Sockets;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
+using Orleans.Serialization.Serializers;
+using Orleans.Storage;
 using Sair.Grains;
 using Sair.Grains.Engine;
 using Sair.Grains.Hosting;
 using Sair.Grains.Placement;
 using Sair.Grains.Storage;
+using Sair.Grains.Telemetry;
+using Sair.Silo.Health;
+using Sair.Silo.Hosting;
+using Sair.Silo.Storage;
 
 namespace Sair.Silo;
 
 public static class SiloHostingExtensions
 {
+    /// <summary>Orleans' own meter (messaging, activations, membership), exported next to the grid's.</summary>
+    public const string OrleansMeterName = "Microsoft.Orleans";
+
     /// <summary>
-    /// The embedded single-machine grid: localhost clustering, in-memory grain state and reminders, and the file-system
-    /// image store. Cluster-wide clustering, state and reminders (Azure Storage) replace the in-memory ones for a
-    /// deployment where silos may die: in memory, they die with the silo that holds them.
-    /// Register the engine ports (<see cref="IRestorationEngine"/>, <see cref="IFaceAnalyzer"/>) before calling this.
+    /// Wires a silo: clustering, grain state, reminders and the image store per <see cref="SairStorageOptions.Provider"/>
+    /// ("local": the embedded single-machine grid whose state survives restarts; "azure": a cluster on Azure Storage),
+    /// metrics and traces, and the HTTP port of the health probes and the Prometheus endpoint
+    /// (map them with <see cref="MapSairEndpoints"/>).
+    /// Register the engine ports (<see cref="IRestorationEngine"/>, <see cref="IFaceAnalyzer"/>) before calling this;
+    /// an engine adapter takes <see cref="IEngineReadiness"/> and sets it once its generator is loaded.
     /// </summary>
     public static IHostApplicationBuilder AddSairSilo(this IHostApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(SairSiloOptions.Section).Get<SairSiloOptions>() ?? new SairSiloOptions();
-        if (options.Role == SiloMetadataKeys.EngineRole && !builder.Services.Any(d => d.ServiceType == typeof(IRestorationEngine)))
+        var configuration = builder.Configuration;
+        var options = configuration.GetSection(SairSiloOptions.Section).Get<SairSiloOptions>() ?? new SairSiloOptions();
+        var storage = configuration.GetSection(SairStorageOptions.Section).Get<SairStorageOptions>() ?? new SairStorageOptions();
+        var health = configuration.GetSection(SairHealthOptions.Section).Get<SairHealthOptions>() ?? new SairHealthOptions();
+        var telemetry = configuration.GetSection(SairTelemetryOptions.Section).Get<SairTelemetryOptions>() ?? new SairTelemetryOptions();
+        var isEngine = options.Role == SiloMetadataKeys.EngineRole;
+        if (isEngine && !builder.Services.Any(d => d.ServiceType == typeof(IRestorationEngine)))
         {
             throw new InvalidOperationException(
                 $"Sair:Silo:Role is '{SiloMetadataKeys.EngineRole}' but no IRestorationEngine is registered: " +
                 "run this silo as a coordinator (Sair__Silo__Role=coordinator) until the engine adapter is wired in.");
         }
 
-        builder.Services.AddSingleton<IImageStore>(new FileSystemImageStore(options.ImageRoot));
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
+        builder.Services.TryAddSingleton<IEngineReadiness>(new EngineReadiness(hasEngine: isEngine));
+        builder.Services.AddSingleton<SiloReadiness>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloReadiness>());
+        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.ListenAnyIP(health.Port));
+        AddTelemetry(builder.Services, telemetry, options);
+
+        var provider = storage.Provider.Trim().ToLowerInvariant();
         builder.UseOrleans(silo =>
         {
-            var primary = options.PrimarySiloPort is { } port ? new IPEndPoint(IPAddress.Loopback, port) : null;
-            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, primary, options.ServiceId, options.ClusterId);
-            foreach (var name in GridStorage.All)
+            switch (provider)
             {
-                silo.AddMemoryGrainStorage(name);
+                case SairStorageOptions.LocalProvider:
+                    UseLocalStorage(silo, options, storage);
+                    break;
+                case SairStorageOptions.AzureProvider:
+                    UseAzureStorage(silo, options, storage);
+                    break;
+                default:
+                    throw new InvalidOperationException(
+                        $"Sair:Storage:Provider is '{storage.Provider}': use '{SairStorageOptions.LocalProvider}' (one machine, files) " +
+                        $"or '{SairStorageOptions.AzureProvider}' (Azure Storage or Azurite, with Sair:Storage:ConnectionString).");
             }
 
-            silo.UseInMemoryReminderService();
-            silo.AddSairGrid(options.Role, options.Accelerator, builder.Configuration);
+            silo.AddActivityPropagation();
+            silo.AddSairGrid(options.Role, options.Accelerator, configuration);
         });
         return builder;
+    }
+
+    /// <summary>Serves liveness, readiness and the Prometheus scrape endpoint on the port of <see cref="SairHealthOptions"/>.</summary>
+    public static IEndpointRouteBuilder MapSairEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet(SairHealthOptions.LivenessPath, () => Results.Text("alive"));
+        endpoints.MapGet(SairHealthOptions.ReadinessPath, (SiloReadiness silo, IEngineReadiness engine) =>
+            !silo.IsActive ? Results.Text("the silo is not an active cluster member", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : !engine.IsReady ? Results.Text(engine.Reason, statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Text("ready"));
+        endpoints.MapPrometheusScrapingEndpoint(SairHealthOptions.MetricsPath);
+        return endpoints;
+    }
+
+    private static void UseLocalStorage(ISiloBuilder silo, SairSiloOptions options, SairStorageOptions storage)
+    {
+        var primary = options.PrimarySiloPort is { } port ? new IPEndPoint(IPAddress.Loopback, port) : null;
+        silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, primary, options.ServiceId, options.ClusterId);
+        var grainRoot = Path.Combine(storage.DataRoot, "grains");
+        foreach (var name in GridStorage.All)
+        {
+            silo.Services.AddGrainStorage(name, (sp, providerName) => new FileGrainStorage(
+                grainRoot, providerName, sp.GetRequiredService<IGrainStorageSerializer>(), sp.GetRequiredService<IActivatorProvider>()));
+        }
+
+        silo.Services.AddSingleton<IReminderTable>(new FileReminderTable(storage.DataRoot));
+        silo.AddReminders();
+        silo.Services.AddSingleton<IImageStore>(new FileSystemImageStore(options.ImageRoot));
+    }
+
+    private static void UseAzureStorage(ISiloBuilder silo, SairSiloOptions options, SairStorageOptions storage)
+    {
+        var connection = storage.ConnectionString;
+        if (string.IsNullOrWhiteSpace(connection))
+        {
+            throw new InvalidOperationException(
+                "Sair:Storage:Provider is 'azure' but Sair:Storage:ConnectionString is empty: set it " +
+                "(environment Sair__Storage__ConnectionString, from a secret) or use the 'local' provider.");
+        }
+
+        silo.Configure<ClusterOptions>(cluster =>
+        {
+            cluster.ClusterId = options.ClusterId;
+            cluster.ServiceId = options.ServiceId;
+        });
+        if (string.IsNullOrWhiteSpace(options.AdvertisedIp))
+        {
+            silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: true);
+        }
+        else
+        {
+            var advertised = IPAddress.TryParse(options.AdvertisedIp, out var ip)
+                ? ip
+                : throw new InvalidOperationException($"Sair:Silo:AdvertisedIp '{options.AdvertisedIp}' is not an IP address.");
+            silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+        }
+
+        silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(connection));
+        foreach (var name in GridStorage.All)
+        {
+            // Blobs, not tables: a pool's state grows with its references and a table entity stops at 1 MB.
+            silo.AddAzureBlobGrainStorage(name, o => o.BlobServiceClient = new BlobServiceClient(connection));
+        }
+
+        silo.UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(connection));
+        silo.Services.AddSingleton<IImageStore>(new AzureBlobImageStore(new BlobContainerClient(connection, storage.ImageContainer)));
+    }
+
+    private static void AddTelemetry(IServiceCollection services, SairTelemetryOptions telemetry, SairSiloOptions options)
+    {
+        var otlp = string.IsNullOrWhiteSpace(telemetry.OtlpEndpoint) ? null : new Uri(telemetry.OtlpEndpoint);
+        var otel = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource
+                .AddService(telemetry.ServiceName, serviceInstanceId: Environment.MachineName)
+                .AddAttributes([
+                    new("sair.silo.role", options.Role),
+                    new("sair.silo.accelerator", options.Accelerator),
+                ]))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(GridTelemetry.Name, OrleansMeterName).AddPrometheusExporter();
+                if (otlp is not null)
+                {
+                    metrics.AddOtlpExporter(exporter => exporter.Endpoint = otlp);
+                }
+            });
+        if (otlp is not null)
+        {
+            otel.WithTracing(tracing => tracing
+                .AddSource(GridTelemetry.Name, Orleans.Diagnostics.ActivitySources.ApplicationGrainActivitySourceName)
+                .AddOtlpExporter(exporter => exporter.Endpoint = otlp));
+        }
     }
 }

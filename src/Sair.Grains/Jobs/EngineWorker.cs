@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Sair.Grains.Engine;
 using Sair.Grains.Placement;
 using Sair.Grains.Pools;
+using Sair.Grains.Telemetry;
 
 namespace Sair.Grains.Jobs;
 
@@ -57,7 +59,8 @@ public sealed class EngineWorker(
                 existing.Stop();
             }
 
-            run = new Run(item, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+            // The run starts later on a worker thread: keep the submitting call's trace as its parent.
+            run = new Run(item, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token), Activity.Current?.Context ?? default);
             _runs[item.JobId] = run;
         }
 
@@ -85,11 +88,12 @@ public sealed class EngineWorker(
         }
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         stoppingToken.Register(_stopping.Cancel);
+        using var gauges = GridTelemetry.TrackEngine(silo.Name, () => (Active, Queued));
         var slots = Enumerable.Range(0, Math.Max(1, Options.MaxConcurrentJobs)).Select(_ => ConsumeAsync(stoppingToken));
-        return Task.WhenAll([.. slots, PublishLoadAsync(stoppingToken)]);
+        await Task.WhenAll([.. slots, PublishLoadAsync(stoppingToken)]);
     }
 
     public override void Dispose()
@@ -142,6 +146,12 @@ public sealed class EngineWorker(
         var (jobId, attempt, spec, checkpointPath, checkpointIteration) = run.Item;
         var token = run.Cancellation.Token;
         var reports = grains.GetGrain<IRestorationJobReports>(jobId);
+        using var span = GridTelemetry.ActivitySource.StartActivity("sair.job.run", ActivityKind.Internal, run.Parent);
+        span?.SetTag("sair.job.id", jobId);
+        span?.SetTag("sair.job.attempt", attempt);
+        span?.SetTag(GridTelemetry.PresetTag, spec.Options.Preset);
+        var clock = Stopwatch.StartNew();
+        var outcome = "stopped";
         try
         {
             if (!await reports.ReportStartedAsync(attempt, silo.Name))
@@ -149,10 +159,13 @@ public sealed class EngineWorker(
                 return;
             }
 
+            GridTelemetry.JobsStarted.Add(1, GridTelemetry.PresetTags(spec.Options.Preset));
+
             // An earlier attempt may have written the result and died before reporting it: never write it twice.
             if (await images.ExistsAsync(spec.OutputPath, token))
             {
                 await reports.ReportCompletedAsync(attempt, new JobResult(spec.OutputPath, spec.Options.Iterations, null, null));
+                outcome = "completed";
                 return;
             }
 
@@ -187,13 +200,14 @@ public sealed class EngineWorker(
             }
 
             var request = new RestorationRequest(jobId, input, references, spec.Options, resume, PersistCheckpointAsync);
-            var progress = new ProgressForwarder(reports, attempt, run.Cancellation, Options.ProgressReportInterval, logger);
-            var outcome = await engine.RestoreAsync(request, progress, token);
+            var progress = new ProgressForwarder(reports, attempt, run.Cancellation, Options.ProgressReportInterval, spec.Options.Preset, logger);
+            var restored = await engine.RestoreAsync(request, progress, token);
             token.ThrowIfCancellationRequested();
 
-            await images.PutAsync(spec.OutputPath, outcome.ImagePng, token);
+            await images.PutAsync(spec.OutputPath, restored.ImagePng, token);
             await reports.ReportCompletedAsync(
-                attempt, new JobResult(spec.OutputPath, outcome.Iterations, outcome.FinalLoss, outcome.IdentitySimilarity));
+                attempt, new JobResult(spec.OutputPath, restored.Iterations, restored.FinalLoss, restored.IdentitySimilarity));
+            outcome = "completed";
             if (lastCheckpoint is not null)
             {
                 await images.DeleteAsync(lastCheckpoint, CancellationToken.None);
@@ -206,7 +220,14 @@ public sealed class EngineWorker(
         catch (Exception exception)
         {
             logger.LogWarning(exception, "Job {JobId} attempt {Attempt} failed", jobId, attempt);
+            outcome = "failed";
+            span?.SetStatus(ActivityStatusCode.Error, exception.Message);
             await ReportFailureAsync(reports, attempt, exception);
+        }
+        finally
+        {
+            GridTelemetry.JobDuration.Record(clock.Elapsed.TotalSeconds, GridTelemetry.OutcomeTags(spec.Options.Preset, outcome));
+            span?.SetTag(GridTelemetry.OutcomeTag, outcome);
         }
     }
 
@@ -300,7 +321,7 @@ public sealed class EngineWorker(
         }
     }
 
-    private sealed record Run(EngineWorkItem Item, CancellationTokenSource Cancellation) : IDisposable
+    private sealed record Run(EngineWorkItem Item, CancellationTokenSource Cancellation, ActivityContext Parent) : IDisposable
     {
         public void Stop()
         {
@@ -326,17 +347,29 @@ public sealed class EngineWorker(
         int attempt,
         CancellationTokenSource run,
         TimeSpan interval,
+        string preset,
         ILogger logger) : IProgress<RestorationProgress>
     {
         private readonly Lock _gate = new();
         private bool _sending;
         // Null until the first report: TickCount64 minus long.MinValue overflows, which used to drop every report.
         private long? _lastSent;
+        private int _lastIteration = -1;
 
         public void Report(RestorationProgress value)
         {
             lock (_gate)
             {
+                // Counted before throttling, so every iteration the engine ran counts once; the first report of a
+                // resumed run stands for one iteration past its checkpoint.
+                var ran = _lastIteration < 0 ? 1 : value.Iteration - _lastIteration;
+                if (ran > 0)
+                {
+                    GridTelemetry.Iterations.Add(ran, GridTelemetry.PresetTags(preset));
+                }
+
+                _lastIteration = value.Iteration;
+
                 if (_sending || (_lastSent is { } last && Environment.TickCount64 - last < (long)interval.TotalMilliseconds))
                 {
                     return;

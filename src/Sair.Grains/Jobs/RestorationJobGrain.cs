@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Sair.Grains.Albums;
 using Sair.Grains.Engine;
 using Sair.Grains.Placement;
+using Sair.Grains.Telemetry;
 
 namespace Sair.Grains.Jobs;
 
@@ -78,6 +79,7 @@ public sealed class RestorationJobGrain(
 
         State.Spec = spec;
         await DispatchAsync();
+        GridTelemetry.JobsSubmitted.Add(1, GridTelemetry.PresetTags(spec.Options.Preset));
         return Status();
     }
 
@@ -223,6 +225,16 @@ public sealed class RestorationJobGrain(
         _watchdog = null;
         await ForgetReminderAsync();
         Changed();
+        var preset = GridTelemetry.PresetTags(State.Spec!.Options.Preset);
+        if (state == JobState.Completed)
+        {
+            GridTelemetry.JobsCompleted.Add(1, preset);
+        }
+        else if (state == JobState.Failed)
+        {
+            GridTelemetry.JobsFailed.Add(1, preset);
+        }
+
         if (State.Spec!.Album is { } album)
         {
             GrainFactory.GetGrain<IAlbumJobSink>(album.AlbumId).OnJobFinishedAsync(Status()).Ignore();

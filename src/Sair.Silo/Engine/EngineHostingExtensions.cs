@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sair.Grains.Engine;
 using Sair.Grains.Placement;
+using Sair.Silo.Health;
 
 namespace Sair.Silo.Engine;
 

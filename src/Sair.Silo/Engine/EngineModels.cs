@@ -50,7 +50,7 @@ public sealed class EngineModels : IDisposable
 
     public SairEngineOptions Options => _options;
 
-    public EngineReadiness Readiness { get; } = new();
+    public ModelsReadiness Readiness { get; } = new();
 
     /// <summary>Where the restoration nets run.</summary>
     public Device Device { get; private set; } = CPU;

@@ -5,7 +5,7 @@ namespace Sair.Silo.Engine;
 
 /// <summary>
 /// Starts loading the models when the silo starts, without holding up the start (a 1024 px generator takes a while);
-/// requests wait on <see cref="EngineReadiness"/>. A silo whose models cannot load stops: left running, it would
+/// requests wait on <see cref="ModelsReadiness"/>. A silo whose models cannot load stops: left running, it would
 /// accept jobs and pool requests only to fail every one of them.
 /// </summary>
 public sealed class EngineModelsLoader(EngineModels models, IHostApplicationLifetime lifetime, ILogger<EngineModelsLoader> logger) : IHostedService

@@ -50,6 +50,7 @@ public sealed class GridCluster : IAsyncDisposable
         {
             var isEngine = options.SiloName != CoordinatorSilo;
             silo.AddSairGrid(isEngine ? SiloMetadataKeys.EngineRole : SiloMetadataKeys.CoordinatorRole, isEngine ? "gpu" : "cpu");
+            silo.AddActivityPropagation();
             var services = silo.Services;
             foreach (var name in GridStorage.All)
             {
@@ -82,6 +83,7 @@ public sealed class GridCluster : IAsyncDisposable
             services.Configure<AlbumOptions>(o => o.ReconcileInterval = TimeSpan.FromMilliseconds(200));
         });
 
+        builder.ConfigureClient(client => client.AddActivityPropagation());
         var cluster = builder.Build();
         await cluster.DeployAsync();
         var grid = new GridCluster(cluster, images, recorder);

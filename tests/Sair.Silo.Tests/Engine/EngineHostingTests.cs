@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Sair.Grains.Engine;
 using Sair.Silo.Engine;
+using Sair.Silo.Health;
 
 namespace Sair.Silo.Tests.Engine;
 

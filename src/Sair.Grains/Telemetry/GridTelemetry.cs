@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Sair.Grains.Telemetry;
+
+/// <summary>
+/// The grid's own metrics and traces (BCL System.Diagnostics; the host decides where they go).
+/// Metric tags stay low-cardinality — preset, outcome, silo — so a dashboard can sum them; job ids go on spans only.
+/// </summary>
+public static class GridTelemetry
+{
+    /// <summary>Name of the <see cref="Meter"/> and of the <see cref="ActivitySource"/>; hosts subscribe to it.</summary>
+    public const string Name = "SairGrid";
+
+    public const string PresetTag = "sair.preset";
+    public const string OutcomeTag = "sair.outcome";
+    public const string SiloTag = "sair.silo";
+
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    private static readonly Meter Meter = new(Name);
+    private static readonly ConcurrentDictionary<string, Func<(int Active, int Queued)>> EngineLoads = new(StringComparer.Ordinal);
+
+    public static readonly Counter<long> JobsSubmitted =
+        Meter.CreateCounter<long>("sair.jobs.submitted", "{job}", "Jobs accepted by their job grain.");
+
+    public static readonly Counter<long> JobsStarted =
+        Meter.CreateCounter<long>("sair.jobs.started", "{attempt}", "Job attempts an engine worker began to run.");
+
+    public static readonly Counter<long> JobsCompleted =
+        Meter.CreateCounter<long>("sair.jobs.completed", "{job}", "Jobs that produced their restored photo.");
+
+    public static readonly Counter<long> JobsFailed =
+        Meter.CreateCounter<long>("sair.jobs.failed", "{job}", "Jobs that ended with an error.");
+
+    /// <summary>Optimisation steps run; its rate is the grid's iterations per second.</summary>
+    public static readonly Counter<long> Iterations =
+        Meter.CreateCounter<long>("sair.engine.iterations", "{iteration}", "Optimisation iterations run by engine workers.");
+
+    public static readonly Histogram<double> JobDuration = Meter.CreateHistogram(
+        "sair.job.duration", "s", "Wall time of one job attempt on an engine worker, by outcome.",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600] });
+
+    static GridTelemetry()
+    {
+        Meter.CreateObservableGauge("sair.engine.active_jobs", () => Observe(load => load.Active), "{job}",
+            "Jobs optimising now, per engine silo.");
+        Meter.CreateObservableGauge("sair.engine.queue_depth", () => Observe(load => load.Queued), "{job}",
+            "Jobs waiting for an engine slot, per engine silo.");
+    }
+
+    /// <summary>Publishes an engine silo's load through the gauges until the returned handle is disposed.</summary>
+    public static IDisposable TrackEngine(string siloName, Func<(int Active, int Queued)> load)
+    {
+        EngineLoads[siloName] = load;
+        return new Untrack(siloName, load);
+    }
+
+    internal static TagList PresetTags(string preset) => new() { { PresetTag, preset } };
+
+    internal static TagList OutcomeTags(string preset, string outcome) => new() { { PresetTag, preset }, { OutcomeTag, outcome } };
+
+    private static IEnumerable<Measurement<int>> Observe(Func<(int Active, int Queued), int> pick) =>
+        EngineLoads.Select(pair => new Measurement<int>(pick(pair.Value()), new KeyValuePair<string, object?>(SiloTag, pair.Key)));
+
+    private sealed class Untrack(string siloName, Func<(int Active, int Queued)> load) : IDisposable
+    {
+        public void Dispose() => EngineLoads.TryRemove(new KeyValuePair<string, Func<(int, int)>>(siloName, load));
+    }
+}

@@ -1,0 +1,52 @@
+using System.Net;
+using Sair.Silo.Hosting;
+using Sair.Silo.Tests.Support;
+using static Sair.Silo.Tests.Kubernetes.Manifests;
+
+namespace Sair.Silo.Tests.Kubernetes;
+
+/// <summary>
+/// A real silo process started with the environment the coordinator Deployment sets, Azurite standing in for Azure
+/// Storage, answering the probes the Deployment declares.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class ManifestSiloProcessTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task A_silo_started_with_the_manifest_environment_answers_its_probes()
+    {
+        var deployment = Named("Deployment", "sairgrid-silo");
+        var container = Containers(deployment).Single();
+        var variables = Manifests.Environment(container)
+            .Where(v => v.Value is not null)
+            .ToDictionary(v => v.Key, v => v.Value!);
+
+        // What the cluster supplies at run time: the pod IP (downward API) and the storage secret.
+        var fromCluster = List(container, "env").Where(e => At(e, "valueFrom") is not null).Select(e => Str(e, "name")!).ToList();
+        Assert.Equal([$"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.AdvertisedIp)}"], fromCluster);
+        variables[fromCluster[0]] = "127.0.0.1";
+        variables[$"{SiloProcess.Env(SairStorageOptions.Section)}__{nameof(SairStorageOptions.ConnectionString)}"] = azurite.ConnectionString;
+
+        // Fixed pod ports would collide with other processes on a shared test machine; a fresh cluster id keeps this
+        // silo out of clusters other tests made in the same Azurite.
+        var local = SiloEnvironment.Azure(azurite.ConnectionString, variables[$"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.ServiceId)}"], $"manifest-{Guid.NewGuid():N}");
+        foreach (var name in new[]
+        {
+            $"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.SiloPort)}",
+            $"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.GatewayPort)}",
+            $"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.ClusterId)}",
+            $"{SiloProcess.Env(SairHealthOptions.Section)}__{nameof(SairHealthOptions.Port)}",
+        })
+        {
+            variables[name] = local.Variables[name];
+        }
+
+        await using var silo = SiloProcess.Start(variables);
+        await silo.WaitReadyAsync(TimeSpan.FromSeconds(120));
+
+        Assert.Equal(HttpStatusCode.OK, (await silo.GetAsync(Str(container, "readinessProbe", "httpGet", "path")!)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await silo.GetAsync(Str(container, "livenessProbe", "httpGet", "path")!)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await silo.GetAsync(SairHealthOptions.MetricsPath)).Status);
+        await silo.StopAsync();
+    }
+}
