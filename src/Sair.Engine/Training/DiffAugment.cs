@@ -55,7 +55,7 @@ public static class DiffAugment
         // Read pixel (y + ty, x + tx) of the image padded by one zero pixel; out-of-range reads land on the padding.
         var rows = arange(height, device: x.device).view(1, -1, 1).add(ty).add_(1).clamp_(0, height + 1);
         var cols = arange(width, device: x.device).view(1, 1, -1).add(tx).add_(1).clamp_(0, width + 1);
-        var index = rows.mul(width + 2).add_(cols).view(batch, 1, height * width).expand(-1, channels, -1);
+        var index = rows.mul(width + 2).add(cols).view(batch, 1, height * width).expand(-1, channels, -1);
         var padded = F.pad(x, [1, 1, 1, 1]).reshape(batch, channels, (height + 2) * (width + 2));
         return padded.gather(2, index).view(batch, channels, height, width).MoveToOuterDisposeScope();
     }

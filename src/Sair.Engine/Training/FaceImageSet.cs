@@ -144,8 +144,7 @@ public sealed class FaceImageSet : IDisposable
     public Tensor Batch(Tensor indices)
     {
         using var picked = Images.index_select(0, indices);
-        using var floats = picked.to(ScalarType.Float32);
-        return floats.div_(127.5).sub_(1);
+        return picked.to(ScalarType.Float32).div_(127.5).sub_(1);
     }
 
     public void Dispose() => Images.Dispose();

@@ -201,7 +201,7 @@ public sealed class PriorTrainer : IDisposable
         {
             var realInput = real.detach().requires_grad_(true);
             var prediction = _d.forward(Augment(realInput));
-            var gradient = autograd.grad([prediction.sum()], [realInput], create_graph: true)[0];
+            var gradient = autograd.grad([prediction.sum()], [realInput], retain_graph: true, create_graph: true)[0];
             var penalty = gradient.square().sum([1, 2, 3]).mean();
             _d.zero_grad();
             penalty.mul(options.EffectiveR1Gamma / 2 * options.R1Interval).backward();

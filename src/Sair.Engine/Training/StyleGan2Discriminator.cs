@@ -155,9 +155,8 @@ internal sealed class EqualConv2d : nn.Module<Tensor, Tensor>
 /// </summary>
 internal sealed class ConvLayer : nn.Module<Tensor, Tensor>
 {
-    private readonly Blur? _blur;
-    private readonly EqualConv2d _conv;
-    private readonly FusedLeakyRelu? _activate;
+    // An array, not fields: TorchSharp would register module-valued fields a second time under the field names.
+    private readonly nn.Module[] _layers;
 
     public ConvLayer(int inChannels, int outChannels, int kernelSize, bool downsample, IReadOnlyList<int> blurKernel,
         bool bias = true, bool activate = true) : base("ConvLayer")
@@ -166,29 +165,37 @@ internal sealed class ConvLayer : nn.Module<Tensor, Tensor>
         if (downsample)
         {
             var p = blurKernel.Count - 2 + (kernelSize - 1);
-            _blur = new Blur(blurKernel, (p + 1) / 2, p / 2, upsampleFactor: 1);
-            layers.Add(_blur);
+            layers.Add(new Blur(blurKernel, (p + 1) / 2, p / 2, upsampleFactor: 1));
         }
-        _conv = new EqualConv2d(inChannels, outChannels, kernelSize, downsample ? 2 : 1, downsample ? 0 : kernelSize / 2,
-            bias && !activate);
-        layers.Add(_conv);
+        layers.Add(new EqualConv2d(inChannels, outChannels, kernelSize, downsample ? 2 : 1, downsample ? 0 : kernelSize / 2,
+            bias && !activate));
         if (activate)
         {
             // The bias lives in the activation, as in rosinality (FusedLeakyReLU(out_channel, bias=bias)).
-            _activate = new FusedLeakyRelu(outChannels);
-            layers.Add(_activate);
+            layers.Add(new FusedLeakyRelu(outChannels));
         }
-        for (var i = 0; i < layers.Count; i++)
+        _layers = [.. layers];
+        for (var i = 0; i < _layers.Length; i++)
         {
-            register_module(i.ToString(CultureInfo.InvariantCulture), layers[i]);
+            register_module(i.ToString(CultureInfo.InvariantCulture), _layers[i]);
         }
     }
 
     public override Tensor forward(Tensor input)
     {
-        using var blurred = _blur?.Forward(input);
-        using var convolved = _conv.forward(blurred ?? input);
-        return _activate is null ? convolved.alias() : _activate.Forward(convolved);
+        using var scope = NewDisposeScope();
+        var x = input;
+        foreach (var layer in _layers)
+        {
+            x = layer switch
+            {
+                Blur blur => blur.Forward(x),
+                EqualConv2d conv => conv.forward(x),
+                FusedLeakyRelu activate => activate.Forward(x),
+                _ => throw new InvalidOperationException($"unexpected layer {layer.GetType().Name}"),
+            };
+        }
+        return x.MoveToOuterDisposeScope();
     }
 }
 
