@@ -8,7 +8,8 @@ namespace Sair.Engine.Training;
 
 /// <summary>
 /// A rectangle given as fractions of a square face image (0..1 from the left/top), cut out before resizing so that
-/// sources with different framing give similar faces.
+/// sources with different framing give similar faces. Give a square box (Width = Height): the cut is resized to a
+/// square, so any other box stretches the faces.
 /// </summary>
 /// <param name="Left">Left edge as a fraction of the width.</param>
 /// <param name="Top">Top edge as a fraction of the height.</param>

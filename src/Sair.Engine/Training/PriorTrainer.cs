@@ -148,10 +148,14 @@ public sealed class PriorTrainer : IDisposable
                 options = options with { TotalImages = total };
             }
             var entries = tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-            if (entries["data.order"].shape[0] != data.Count)
+            if (!entries.TryGetValue("data.order", out var order))
+            {
+                throw new CheckpointException(checkpointPath, "has no 'data.order' entry: not a complete prior-training checkpoint.");
+            }
+            if (order.shape[0] != data.Count)
             {
                 throw new CheckpointException(checkpointPath,
-                    $"was trained on {entries["data.order"].shape[0]} images but the data set now has {data.Count}: resume with the same data folder.");
+                    $"was trained on {order.shape[0]} images but the data set now has {data.Count}: resume with the same data folder.");
             }
             var trainer = new PriorTrainer(options, data);
             try
@@ -348,6 +352,8 @@ public sealed class PriorTrainer : IDisposable
         IProgress<PriorTrainingProgress>? progress, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(outDir);
+        // The recogniser first: a missing model should fail before minutes of image loading.
+        using var ffd = options.FfdEvery > 0 ? new FaceFrechetDistance(FaceRecognitionNet.Load(), ownsNet: true) : null;
         using var data = FaceImageSet.Load(dataDir, options.Size, options.DefaultCrop,
             options.CropsBySubfolder ?? PriorTrainingOptions.DefaultCropsBySubfolder, options.MaxImages, cancellationToken);
         var checkpoint = Path.Combine(outDir, CheckpointFileName);
@@ -355,8 +361,7 @@ public sealed class PriorTrainer : IDisposable
             ? Resume(checkpoint, data, options.TotalImages)
             : new PriorTrainer(options, data);
         options = trainer.Options;
-        using var ffd = options.FfdEvery > 0 ? new FaceFrechetDistance(FaceRecognitionNet.Load(), ownsNet: true) : null;
-        if (ffd is not null)
+        if (ffd is not null && options.FfdEvery > 0)
         {
             using var reference = ReferenceImages(data, options.FfdSamples, options.Seed);
             ffd.SetReference(reference);
@@ -381,7 +386,7 @@ public sealed class PriorTrainer : IDisposable
                     using var grid = trainer.SampleGrid();
                     ImageFiles.Save(grid, Path.Combine(outDir, "samples", $"step-{trainer.Step:D7}.png"));
                 }
-                if (ffd is not null && trainer.Step % options.FfdEvery == 0)
+                if (ffd is not null && options.FfdEvery > 0 && trainer.Step % options.FfdEvery == 0)
                 {
                     ffdValue = trainer.MeasureFfd(ffd, options.FfdSamples);
                     AppendLine(Path.Combine(outDir, "ffd.csv"), "step,images_seen,ffd", $"{trainer.Step},{trainer.ImagesSeen},{ffdValue:R}");
