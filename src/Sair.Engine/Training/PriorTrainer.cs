@@ -16,7 +16,8 @@ namespace Sair.Engine.Training;
 /// <param name="DLoss">softplus(−D(real)) + softplus(D(fake)), batch means.</param>
 /// <param name="GLoss">softplus(−D(G(z))), the non-saturating generator loss.</param>
 /// <param name="R1">The R1 penalty E‖∇D(real)‖² when this step regularised D, else null.</param>
-public sealed record TrainingLosses(double DLoss, double GLoss, double? R1);
+/// <param name="PathLength">The path-length penalty E(‖Jᵀy‖ − a)² when this step regularised G, else null.</param>
+public sealed record TrainingLosses(double DLoss, double GLoss, double? R1, double? PathLength = null);
 
 /// <summary>A progress report of <see cref="PriorTrainer.RunAsync"/>.</summary>
 public sealed record PriorTrainingProgress(
@@ -54,6 +55,7 @@ public sealed class PriorTrainer : IDisposable
     private readonly Tensor _sampleZ;
     private Tensor _order;
     private long _cursor;
+    private double _meanPathLength;
 
     /// <summary>
     /// A fresh run. The initial weights come from torch's global generator seeded with <c>options.Seed</c> under a
@@ -100,8 +102,9 @@ public sealed class PriorTrainer : IDisposable
         }
         _order = randperm(data.Count, generator: _dataRng).DetachFromDisposeScope();
 
+        var gRatio = options.PathLengthWeight > 0 ? options.PathLengthInterval / (options.PathLengthInterval + 1.0) : 1;
         _adamG = new ParameterAdam(_g.named_parameters().Select(p => (p.name, (Tensor)p.parameter)),
-            options.LearningRate, options.Beta1, options.Beta2, options.Epsilon);
+            options.LearningRate * gRatio, Math.Pow(options.Beta1, gRatio), Math.Pow(options.Beta2, gRatio), options.Epsilon);
         // Lazy regularisation: D also steps on the R1 term every R1Interval steps, so its Adam is slowed to match.
         var ratio = options.R1Interval / (options.R1Interval + 1.0);
         _adamD = new ParameterAdam(_d.named_parameters().Select(p => (p.name, (Tensor)p.parameter)),
@@ -180,7 +183,7 @@ public sealed class PriorTrainer : IDisposable
 
     /// <summary>
     /// One step: D on augmented real and fake images (logistic loss), lazy R1 every <c>R1Interval</c> steps (from step
-    /// 0), G through D (non-saturating loss), then the EMA update.
+    /// 0), G through D (non-saturating loss), the optional lazy path-length step, then the EMA update.
     /// </summary>
     public TrainingLosses TrainStep()
     {
@@ -219,12 +222,17 @@ public sealed class PriorTrainer : IDisposable
         _g.zero_grad();
         gLoss.backward();
         _adamG.Update();
+        double? pathLength = null;
+        if (options.PathLengthWeight > 0 && Step % options.PathLengthInterval == 0)
+        {
+            pathLength = RegularisePathLength();
+        }
         SetRequiresGrad(_d, true);
 
         UpdateEma();
         Step++;
         ImagesSeen += options.Batch;
-        return new TrainingLosses(dLoss.item<float>(), gLoss.item<float>(), r1);
+        return new TrainingLosses(dLoss.item<float>(), gLoss.item<float>(), r1, pathLength);
     }
 
     /// <summary>Writes the whole training state as one safetensors file (atomically).</summary>
@@ -252,6 +260,7 @@ public sealed class PriorTrainer : IDisposable
             ["adam_g_step"] = Invariant(_adamG.Step),
             ["adam_d_step"] = Invariant(_adamD.Step),
             ["data_cursor"] = Invariant(_cursor),
+            ["mean_path_length"] = _meanPathLength.ToString("R", CultureInfo.InvariantCulture),
             ["generator"] = _gEma.Config.ToString(),
         };
         Safetensors.Write(path, entries, metadata);
@@ -462,6 +471,9 @@ public sealed class PriorTrainer : IDisposable
             _sampleZ.copy_(Entry("sample_z"));
         }
         _cursor = Number("data_cursor");
+        _meanPathLength = metadata.TryGetValue("mean_path_length", out var meanPath)
+            ? double.Parse(meanPath, CultureInfo.InvariantCulture)
+            : throw new CheckpointException(source, "the metadata lacks 'mean_path_length'.");
         Step = Number("step");
         ImagesSeen = Number("images_seen");
     }
@@ -484,9 +496,32 @@ public sealed class PriorTrainer : IDisposable
         return where(flip, faces.flip(3), faces);
     }
 
+    // StyleGAN2's path-length regulariser on a smaller batch: for y ~ N(0, I)/√(H·W), ‖∂(g(w)·y)/∂w‖ over the W+ rows
+    // (mean of squares, then root) is pulled toward its running mean a; weighted by the interval (lazy).
+    private double RegularisePathLength()
+    {
+        var options = Options;
+        var batch = Math.Max(1, options.Batch / options.PathLengthBatchShrink);
+        var (images, wPlus) = GenerateWithLatents(batch);
+        var size = images.shape[2] * images.shape[3];
+        var noise = randn(images.shape, generator: _rng).div_(Math.Sqrt(size));
+        var gradient = autograd.grad([images.mul(noise).sum()], [wPlus], retain_graph: true, create_graph: true)[0];
+        var lengths = gradient.square().sum([2]).mean([1]).sqrt();
+        // a moves toward this batch's mean; as in StyleGAN2 the penalty also differentiates through the moved a.
+        var mean = lengths.mean().sub(_meanPathLength).mul_(options.PathLengthDecay).add_(_meanPathLength);
+        var penalty = lengths.sub(mean).square().mean();
+        _g.zero_grad();
+        penalty.mul(options.PathLengthWeight * options.PathLengthInterval).backward();
+        _adamG.Update();
+        _meanPathLength = mean.item<float>();
+        return penalty.item<float>();
+    }
+
     // G(z) with style mixing: with probability MixingProbability, rows [0, cut) of W+ come from w₁ and [cut, n) from
     // w₂, cut uniform in 1 … n_latent − 1; fresh noise from the trainer's generator.
-    private Tensor Generate(int batch)
+    private Tensor Generate(int batch) => GenerateWithLatents(batch).Images;
+
+    private (Tensor Images, Tensor WPlus) GenerateWithLatents(int batch)
     {
         var nLatent = _g.NLatent;
         var w1 = _g.Mapping(randn([batch, Options.StyleDim], generator: _rng));
@@ -502,7 +537,7 @@ public sealed class PriorTrainer : IDisposable
         {
             wPlus = _g.ExpandToWPlus(w1);
         }
-        return _g.Synthesis(wPlus, randomizeNoise: true);
+        return (_g.Synthesis(wPlus, randomizeNoise: true), wPlus);
     }
 
     private Tensor Augment(Tensor images) => Options.Augment ? DiffAugment.Apply(images, _rng) : images;

@@ -6,8 +6,8 @@ namespace Sair.Engine.Training;
 /// The recipe of a small StyleGAN2 face prior trained on the CPU. Defaults follow StyleGAN2 (Karras et al. 2020) and
 /// StyleGAN2-ADA's automatic low-resolution config (Karras et al. 2020b), narrowed for a CPU budget of about 10⁵
 /// images per few hours (docs/ENVIRONMENT.md): non-saturating logistic loss, Adam (β₁ 0, β₂ 0.99, lr 0.002), lazy R1
-/// every 16 steps with the ADA heuristic γ = 0.0002·size²/batch, no path-length regularisation (it costs a second
-/// generator pass and only smooths the latent space), style mixing with probability 0.9, an EMA generator with
+/// every 16 steps with the ADA heuristic γ = 0.0002·size²/batch, path-length regularisation off by default (it costs a
+/// double-backward generator pass and only smooths the latent space), style mixing with probability 0.9, an EMA generator with
 /// ADA's half-life of 10k images per 32 batch and a 5 % ramp-up, and DiffAugment 'color,translation,cutout' on both
 /// real and generated images because 17k faces are few for a GAN.
 /// </summary>
@@ -51,6 +51,21 @@ public sealed record PriorTrainingOptions
     /// with lr·c and β^c, c = interval/(interval+1), as in StyleGAN2.
     /// </summary>
     public int R1Interval { get; init; } = 16;
+
+    /// <summary>
+    /// Weight of StyleGAN2's path-length regulariser (2 in the paper); 0, the default, leaves it off: on the CPU it
+    /// costs a double-backward generator pass and serves latent-space smoothness rather than image quality.
+    /// </summary>
+    public double PathLengthWeight { get; init; }
+
+    /// <summary>Steps between path-length evaluations (lazy; G's Adam is slowed by interval/(interval+1) when on).</summary>
+    public int PathLengthInterval { get; init; } = 4;
+
+    /// <summary>The path-length batch is the training batch divided by this (StyleGAN2's path_batch_shrink).</summary>
+    public int PathLengthBatchShrink { get; init; } = 2;
+
+    /// <summary>Decay of the running mean path length a.</summary>
+    public double PathLengthDecay { get; init; } = 0.01;
 
     /// <summary>Probability that a batch mixes two latents at a random crossover layer.</summary>
     public double MixingProbability { get; init; } = 0.9;
@@ -144,6 +159,10 @@ public sealed record PriorTrainingOptions
         if (R1Interval < 1 || EffectiveR1Gamma < 0)
         {
             throw new ArgumentException("R1Interval must be ≥ 1 and R1Gamma ≥ 0.");
+        }
+        if (PathLengthWeight < 0 || PathLengthInterval < 1 || PathLengthBatchShrink < 1 || PathLengthDecay is <= 0 or > 1)
+        {
+            throw new ArgumentException("PathLengthWeight must be ≥ 0, PathLengthInterval and PathLengthBatchShrink ≥ 1, PathLengthDecay in (0, 1].");
         }
         if (MixingProbability is < 0 or > 1 || EmaRampUp < 0 || !(EffectiveEmaHalfLife > 0))
         {

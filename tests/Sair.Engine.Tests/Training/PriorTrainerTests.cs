@@ -8,16 +8,19 @@ namespace Sair.Engine.Tests.Training;
 /// <summary>Checkpoint/resume exactness, the exported generator, and that steps actually train.</summary>
 public sealed class PriorTrainerTests
 {
-    [Fact]
-    public void Resumed_run_continues_exactly_like_an_uninterrupted_one()
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(2.0)]
+    public void Resumed_run_continues_exactly_like_an_uninterrupted_one(double pathLengthWeight)
     {
+        var options = TinyTraining.Options() with { PathLengthWeight = pathLengthWeight, PathLengthInterval = 5 };
         using var data = TinyTraining.Faces();
         var start = TinyTraining.TempPath("c0.safetensors");
         var middle = TinyTraining.TempPath("c1.safetensors");
         try
         {
             // Six steps cross an epoch boundary (12 faces, batch 4) and include R1 steps (every 2) in both segments.
-            using var straight = new PriorTrainer(TinyTraining.Options(), data);
+            using var straight = new PriorTrainer(options, data);
             straight.SaveCheckpoint(start);
             using var initial = Snapshot(straight.GeneratorEma);
             for (var i = 0; i < 6; i++)
@@ -113,13 +116,15 @@ public sealed class PriorTrainerTests
     }
 
     [Fact]
-    public void Steps_report_finite_losses_and_r1_on_the_lazy_schedule()
+    public void Steps_report_finite_losses_and_the_regularisers_on_their_lazy_schedules()
     {
         using var data = TinyTraining.Faces();
-        using var trainer = new PriorTrainer(TinyTraining.Options() with { R1Interval = 3 }, data);
+        using var trainer = new PriorTrainer(TinyTraining.Options() with { R1Interval = 3, PathLengthWeight = 2, PathLengthInterval = 2 }, data);
         var losses = Enumerable.Range(0, 4).Select(_ => trainer.TrainStep()).ToList();
         Assert.All(losses, l => Assert.True(double.IsFinite(l.DLoss) && double.IsFinite(l.GLoss)));
         Assert.Equal([true, false, false, true], losses.Select(l => l.R1.HasValue));
+        Assert.Equal([true, false, true, false], losses.Select(l => l.PathLength.HasValue));
+        Assert.True(losses[0].PathLength > 0);
         Assert.True(losses[0].R1 > 0);
         // D starts near chance: softplus(0)·2 = 2 ln 2.
         Assert.InRange(losses[0].DLoss, 0.5, 5);
