@@ -41,7 +41,6 @@ public sealed class PriorTrainer : IDisposable
 
     private const int LatentAvgSamples = 4096;
     private const int GridColumns = 8;
-    private static readonly Lock GlobalSeedLock = new();
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
     private readonly FaceImageSet _data;
@@ -58,9 +57,8 @@ public sealed class PriorTrainer : IDisposable
     private double _meanPathLength;
 
     /// <summary>
-    /// A fresh run. The initial weights come from torch's global generator seeded with <c>options.Seed</c> under a
-    /// lock (reproducible unless other code draws from the global generator at the same moment); every later draw
-    /// comes from the trainer's own generators.
+    /// A fresh run. Every random draw, the initial weights included, comes from the trainer's own generators seeded
+    /// from <c>options.Seed</c>, never from torch's global one, so runs are reproducible whatever else the process does.
     /// </summary>
     public PriorTrainer(PriorTrainingOptions options, FaceImageSet data)
     {
@@ -78,11 +76,12 @@ public sealed class PriorTrainer : IDisposable
         Options = options;
         _data = data;
         var config = options.GeneratorConfig();
-        lock (GlobalSeedLock)
+        _g = new StyleGan2Generator(config);
+        _d = new StyleGan2Discriminator(config);
+        using (var initRng = new Generator((ulong)options.Seed + 6))
         {
-            manual_seed(options.Seed);
-            _g = new StyleGan2Generator(config);
-            _d = new StyleGan2Discriminator(config);
+            Initialise(_g, initRng, config.LrMlp);
+            Initialise(_d, initRng, 1);
         }
         _gEma = new StyleGan2Generator(config);
         StateDictLoader.Load(_gEma, _g.state_dict(), "generator");
@@ -435,6 +434,25 @@ public sealed class PriorTrainer : IDisposable
             ? cat([images, full([rows * columns - n, 3, size, size], -1f, dtype: images.dtype)], 0)
             : images;
         return padded.view(rows, columns, 3, size, size).permute(2, 0, 3, 1, 4).reshape(3, rows * size, columns * size);
+    }
+
+    // rosinality's initialisation redrawn from our generator: N(0, 1) for every convolution and linear weight (÷ lr_mul
+    // in the mapping network, whose weights are stored divided by it), the constant input and the noise buffers;
+    // biases, noise strengths and blur kernels keep their constant initial values.
+    private static void Initialise(nn.Module module, Generator rng, double lrMlp)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, tensor) in StateDictLoader.Entries(module))
+        {
+            var random = (tensor.dim() >= 2 && name.EndsWith(".weight", StringComparison.Ordinal))
+                || name == "input.input" || name.StartsWith("noises.", StringComparison.Ordinal);
+            if (!random)
+            {
+                continue;
+            }
+            using var draw = randn(tensor.shape, generator: rng);
+            tensor.copy_(name.StartsWith("style.", StringComparison.Ordinal) ? draw.div_(lrMlp) : draw);
+        }
     }
 
     private static void SetRequiresGrad(nn.Module module, bool value)

@@ -45,8 +45,9 @@ public sealed class FrechetDistanceTests
     [Fact]
     public void Ffd_of_a_set_with_itself_is_near_zero_and_grows_when_the_images_change()
     {
-        using var scope = NewDisposeScope();
+        // The shared net first: built inside this test's dispose scope, its weights would die with the scope.
         using var ffd = new FaceFrechetDistance(InstalledFaceModels.Recognition);
+        using var scope = NewDisposeScope();
         var faces = rand([6, 3, 16, 16], generator: new Generator(8)).mul_(2).sub_(1);
         ffd.SetReference(faces);
         var same = ffd.Measure(faces);

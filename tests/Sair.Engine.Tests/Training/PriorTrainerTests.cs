@@ -19,7 +19,7 @@ public sealed class PriorTrainerTests
         var middle = TinyTraining.TempPath("c1.safetensors");
         try
         {
-            // Six steps cross an epoch boundary (12 faces, batch 4) and include R1 steps (every 2) in both segments.
+            // The step-0 checkpoint is the common start: six steps cross an epoch boundary (12 faces, batch 4) and include R1 steps (every 2) in both segments.
             using var straight = new PriorTrainer(options, data);
             straight.SaveCheckpoint(start);
             using var initial = Snapshot(straight.GeneratorEma);
@@ -59,6 +59,28 @@ public sealed class PriorTrainerTests
             File.Delete(start);
             File.Delete(middle);
         }
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_initial_networks_whatever_the_global_generator_does()
+    {
+        using var data = TinyTraining.Faces();
+        using var a = new PriorTrainer(TinyTraining.Options(), data);
+        using (randn(1000))
+        {
+        }
+        using var b = new PriorTrainer(TinyTraining.Options(), data);
+        using var c = new PriorTrainer(TinyTraining.Options() with { Seed = 8 }, data);
+        using var ga = Snapshot(a.Generator);
+        using var gb = Snapshot(b.Generator);
+        using var gc = Snapshot(c.Generator);
+        using var da = Snapshot(a.Discriminator);
+        using var db = Snapshot(b.Discriminator);
+        Assert.True(ga.eq(gb).all().item<bool>() && da.eq(db).all().item<bool>());
+        Assert.False(ga.eq(gc).all().item<bool>());
+        // N(0, 1) weights: the mapping's are stored ÷ lr_mul (0.01), so their spread is about 100.
+        var mapping = a.Generator.named_parameters().First(p => p.name == "style.1.weight").parameter;
+        Assert.InRange(mapping.std().item<float>(), 50, 200);
     }
 
     [Fact]
