@@ -4,11 +4,13 @@ using Sair.Bench;
 //   dotnet run -c Release --project bench/Sair.Bench -- generator [--sizes 256,1024] [--batches 1,4] [--runs 3]
 //   dotnet run -c Release --project bench/Sair.Bench -- facenets [--runs 5] [--threads N] [--device cpu|cuda] [--models DIR]
 //   dotnet run -c Release --project bench/Sair.Bench -- sair [--sizes 256,1024] [--runs 3]
+//   dotnet run -c Release --project bench/Sair.Bench -- training [--sizes 32,64] [--batch 16] [--runs 3] [--modes scaled,grouped]
 return args.FirstOrDefault() switch
 {
     "generator" => GeneratorBench.Run(BenchArgs.Parse(args[1..])),
     "facenets" => FaceNetsBench.Run(BenchArgs.Parse(args[1..])),
     "sair" => SairIterationBench.Run(BenchArgs.Parse(args[1..])),
+    "training" => TrainingBench.Run(BenchArgs.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -17,5 +19,6 @@ static int Usage()
     Console.Error.WriteLine("usage: Sair.Bench generator [--sizes 256,1024] [--batches 1,4] [--runs 3] [--threads N] [--mode scaled|grouped]");
     Console.Error.WriteLine("       Sair.Bench facenets [--runs 5] [--threads N] [--device cpu|cuda] [--models DIR]");
     Console.Error.WriteLine("       Sair.Bench sair [--sizes 256,1024] [--runs 3] [--threads N]");
+    Console.Error.WriteLine("       Sair.Bench training [--sizes 32,64] [--batch 16] [--runs 3] [--threads N] [--modes scaled,grouped]");
     return 2;
 }

@@ -72,6 +72,12 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
     /// <summary>When true, <c>forward</c> draws fresh N(0,1) noise per layer and per sample instead of using noises.noise_i.</summary>
     public bool RandomizeNoise { get; set; }
 
+    /// <summary>
+    /// Where fresh noise is drawn from when noise is randomised; null uses torch's global generator. A trainer gives
+    /// its own so that a run can be checkpointed and resumed exactly.
+    /// </summary>
+    public Generator? NoiseGenerator { get; set; }
+
     /// <summary>How modulated convolutions are computed; the result is the same up to float rounding.</summary>
     public ModulationMode Modulation { get; set; } = ModulationMode.ScaledActivations;
 
@@ -213,7 +219,7 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
                 return noises[layer];
             }
             var side = 1L << ((layer + 5) / 2);
-            return randn([batch, 1, side, side], dtype: like.dtype, device: like.device);
+            return randn([batch, 1, side, side], dtype: like.dtype, device: like.device, generator: NoiseGenerator);
         }
 
         var x = conv1.Forward(input.Forward(batch), wPlus.select(1, 0), Noise(0, wPlus), mode);

@@ -1,0 +1,64 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using Sair.Engine.Training;
+using static TorchSharp.torch;
+
+namespace Sair.Engine.Tests.Training;
+
+/// <summary>Loading a folder of faces: centre square, per-folder crop box, resize, unreadable files skipped.</summary>
+public sealed class FaceImageSetTests : IDisposable
+{
+    private readonly string _dir = TinyTraining.TempPath("faces");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Centre_square_and_per_folder_crop_box_select_the_expected_pixels()
+    {
+        // a/wide.png: 8×4, white in the centre 4 columns, black outside → the centre square is all white.
+        Write("a/wide.png", 8, 4, (x, _) => x is >= 2 and < 6 ? new Rgb24(255, 255, 255) : new Rgb24(0, 0, 0));
+        // b/quad.png: red top-left quadrant, blue elsewhere; the crop box of folder b keeps that quadrant.
+        Write("b/quad.png", 8, 8, (x, y) => x < 4 && y < 4 ? new Rgb24(255, 0, 0) : new Rgb24(0, 0, 255));
+        Directory.CreateDirectory(Path.Combine(_dir, "c"));
+        File.WriteAllText(Path.Combine(_dir, "c", "broken.jpg"), "not a jpeg");
+
+        using var set = FaceImageSet.Load(_dir, 4, crops: new Dictionary<string, CropBox> { ["b"] = new(0, 0, 0.5, 0.5) });
+        Assert.Equal(2, set.Count);
+        Assert.Equal(1, set.SkippedFiles);
+        Assert.Equal([2L, 3L, 4L, 4L], set.Images.shape);
+        Assert.True(set.Images[0].eq(255).all().item<bool>());
+        Assert.True(set.Images[1][0].eq(255).all().item<bool>() && set.Images[1][2].eq(0).all().item<bool>());
+
+        using var batch = set.Batch(tensor(new long[] { 1, 0 }));
+        Assert.Equal(1f, batch[1].min().item<float>());
+        Assert.Equal(-1f, batch[0, 1].max().item<float>());
+    }
+
+    [Fact]
+    public void Missing_folder_says_what_to_give()
+    {
+        var e = Assert.Throws<DirectoryNotFoundException>(() => FaceImageSet.Load(Path.Combine(_dir, "nope"), 8));
+        Assert.Contains("aligned face images", e.Message);
+    }
+
+    private void Write(string relative, int width, int height, Func<int, int, Rgb24> pixel)
+    {
+        using var image = new Image<Rgb24>(width, height);
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                image[x, y] = pixel(x, y);
+            }
+        }
+        var path = Path.Combine(_dir, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        image.SaveAsPng(path);
+    }
+}

@@ -1,0 +1,96 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using Sair.Engine.IO;
+using Sair.Engine.StyleGan;
+using Sair.Engine.Training;
+
+namespace Sair.Engine.Tests.Training;
+
+/// <summary>The background entry point: output files, resuming from the output folder, cancellation.</summary>
+public sealed class PriorTrainerRunTests : IDisposable
+{
+    private readonly string _data = TinyTraining.TempPath("data");
+    private readonly string _out = TinyTraining.TempPath("out");
+
+    public PriorTrainerRunTests()
+    {
+        var random = new Random(3);
+        for (var i = 0; i < 12; i++)
+        {
+            using var image = new Image<Rgb24>(10, 10);
+            for (var y = 0; y < 10; y++)
+            {
+                for (var x = 0; x < 10; x++)
+                {
+                    image[x, y] = new Rgb24((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256));
+                }
+            }
+            var folder = Path.Combine(_data, i % 2 == 0 ? "utkface" : "lfw");
+            Directory.CreateDirectory(folder);
+            image.SaveAsPng(Path.Combine(folder, $"face{i:D2}.png"));
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var dir in new[] { _data, _out })
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Run_writes_checkpoint_samples_log_and_generator_then_continues_from_the_folder()
+    {
+        var options = TinyTraining.Options() with { TotalImages = 8, SampleEvery = 1, CheckpointEvery = 1 };
+        var reports = new List<PriorTrainingProgress>();
+        await PriorTrainer.RunAsync(options, _data, _out, new Immediate(reports.Add));
+
+        Assert.Equal([1L, 2L], reports.Select(r => r.Step));
+        Assert.Equal(8, reports[^1].ImagesSeen);
+        Assert.True(reports[0].Losses.R1.HasValue);
+        Assert.All(reports, r => Assert.True(r.ImagesPerSecond > 0));
+        Assert.True(File.Exists(Path.Combine(_out, "samples", "step-0000002.png")));
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(_out, "train-log.csv")).Length);
+        using (var g = StyleGan2Loader.Load(Path.Combine(_out, PriorTrainer.GeneratorFileName)))
+        {
+            Assert.Equal(options.GeneratorConfig(), g.Config);
+        }
+
+        reports.Clear();
+        await PriorTrainer.RunAsync(options with { TotalImages = 16 }, _data, _out, new Immediate(reports.Add));
+        Assert.Equal([3L, 4L], reports.Select(r => r.Step));
+        Assert.Equal(5, File.ReadAllLines(Path.Combine(_out, "train-log.csv")).Length);
+    }
+
+    [Fact]
+    public async Task Cancelling_saves_the_checkpoint_of_the_last_finished_step()
+    {
+        using var cts = new CancellationTokenSource();
+        var options = TinyTraining.Options() with { TotalImages = 1000, SampleEvery = 0, CheckpointEvery = 100 };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            PriorTrainer.RunAsync(options, _data, _out, new Immediate(p =>
+            {
+                if (p.Step == 3)
+                {
+                    cts.Cancel();
+                }
+            }), cts.Token));
+        var (tensors, metadata) = Safetensors.Read(Path.Combine(_out, PriorTrainer.CheckpointFileName));
+        foreach (var (_, t) in tensors)
+        {
+            t.Dispose();
+        }
+        Assert.Equal("3", metadata["step"]);
+        Assert.True(File.Exists(Path.Combine(_out, PriorTrainer.GeneratorFileName)));
+    }
+
+    // Progress<T> posts to the thread pool; the tests want the reports in order, on the training thread.
+    private sealed class Immediate(Action<PriorTrainingProgress> action) : IProgress<PriorTrainingProgress>
+    {
+        public void Report(PriorTrainingProgress value) => action(value);
+    }
+}
