@@ -121,8 +121,8 @@ public class EngineSettings : GridSettings
     [Description("StyleGAN2 generator checkpoint for the local silo (sair starts it with this file)")]
     public string? Generator { get; init; }
 
-    [CommandOption("--identity-net <WEIGHTS>")]
-    [Description("Identity network (ArcFace) weights for the local silo")]
+    [CommandOption("--identity-net <NET>")]
+    [Description("Identity network of the local silo: faceapi (default), faceres, iresnet50:<weights.pth> or irse50:<weights.pth>")]
     public string? IdentityNet { get; init; }
 
     public override ValidationResult Validate()
@@ -153,12 +153,14 @@ public class EngineSettings : GridSettings
             return ValidationResult.Error($"--checkpoint-every {CheckpointEvery} is out of range: use 1 or more.");
         }
 
-        foreach (var (option, path) in new[] { ("--generator", Generator), ("--identity-net", IdentityNet) })
+        if (Generator is not null && !File.Exists(Generator))
         {
-            if (path is not null && !File.Exists(path))
-            {
-                return ValidationResult.Error($"{option} '{path}' does not exist.");
-            }
+            return ValidationResult.Error($"--generator '{Generator}' does not exist.");
+        }
+
+        if (IdentityNet is not null && IdentityNetSpec.Problem(IdentityNet) is { } identityProblem)
+        {
+            return ValidationResult.Error(identityProblem);
         }
 
         if (EffectiveCluster is not null && (Generator ?? IdentityNet) is not null)

@@ -15,18 +15,20 @@ public sealed class SiloStartSettings : CommandSettings
     [Description("StyleGAN2 generator checkpoint the silo loads")]
     public string? Generator { get; init; }
 
-    [CommandOption("--identity-net <WEIGHTS>")]
-    [Description("Identity network (ArcFace) weights the silo loads")]
+    [CommandOption("--identity-net <NET>")]
+    [Description("Identity network the silo loads: faceapi (default), faceres, iresnet50:<weights.pth> or irse50:<weights.pth>")]
     public string? IdentityNet { get; init; }
 
     public override ValidationResult Validate()
     {
-        foreach (var (option, path) in new[] { ("--generator", Generator), ("--identity-net", IdentityNet) })
+        if (Generator is not null && !File.Exists(Generator))
         {
-            if (path is not null && !File.Exists(path))
-            {
-                return ValidationResult.Error($"{option} '{path}' does not exist.");
-            }
+            return ValidationResult.Error($"--generator '{Generator}' does not exist.");
+        }
+
+        if (IdentityNet is not null && IdentityNetSpec.Problem(IdentityNet) is { } identityProblem)
+        {
+            return ValidationResult.Error(identityProblem);
         }
 
         return ValidationResult.Success();

@@ -179,12 +179,12 @@ public sealed class LocalSilo(SairHome home)
         start.Environment["Sair__Silo__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (engine?.Generator is { } generator)
         {
-            start.Environment["Sair__Engine__Generator"] = Path.GetFullPath(generator);
+            start.Environment["Sair__Engine__GeneratorPath"] = Path.GetFullPath(generator);
         }
 
         if (engine?.IdentityNet is { } identity)
         {
-            start.Environment["Sair__Engine__IdentityNet"] = Path.GetFullPath(identity);
+            start.Environment["Sair__Engine__IdentityNet"] = IdentityNetSpec.Resolve(identity);
         }
 
         return Process.Start(start) ?? throw new GridUnavailableException($"Could not start {executable}.");

@@ -19,7 +19,14 @@ public static class EngineHostingExtensions
     {
         var role = builder.Configuration.GetSection(SairSiloOptions.Section).Get<SairSiloOptions>()?.Role ?? SiloMetadataKeys.CoordinatorRole;
         var options = builder.Configuration.GetSection(SairEngineOptions.Section).Get<SairEngineOptions>() ?? new SairEngineOptions();
-        builder.Services.AddSairEngine(options, restores: role == SiloMetadataKeys.EngineRole);
+        var restores = role == SiloMetadataKeys.EngineRole;
+        if (restores && string.IsNullOrWhiteSpace(options.GeneratorPath) && EmbeddedDefaults.Generator() is { } fallback)
+        {
+            options.GeneratorPath = fallback;
+            Console.Error.WriteLine($"warning: {EmbeddedDefaults.Warning(fallback)}");
+        }
+
+        builder.Services.AddSairEngine(options, restores);
         return builder;
     }
 

@@ -16,10 +16,6 @@ namespace Sair.Silo.Tools;
 /// </summary>
 internal static class RenderCommand
 {
-    /// <summary>The checkpoint used when none is given: the 64 px rosinality oracle generator in ../shared.</summary>
-    public static string DefaultCheckpoint(string repoRoot) =>
-        Path.GetFullPath(Path.Combine(repoRoot, "..", "shared", "fixtures", "stylegan2", "s64_sd32_m2_cm1_div16", "s64_sd32_m2_cm1_div16.pt"));
-
     public static int Run(string[] args)
     {
         string? generatorPath = null;
@@ -53,7 +49,12 @@ internal static class RenderCommand
                     throw new ArgumentException($"unknown option '{args[i]}' (see --help)");
             }
         }
-        generatorPath ??= DefaultCheckpoint(FindRepoRoot());
+        if (generatorPath is null)
+        {
+            generatorPath = EmbeddedDefaults.Generator()
+                ?? throw new ArgumentException("no generator given and no default on this machine: pass --generator <checkpoint>");
+            Console.WriteLine($"warning: {EmbeddedDefaults.Warning(generatorPath)}");
+        }
         if (count is < 1 or > 256)
         {
             throw new ArgumentException("--count must be between 1 and 256");
@@ -91,17 +92,5 @@ internal static class RenderCommand
         Console.WriteLine($"rendered {count} image(s) of {size}×{size} in {clock.Elapsed.TotalSeconds:0.00} s → {Path.GetFullPath(output)}");
         Console.WriteLine($"sheet.png: one column per seed; rows are the skip images at {string.Join(", ", generator.Config.Resolutions)} px");
         return 0;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SairGrid.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        return Directory.GetCurrentDirectory();
     }
 }
