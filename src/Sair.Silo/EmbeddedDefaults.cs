@@ -4,10 +4,15 @@ namespace Sair.Silo;
 /// What an engine silo uses when it is given no generator. SairGrid does not ship a trained face prior yet (the demo
 /// prior is being trained); until it does, a development checkout falls back to the 64 px rosinality oracle generator of
 /// <c>../shared/fixtures/stylegan2</c> — random weights, made for numerical tests: it exercises the whole pipeline but
-/// renders textures, not faces. Deployments set <c>Sair__Engine__GeneratorPath</c>.
+/// renders textures, not faces. It is used only where asked for — <c>Sair__Engine__GeneratorPath=embedded</c> (what
+/// <c>sair</c> gives the local silo it starts) or the render tool without <c>--generator</c> — so a deployment that
+/// forgets its generator is refused, never silently given a test network.
 /// </summary>
 public static class EmbeddedDefaults
 {
+    /// <summary>The Sair:Engine:GeneratorPath value that asks for the embedded default.</summary>
+    public const string GeneratorSetting = "embedded";
+
     private const string FixtureGenerator = "s64_sd32_m2_cm1_div16";
 
     /// <summary>The fallback generator checkpoint, or null when none is on this machine.</summary>

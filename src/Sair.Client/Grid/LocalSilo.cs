@@ -177,10 +177,8 @@ public sealed class LocalSilo(SairHome home)
         start.Environment["Sair__Silo__ImageRoot"] = home.Images;
         start.Environment["Sair__Silo__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Sair__Silo__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (engine?.Generator is { } generator)
-        {
-            start.Environment["Sair__Engine__GeneratorPath"] = Path.GetFullPath(generator);
-        }
+        // Without --generator the silo takes its embedded default generator.
+        start.Environment["Sair__Engine__GeneratorPath"] = engine?.Generator is { } generator ? Path.GetFullPath(generator) : "embedded";
 
         if (engine?.IdentityNet is { } identity)
         {

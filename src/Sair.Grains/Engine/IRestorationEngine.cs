@@ -73,9 +73,14 @@ public sealed record RestorationProgress(
 /// <param name="Iterations">Iterations run in total (across resumed attempts).</param>
 /// <param name="FinalLoss">The objective at the last iteration.</param>
 /// <param name="IdentitySimilarity">Cosine similarity of the result to the references' identity, when measured.</param>
+/// <param name="ReferenceLatent">
+/// The W+ inversion w_z of the first reference when this run had to compute it (no latent was attached): the grid
+/// attaches it to the pool reference, so every later job of that person starts from it instead of projecting again.
+/// </param>
 [GenerateSerializer, Immutable, Alias("sair.RestorationOutcome")]
 public sealed record RestorationOutcome(
     [property: Id(0)] byte[] ImagePng,
     [property: Id(1)] int Iterations,
     [property: Id(2)] double FinalLoss,
-    [property: Id(3)] double? IdentitySimilarity);
+    [property: Id(3)] double? IdentitySimilarity,
+    [property: Id(4)] byte[]? ReferenceLatent = null);

@@ -205,6 +205,7 @@ public sealed class EngineWorker(
             token.ThrowIfCancellationRequested();
 
             await images.PutAsync(spec.OutputPath, restored.ImagePng, token);
+            await CacheReferenceLatentAsync(spec, references, restored);
             await reports.ReportCompletedAsync(
                 attempt, new JobResult(spec.OutputPath, restored.Iterations, restored.FinalLoss, restored.IdentitySimilarity));
             outcome = "completed";
@@ -241,6 +242,29 @@ public sealed class EngineWorker(
         {
             // The grain's watchdog re-queues a run it no longer finds here, so an unreported failure is retried.
             logger.LogWarning(reportException, "Could not report the failure of attempt {Attempt}", attempt);
+        }
+    }
+
+    /// <summary>
+    /// Attaches the reference inversion the engine computed to its pool reference, so one reference is inverted once
+    /// and reused by every job of that person. A failure here costs only a later projection, never the job.
+    /// </summary>
+    private async Task CacheReferenceLatentAsync(JobSpec spec, IReadOnlyList<ReferenceFace> references, RestorationOutcome restored)
+    {
+        if (restored.ReferenceLatent is not { } latent || spec.References.PoolName is not { } poolName
+            || references.Count == 0 || references[0].Latent is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            await grains.GetGrain<IReferencePoolGrain>(poolName).AttachLatentAsync(references[0].ReferenceId, latent);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            logger.LogWarning(exception, "Could not cache the inversion of reference {ReferenceId} in pool {Pool}",
+                references[0].ReferenceId, poolName);
         }
     }
 

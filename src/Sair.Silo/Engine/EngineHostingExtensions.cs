@@ -20,10 +20,12 @@ public static class EngineHostingExtensions
         var role = builder.Configuration.GetSection(SairSiloOptions.Section).Get<SairSiloOptions>()?.Role ?? SiloMetadataKeys.CoordinatorRole;
         var options = builder.Configuration.GetSection(SairEngineOptions.Section).Get<SairEngineOptions>() ?? new SairEngineOptions();
         var restores = role == SiloMetadataKeys.EngineRole;
-        if (restores && string.IsNullOrWhiteSpace(options.GeneratorPath) && EmbeddedDefaults.Generator() is { } fallback)
+        if (restores && string.Equals(options.GeneratorPath, EmbeddedDefaults.GeneratorSetting, StringComparison.OrdinalIgnoreCase))
         {
-            options.GeneratorPath = fallback;
-            Console.Error.WriteLine($"warning: {EmbeddedDefaults.Warning(fallback)}");
+            options.GeneratorPath = EmbeddedDefaults.Generator() ?? throw new InvalidOperationException(
+                $"Sair:Engine:GeneratorPath is '{EmbeddedDefaults.GeneratorSetting}' but this machine has no embedded default generator: " +
+                "point it at a StyleGAN2 checkpoint (rosinality .pt or .safetensors) instead.");
+            Console.Error.WriteLine($"warning: {EmbeddedDefaults.Warning(options.GeneratorPath)}");
         }
 
         builder.Services.AddSairEngine(options, restores);

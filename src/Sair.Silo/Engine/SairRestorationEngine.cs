@@ -76,7 +76,7 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         using var scope = NewDisposeScope();
         var size = generator.Config.Size;
         var y = DegradedInput(request, size);
-        var reference = Reference(request, size);
+        var (reference, computedLatent) = Reference(request, generator, options, cancellationToken);
         var hasIdentity = request.References.Count > 0;
         if (!hasIdentity)
         {
@@ -101,7 +101,8 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         using var result = restorer.Restore(y, reference, options, new ProgressAdapter(progress, options.IdentityWeight),
             cancellationToken, resume, Persist);
         using var image = ImageTensors.ToImage(result.Image);
-        return new RestorationOutcome(ImageFiles.Encode(image, "png"), options.Iterations, result.History[^1].Total, result.IdentitySimilarity);
+        return new RestorationOutcome(
+            ImageFiles.Encode(image, "png"), options.Iterations, result.History[^1].Total, result.IdentitySimilarity, computedLatent);
     }
 
     /// <summary>Y as (1, 3, s, s) in [0, 1], with s dividing G's side: the restorer's degradation scale is S / s.</summary>
@@ -126,18 +127,30 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         return ImageTensors.ToTensor(decoded);
     }
 
-    /// <summary>The first reference as w_z and/or Z; the mean latent without identity when the job has no references.</summary>
-    private ReferenceInput Reference(RestorationRequest request, int size)
+    /// <summary>
+    /// The first reference as w_z and/or Z; the mean latent without identity when the job has no references. A photo
+    /// without an attached latent is projected into W+ here, and the projection's bytes are returned so the grid can
+    /// cache them on the reference.
+    /// </summary>
+    private (ReferenceInput Input, byte[]? ComputedLatent) Reference(
+        RestorationRequest request, StyleGan2Generator generator, SairOptions options, CancellationToken cancellationToken)
     {
         if (request.References.Count == 0)
         {
-            return ReferenceInput.FromLatent(models.MeanWPlus);
+            return (ReferenceInput.FromLatent(models.MeanWPlus), null);
         }
 
         // SairRestorer takes one reference: the first the job lists (a pool lists them in enrolment order).
         var face = request.References[0];
-        var photo = AlignedReference(request.JobId, face, size);
-        return face.Latent is null ? ReferenceInput.FromPhoto(photo) : ReferenceInput.FromLatent(ReadLatent(request.JobId, face), photo);
+        var photo = AlignedReference(request.JobId, face, generator.Config.Size);
+        if (face.Latent is not null)
+        {
+            return (ReferenceInput.FromLatent(ReadLatent(request.JobId, face), photo), null);
+        }
+
+        // The inversion's latent outlives dispose scopes; a scoped copy keeps it from outliving the job.
+        using var inversion = ReferenceInversion.Project(generator, photo, options.Projection, models.Identity, cancellationToken);
+        return (ReferenceInput.FromLatent(inversion.Latent.clone(), photo), inversion.ToBytes());
     }
 
     private Tensor AlignedReference(string jobId, ReferenceFace face, int size)

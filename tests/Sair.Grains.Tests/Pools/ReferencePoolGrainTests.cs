@@ -62,6 +62,28 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
     }
 
     [Fact]
+    public async Task A_reference_is_inverted_once_and_every_later_job_of_that_person_reuses_the_inversion()
+    {
+        var pool = Grid.Client.GetGrain<IReferencePoolGrain>("pool-invert-once");
+        var reference = await pool.EnrollAsync("dee", Photo("face:dee:1"));
+        await Grid.Images.PutAsync("in/invert-once.png", Photo("face:dee:degraded"), default);
+        var options = new RestorationOptions("balanced", 3, null, 0, 1, 3);
+
+        var first = Grid.Client.GetGrain<IRestorationJobGrain>("invert-once-1");
+        await first.StartAsync(new JobSpec("in/invert-once.png", "out/invert-once-1.png", ReferenceSelection.FromPool("pool-invert-once"), options));
+        await Eventually.WaitAsync(first.GetStatusAsync, s => s.State == JobState.Completed, TimeSpan.FromSeconds(10), "the first job");
+        Assert.Null(Grid.Recorder.References["invert-once-1"][0].Latent);
+        var cached = Assert.Single(await pool.ListAsync("dee"));
+        Assert.NotNull(cached.LatentPath);
+        Assert.Equal(FakeRestorationEngine.InversionOf(reference.ReferenceId), await Grid.Images.GetAsync(cached.LatentPath!, default));
+
+        var second = Grid.Client.GetGrain<IRestorationJobGrain>("invert-once-2");
+        await second.StartAsync(new JobSpec("in/invert-once.png", "out/invert-once-2.png", ReferenceSelection.FromPool("pool-invert-once"), options));
+        await Eventually.WaitAsync(second.GetStatusAsync, s => s.State == JobState.Completed, TimeSpan.FromSeconds(10), "the second job");
+        Assert.Equal(FakeRestorationEngine.InversionOf(reference.ReferenceId), Grid.Recorder.References["invert-once-2"][0].Latent);
+    }
+
+    [Fact]
     public async Task A_photo_without_a_face_is_refused_and_nothing_is_stored()
     {
         var pool = Grid.Client.GetGrain<IReferencePoolGrain>("pool-noface");

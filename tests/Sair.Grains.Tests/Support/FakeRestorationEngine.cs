@@ -56,11 +56,15 @@ public sealed class FakeRestorationEngine(string silo, EngineRecorder recorder, 
         }
 
         recorder.Finishes.Enqueue((request.JobId, silo));
-        return new RestorationOutcome(ExpectedResult(request.InputPng, request.References.Count, total), total, 1.0 / total, 0.9);
+        // Like the real engine: a first reference without an attached latent is "inverted" and the inversion returned.
+        var inverted = request.References is [{ Latent: null } first, ..] ? InversionOf(first.ReferenceId) : null;
+        return new RestorationOutcome(ExpectedResult(request.InputPng, request.References.Count, total), total, 1.0 / total, 0.9, inverted);
     }
 
     public static byte[] ExpectedResult(byte[] input, int references, int iterations) =>
         [.. Encoding.UTF8.GetBytes($"restored({references} refs, {iterations} its):"), .. input];
+
+    public static byte[] InversionOf(string referenceId) => Encoding.UTF8.GetBytes($"w_z:{referenceId}");
 
     private static byte[] CheckpointState(string jobId, int iteration) => Encoding.UTF8.GetBytes($"{jobId}@{iteration}");
 }

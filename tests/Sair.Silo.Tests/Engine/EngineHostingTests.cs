@@ -21,6 +21,15 @@ public sealed class EngineHostingTests
     }
 
     [Fact]
+    public void The_embedded_default_is_used_only_when_asked_for_and_resolves_to_a_real_checkpoint()
+    {
+        var engine = Builder(("Sair:Silo:Role", "engine"), ("Sair:Engine:GeneratorPath", EmbeddedDefaults.GeneratorSetting)).AddSairEngine();
+
+        Assert.Contains(engine.Services, d => d.ServiceType == typeof(IRestorationEngine));
+        Assert.True(File.Exists(EmbeddedDefaults.Generator()), "a development checkout has ../shared beside it");
+    }
+
+    [Fact]
     public void An_engine_silo_gets_the_engine_and_the_analyzer_a_coordinator_only_the_analyzer()
     {
         var engine = Builder(("Sair:Silo:Role", "engine"), ("Sair:Engine:GeneratorPath", TinyEngine.GeneratorPath)).AddSairEngine();

@@ -49,6 +49,13 @@ public sealed class SairRestorationEngineTests
         Assert.NotNull(outcome.IdentitySimilarity);
         Assert.InRange(outcome.IdentitySimilarity!.Value, 0.5, 1.0);
         Assert.All(progress.Reports, r => Assert.InRange(r.IdentitySimilarity!.Value, -1.0, 1.0));
+
+        // The projection comes back for the grid to cache on the reference: a W+ latent this engine's generator takes,
+        // which a later job can attach instead of projecting again.
+        Assert.NotNull(outcome.ReferenceLatent);
+        var cached = reference with { Latent = outcome.ReferenceLatent };
+        var again = await Engine.RestoreAsync(Request("reference-cached", y, [cached], Options(1)), new Recorder(), CancellationToken.None);
+        Assert.Null(again.ReferenceLatent);
     }
 
     [Fact]
