@@ -20,6 +20,9 @@ public sealed class LocalSilo(SairHome home)
 
     public const int DefaultGatewayPort = 31000;
 
+    /// <summary>The local silo's health and metrics port (not the silo default 8080, which other servers often hold).</summary>
+    public const int DefaultHealthPort = 31080;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>The running silo's state, or null when none is running (a stale state file is removed).</summary>
@@ -175,6 +178,8 @@ public sealed class LocalSilo(SairHome home)
 
         start.Environment["Sair__Silo__Role"] = "engine";
         start.Environment["Sair__Silo__ImageRoot"] = home.Images;
+        start.Environment["Sair__Storage__DataRoot"] = home.State;
+        start.Environment["Sair__Health__Port"] = PortFromEnvironment("SAIR_HEALTH_PORT", DefaultHealthPort).ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Sair__Silo__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Sair__Silo__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Without --generator the silo takes its embedded default generator.

@@ -16,6 +16,9 @@ public sealed class SairHome
     /// <summary>The image store the local silo and this client share.</summary>
     public string Images => Path.Combine(Root, "images");
 
+    /// <summary>The local silo's grain state and reminders (survive a restart of the silo).</summary>
+    public string State => Path.Combine(Root, "state");
+
     public string SiloStateFile => Path.Combine(Root, "silo.json");
 
     public string SiloLog => Path.Combine(Root, "silo.log");
