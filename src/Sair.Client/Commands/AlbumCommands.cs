@@ -92,7 +92,7 @@ public sealed class AlbumSubmitCommand(IGridConnector connector, IAnsiConsole co
 
         var grid = await session.ConnectAsync(cancellationToken);
         var manifest = await AlbumSubmitter.SubmitAsync(
-            grid, settings.AlbumId ?? AlbumSubmitter.NewAlbumId("album"), intake, references, settings.Options(), cancellationToken);
+            grid, settings.AlbumId ?? AlbumSubmitter.NewAlbumId("album"), intake, references, settings.Options(), settings.Framing, cancellationToken);
         History.Append(home, manifest);
         var submitted = manifest.Photos.Count(p => p.Index >= 0);
         Console.MarkupLine($"Submitted album [bold]{Markup.Escape(manifest.AlbumId)}[/]: {submitted} photo(s), {manifest.Photos.Count - submitted} refused.");

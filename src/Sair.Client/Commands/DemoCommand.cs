@@ -20,7 +20,7 @@ public sealed class DemoSettings : EngineSettings
     public string Output { get; init; } = "demo-results";
 
     [CommandOption("--samples <FOLDER>")]
-    [Description("Sample album: references/<person>.<ext> and photos/*. Default: the samples/album shipped with sair")]
+    [Description("Sample album: references/<person>.<ext> and photos/* (square dlib face chips). Default: the samples/album shipped with sair")]
     public string? Samples { get; init; }
 
     public override ValidationResult Validate()
@@ -68,7 +68,9 @@ public sealed class DemoCommand(IGridConnector connector, IAnsiConsole console, 
     {
         var samples = settings.SamplesFolder()!;
         var references = PhotoIntake.Check(PhotoIntake.ListInputs(Path.Combine(samples, "references")), aligned: false);
-        var photos = PhotoIntake.Check(PhotoIntake.ListInputs(Path.Combine(samples, "photos")), aligned: false);
+        // The sample photos are dlib face chips shrunk to 32 px (samples/album/LICENSE.md): far too small for face
+        // detection, so they are matched as the aligned chips they are.
+        var photos = PhotoIntake.Check(PhotoIntake.ListInputs(Path.Combine(samples, "photos")), aligned: true);
         if (references.Rejected.Count > 0 || references.Accepted.Count == 0)
         {
             throw new CommandFailedException($"The sample references in {samples} are not usable: " +
@@ -97,7 +99,7 @@ public sealed class DemoCommand(IGridConnector connector, IAnsiConsole console, 
         }
 
         var manifest = await AlbumSubmitter.SubmitAsync(grid, AlbumSubmitter.NewAlbumId("demo"), photos,
-            new ReferenceChoice(DemoSettings.PoolName, null, []), settings.Options(), cancellationToken);
+            new ReferenceChoice(DemoSettings.PoolName, null, []), settings.Options(), FaceFraming.DlibChip, cancellationToken);
         History.Append(home, manifest);
         Console.MarkupLine($"Submitted album [bold]{Markup.Escape(manifest.AlbumId)}[/] ({manifest.Photos.Count(p => p.Index >= 0)} photos).");
         return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, upscale: 4, cancellationToken);

@@ -71,6 +71,10 @@ public sealed class PoolMatchSettings : PoolSettings
     [DefaultValue(3)]
     public int Top { get; init; } = 3;
 
+    [CommandOption("--aligned")]
+    [Description("The photo is already an aligned square face crop (FFHQ framing, as restore --aligned): embed it whole")]
+    public bool Aligned { get; init; }
+
     public override ValidationResult Validate()
     {
         var pool = base.Validate();
@@ -157,7 +161,7 @@ public sealed class PoolMatchCommand(IGridConnector connector, IAnsiConsole cons
 {
     protected override async Task<int> RunAsync(GridSession session, PoolMatchSettings settings, CancellationToken cancellationToken)
     {
-        var (photo, refused) = PhotoIntake.Check(Path.GetFullPath(settings.Photo), aligned: false);
+        var (photo, refused) = PhotoIntake.Check(Path.GetFullPath(settings.Photo), settings.Aligned);
         if (photo is null)
         {
             Error($"{settings.Photo}: {refused!.Reason}");
@@ -167,7 +171,8 @@ public sealed class PoolMatchCommand(IGridConnector connector, IAnsiConsole cons
         var grid = await session.ConnectAsync(cancellationToken);
         try
         {
-            var matches = await grid.Grains.GetGrain<IReferencePoolGrain>(settings.Pool).MatchPhotoAsync(photo.Png, settings.Top);
+            var matches = await grid.Grains.GetGrain<IReferencePoolGrain>(settings.Pool).MatchPhotoAsync(
+                photo.Png, settings.Top, settings.Aligned ? FaceFraming.Ffhq : FaceFraming.Unaligned);
             if (matches.IsDefaultOrEmpty)
             {
                 Error($"Pool '{settings.Pool}' is empty: enroll references first ('sair pool enroll {settings.Pool} <person> <photo>').");

@@ -3,6 +3,7 @@ using Sair.Client.Cli;
 using Sair.Client.Grid;
 using Sair.Client.Photos;
 using Sair.Client.Restoration;
+using Sair.Grains.Engine;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -39,6 +40,12 @@ public class RestoreSettings : EngineSettings
     [CommandOption("--aligned")]
     [Description("Inputs are already aligned square face crops (refuses other shapes)")]
     public bool Aligned { get; init; }
+
+    /// <summary>
+    /// --aligned means aligned like the generator's faces (the FFHQ recipe), which is what the engine restores; a pool
+    /// match then embeds the whole crop instead of looking for a face in it.
+    /// </summary>
+    public FaceFraming Framing => Aligned ? FaceFraming.Ffhq : FaceFraming.Unaligned;
 
     [CommandOption("--only-center-face")]
     [Description("Restore only the most central face (the grid restores one face per photo, so this is always the case)")]
@@ -127,7 +134,7 @@ public sealed class RestoreCommand(IGridConnector connector, IAnsiConsole consol
         }
 
         var grid = await session.ConnectAsync(cancellationToken);
-        var manifest = await AlbumSubmitter.SubmitAsync(grid, albumId, intake, references, settings.Options(), cancellationToken);
+        var manifest = await AlbumSubmitter.SubmitAsync(grid, albumId, intake, references, settings.Options(), settings.Framing, cancellationToken);
         History.Append(home, manifest);
         return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Upscale, cancellationToken);
     }

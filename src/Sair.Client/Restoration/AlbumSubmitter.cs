@@ -20,7 +20,10 @@ public sealed record ReferenceChoice(string? Pool, string? Person, IReadOnlyList
         : Person is null ? $"pool '{Pool}' (best match per photo)" : $"pool '{Pool}', person '{Person}'";
 }
 
-/// <summary>Uploads an album's photos, matches them against the pool, submits the album grain and stores the manifest.</summary>
+/// <summary>
+/// Uploads an album's photos, matches them against the pool, submits the album grain and stores the manifest. The
+/// photos' framing goes with them: aligned faces are matched whole, without face detection.
+/// </summary>
 public static partial class AlbumSubmitter
 {
     /// <summary>A fresh album id: the kind, UTC time and a short random suffix (sortable, safe in store paths).</summary>
@@ -35,6 +38,7 @@ public static partial class AlbumSubmitter
         IntakeResult photos,
         ReferenceChoice references,
         RestorationOptions options,
+        FaceFraming framing,
         CancellationToken cancellationToken)
     {
         var selection = await ResolveReferencesAsync(grid, albumId, references, cancellationToken);
@@ -48,7 +52,7 @@ public static partial class AlbumSubmitter
             {
                 try
                 {
-                    var matches = await grid.Grains.GetGrain<IReferencePoolGrain>(pool).MatchPhotoAsync(photo.Png, 1);
+                    var matches = await grid.Grains.GetGrain<IReferencePoolGrain>(pool).MatchPhotoAsync(photo.Png, 1, framing);
                     if (matches.IsDefaultOrEmpty)
                     {
                         throw new CommandFailedException($"Pool '{pool}' is empty: enroll references first ('sair pool enroll {pool} <person> <photo>').");
@@ -80,7 +84,7 @@ public static partial class AlbumSubmitter
             try
             {
                 await grid.Grains.GetGrain<IAlbumGrain>(albumId).SubmitAsync(
-                    new AlbumSpec([.. submitted], selection, options, ImageStorePlan.Results(albumId)));
+                    new AlbumSpec([.. submitted], selection, options, ImageStorePlan.Results(albumId), framing));
             }
             catch (Exception exception) when (exception is ArgumentException or InvalidOperationException)
             {

@@ -143,7 +143,7 @@ public sealed class AlbumGrain(
 
         // All starts in flight at once; each photo's failure is its own.
         var starts = pending.Select(photo => (Photo: photo, Task: GrainFactory.GetGrain<IRestorationJobGrain>(photo.JobId).StartAsync(
-            new JobSpec(photo.PhotoPath, OutputPath(spec, photo), spec.References, spec.Options, new AlbumPhoto(AlbumId, photo.Index)))))
+            new JobSpec(photo.PhotoPath, OutputPath(spec, photo), spec.References, spec.Options, new AlbumPhoto(AlbumId, photo.Index), spec.Framing))))
             .ToList();
         foreach (var (photo, task) in starts)
         {

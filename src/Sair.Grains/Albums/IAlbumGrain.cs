@@ -48,12 +48,14 @@ public interface IAlbumJobSink : IGrainWithStringKey
 /// <param name="References">Where every photo's identity references come from.</param>
 /// <param name="Options">Optimisation options for every photo.</param>
 /// <param name="OutputFolder">Image-store folder the results are written into.</param>
+/// <param name="Framing">How the photos frame their faces; every photo's job is given it.</param>
 [GenerateSerializer, Immutable, Alias("sair.AlbumSpec")]
 public sealed record AlbumSpec(
     [property: Id(0)] ImmutableArray<string> PhotoPaths,
     [property: Id(1)] ReferenceSelection References,
     [property: Id(2)] RestorationOptions Options,
-    [property: Id(3)] string OutputFolder)
+    [property: Id(3)] string OutputFolder,
+    [property: Id(4)] FaceFraming Framing = FaceFraming.Unaligned)
 {
     public void Validate()
     {
@@ -74,6 +76,7 @@ public sealed record AlbumSpec(
 
         References.Validate();
         Options.Validate();
+        FramingCheck.Validate(Framing, nameof(AlbumSpec));
     }
 }
 

@@ -8,6 +8,28 @@ public interface IFaceAnalyzer
     /// Throws <see cref="FaceNotFoundException"/> when the photo holds no usable face.
     /// </summary>
     Task<FaceAnalysis> AnalyzeAsync(byte[] photo, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The identity embedding of <paramref name="photo"/> taken as a face that is already aligned in
+    /// <paramref name="framing"/>: no detection (hopeless on the tiny degraded faces SAIR restores), the whole image goes
+    /// to the identity network through the crop that makes it comparable with the pool's enrolled faces.
+    /// Throws <see cref="FaceNotFoundException"/> when the photo cannot be an aligned face (not square).
+    /// </summary>
+    Task<float[]> EmbedAlignedAsync(byte[] photo, FaceFraming framing, CancellationToken cancellationToken);
+}
+
+/// <summary>How a photo given to the grid frames its face.</summary>
+[GenerateSerializer, Alias("sair.FaceFraming")]
+public enum FaceFraming
+{
+    /// <summary>An ordinary photo: the face is detected and aligned first (what specs written before framings mean).</summary>
+    Unaligned = 0,
+
+    /// <summary>A square crop aligned by the FFHQ recipe, as the generator's faces and the pools' aligned faces are.</summary>
+    Ffhq = 1,
+
+    /// <summary>A square dlib face chip (dlib's 150 px chips, the framing face-api's recogniser was trained on).</summary>
+    DlibChip = 2,
 }
 
 /// <param name="Embedding">Identity embedding (unit length is not assumed: matching normalises).</param>

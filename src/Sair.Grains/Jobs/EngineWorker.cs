@@ -287,7 +287,7 @@ public sealed class EngineWorker(
         var person = selection.Person;
         if (person is null)
         {
-            var matches = await pool.MatchPhotoAsync(input, 1);
+            var matches = await pool.MatchPhotoAsync(input, 1, spec.Framing);
             person = matches.IsDefaultOrEmpty
                 ? throw new InvalidOperationException(
                     $"Pool '{poolName}' has no references to match the face in '{spec.InputPath}': enroll the person first or name them.")

@@ -33,13 +33,17 @@ public interface IRestorationJobGrain : IGrainWithStringKey
 /// <param name="References">Where the identity references come from.</param>
 /// <param name="Options">Optimisation options.</param>
 /// <param name="Album">The album this job belongs to, told when the job finishes; null for a lone job.</param>
+/// <param name="Framing">
+/// How the input frames its face: an aligned input is matched against a pool without face detection.
+/// </param>
 [GenerateSerializer, Immutable, Alias("sair.JobSpec")]
 public sealed record JobSpec(
     [property: Id(0)] string InputPath,
     [property: Id(1)] string OutputPath,
     [property: Id(2)] ReferenceSelection References,
     [property: Id(3)] RestorationOptions Options,
-    [property: Id(4)] AlbumPhoto? Album = null)
+    [property: Id(4)] AlbumPhoto? Album = null,
+    [property: Id(5)] FaceFraming Framing = FaceFraming.Unaligned)
 {
     /// <summary>Throws <see cref="ArgumentException"/> with what to fix.</summary>
     public void Validate()
@@ -56,6 +60,20 @@ public sealed record JobSpec(
 
         References.Validate();
         Options.Validate();
+        FramingCheck.Validate(Framing, nameof(JobSpec));
+    }
+}
+
+/// <summary>Refuses framings this version does not know (a newer client's, or a corrupted number).</summary>
+internal static class FramingCheck
+{
+    public static void Validate(FaceFraming framing, string spec)
+    {
+        if (!Enum.IsDefined(framing))
+        {
+            throw new ArgumentException(
+                $"{spec}.Framing is {(int)framing}, which this grid does not know: use {string.Join(", ", Enum.GetNames<FaceFraming>())}.");
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Sair.Grains.Engine;
 
 namespace Sair.Grains.Pools;
 
@@ -32,9 +33,12 @@ public interface IReferencePoolGrain : IGrainWithStringKey
     [Alias("Match")]
     Task<ImmutableArray<PoolMatch>> MatchAsync(float[] embedding, int k);
 
-    /// <summary>As <see cref="MatchAsync"/>, embedding the face found in <paramref name="photo"/> first.</summary>
+    /// <summary>
+    /// As <see cref="MatchAsync"/>, embedding <paramref name="photo"/> first: the face found in it, or with an aligned
+    /// <paramref name="framing"/> the whole photo as that aligned face (<see cref="IFaceAnalyzer.EmbedAlignedAsync"/>).
+    /// </summary>
     [Alias("MatchPhoto")]
-    Task<ImmutableArray<PoolMatch>> MatchPhotoAsync(byte[] photo, int k);
+    Task<ImmutableArray<PoolMatch>> MatchPhotoAsync(byte[] photo, int k, FaceFraming framing = FaceFraming.Unaligned);
 }
 
 /// <summary>One enrolled reference photo.</summary>

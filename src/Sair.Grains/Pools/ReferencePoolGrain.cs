@@ -113,10 +113,12 @@ public sealed class ReferencePoolGrain(
         return Task.FromResult(matches);
     }
 
-    public async Task<ImmutableArray<PoolMatch>> MatchPhotoAsync(byte[] photo, int k)
+    public async Task<ImmutableArray<PoolMatch>> MatchPhotoAsync(byte[] photo, int k, FaceFraming framing = FaceFraming.Unaligned)
     {
-        var face = await analyzer.AnalyzeAsync(photo, CancellationToken.None);
-        return await MatchAsync(face.Embedding, k);
+        var embedding = framing == FaceFraming.Unaligned
+            ? (await analyzer.AnalyzeAsync(photo, CancellationToken.None)).Embedding
+            : await analyzer.EmbedAlignedAsync(photo, framing, CancellationToken.None);
+        return await MatchAsync(embedding, k);
     }
 
     private static double CosineSimilarity(float[] a, float[] b)

@@ -63,6 +63,14 @@ public sealed class EngineModels : IDisposable
 
     public IIdentityNetwork Identity => _identity ?? throw NotLoaded("identity network");
 
+    /// <summary>
+    /// The identity net over the whole of a dlib face chip, sharing <see cref="Identity"/>'s weights: the npm nets were
+    /// trained on such chips, and <see cref="Identity"/> sees FFHQ faces through the chip's place in them
+    /// (<see cref="FaceCrop.DlibChipInFfhq"/>), so both embed one face alike. Null for the ArcFace nets, whose crops are
+    /// fixed fractions of an FFHQ face that a chip does not hold.
+    /// </summary>
+    public IIdentityNetwork? ChipIdentity { get; private set; }
+
     /// <summary>Face detector and landmarks on the CPU, where photos are decoded.</summary>
     public FaceDetector Detector => _detector ?? throw NotLoaded("face detector");
 
@@ -131,6 +139,7 @@ public sealed class EngineModels : IDisposable
         var cpuLandmarks = Own(new FaceApiLandmarks(Own(FaceLandmark68Net.Load(locator))));
         _detector = Own(new FaceDetector(Own(TinyFaceDetector.Load(locator)), cpuLandmarks));
         _identity = Own(LoadIdentity(IdentityNetSpec.Parse(_options.IdentityNet), locator));
+        ChipIdentity = WholeChip(_identity);
         if (Restores)
         {
             var path = _options.GeneratorPath!;
@@ -171,6 +180,13 @@ public sealed class EngineModels : IDisposable
         IdentityNetSpec.FaceRes => new FaceResIdentity(OnDevice(FaceResNet.Load(locator)), ownsNet: true, FaceCrop.DlibChipInFfhq),
         IdentityNetSpec.IResNet50 => IdentityNetworks.Load(IdentityBackbone.IResNet50, spec.WeightsPath!, Device),
         _ => IdentityNetworks.Load(IdentityBackbone.IrSe50, spec.WeightsPath!, Device),
+    };
+
+    private IIdentityNetwork? WholeChip(IIdentityNetwork identity) => identity switch
+    {
+        FaceApiIdentity faceApi => Own(faceApi.WithCrop(FaceCrop.Whole)),
+        FaceResIdentity faceRes => Own(faceRes.WithCrop(FaceCrop.Whole)),
+        _ => null,
     };
 
     private T OnDevice<T>(T net) where T : nn.Module

@@ -1,4 +1,5 @@
 using Sair.Engine.Alignment;
+using Sair.Engine.FaceNets;
 using Sair.Engine.Imaging;
 using Sair.Grains.Engine;
 using static TorchSharp.torch;
@@ -7,7 +8,8 @@ namespace Sair.Silo.Engine;
 
 /// <summary>
 /// The pools' <see cref="IFaceAnalyzer"/>: detects the most prominent face of a photo, aligns it to the FFHQ template
-/// (the framing of the generator's faces) and embeds it with the silo's identity network.
+/// (the framing of the generator's faces) and embeds it with the silo's identity network; an already aligned face is
+/// embedded whole, without detection.
 /// </summary>
 public sealed class SairFaceAnalyzer(EngineModels models) : IFaceAnalyzer
 {
@@ -17,6 +19,58 @@ public sealed class SairFaceAnalyzer(EngineModels models) : IFaceAnalyzer
         await models.Readiness.WhenReadyAsync(cancellationToken);
         // Detection and embedding take tens of milliseconds of CPU: never inside the calling grain's turn.
         return await Task.Run(() => Analyze(photo), cancellationToken);
+    }
+
+    public async Task<float[]> EmbedAlignedAsync(byte[] photo, FaceFraming framing, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(photo);
+        if (framing is not (FaceFraming.Ffhq or FaceFraming.DlibChip))
+        {
+            throw new ArgumentException(
+                $"EmbedAlignedAsync takes an aligned face (Ffhq or DlibChip), not {framing}; analyse an unaligned photo with AnalyzeAsync.", nameof(framing));
+        }
+
+        await models.Readiness.WhenReadyAsync(cancellationToken);
+        return await Task.Run(() => EmbedAligned(photo, framing), cancellationToken);
+    }
+
+    /// <summary>
+    /// Puts the aligned face where enrolment's embedding looks. An FFHQ-aligned face is resized to the pools' aligned
+    /// size and embedded exactly as an enrolled face is. A dlib chip is what <see cref="FaceCrop.DlibChipInFfhq"/> cuts
+    /// out of an enrolled face, so the chip goes whole to the same net (<see cref="EngineModels.ChipIdentity"/>).
+    /// </summary>
+    private float[] EmbedAligned(byte[] photo, FaceFraming framing)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var decoded = ImageFiles.Decode(photo, "aligned face to embed", ImageLimits.Default with { MaxPixels = models.Options.MaxImagePixels });
+        if (decoded.Width != decoded.Height)
+        {
+            throw new FaceNotFoundException(
+                $"The photo is {decoded.Width}×{decoded.Height} but was given as an aligned face ({framing}), which is square: " +
+                "crop and align it, or submit it as an ordinary photo so the face is detected.");
+        }
+
+        var pixels = ImageTensors.ToTensor(decoded);
+        Tensor embedding;
+        if (framing == FaceFraming.DlibChip)
+        {
+            var chip = models.ChipIdentity ?? throw new InvalidOperationException(
+                $"The identity net {models.Identity.Name} cannot embed a dlib face chip: its crop needs an FFHQ-aligned face. " +
+                "Submit FFHQ-aligned faces, or run the grid with Sair:Engine:IdentityNet faceapi or faceres (trained on dlib chips).");
+            embedding = chip.Embed(pixels.to(models.Device));
+        }
+        else
+        {
+            var size = models.Options.AlignedFaceSize;
+            var aligned = decoded.Width == size
+                ? pixels
+                : nn.functional.interpolate(pixels, size: [size, size], mode: InterpolationMode.Bilinear, align_corners: false,
+                    antialias: decoded.Width > size);
+            embedding = models.Identity.Embed(aligned.to(models.Device));
+        }
+
+        return embedding.cpu().flatten().data<float>().ToArray();
     }
 
     private FaceAnalysis Analyze(byte[] photo)

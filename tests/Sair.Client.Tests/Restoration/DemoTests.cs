@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Sair.Client.Tests.Support;
 using Xunit.Abstractions;
+using Sair.Grains.Engine;
 using Sair.Grains.Pools;
 
 namespace Sair.Client.Tests.Restoration;
@@ -41,6 +42,13 @@ public sealed class DemoTests(ClientGridFixture grid, ITestOutputHelper log) : I
         }
 
         Assert.Contains("4 of 4 restored", cli.Output, StringComparison.Ordinal);
+        // The 32 px sample photos are matched as the dlib chips they are, by the client and again by each photo's job.
+        var chipMatches = grid.Analyzer.AlignedCalls.Where(c => c.Framing == FaceFraming.DlibChip).Select(c => c.Person).ToList();
+        foreach (var person in photos.GroupBy(p => p.GetProperty("name").GetString()!.Split('-')[0]))
+        {
+            Assert.True(chipMatches.Count(p => p == person.Key) >= 2 * person.Count(),
+                $"{person.Key}'s photos were embedded as chips {chipMatches.Count(p => p == person.Key)} times; expected a client and a job match each");
+        }
 
         // A second run replaces the demo references instead of adding copies.
         Assert.Equal(ExitCodes.Success, await cli.RunAsync("demo", "-o", Path.Combine(_work, "again"), "--iterations", "2", "--samples", TestImages.SampleAlbum));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Sair.Client.Tests.Support;
+using Sair.Grains.Engine;
 using Xunit.Abstractions;
 
 namespace Sair.Client.Tests.Restoration;
@@ -32,6 +33,9 @@ public sealed class PoolCommandTests(ClientGridFixture grid, ITestOutputHelper l
         Assert.Equal(ExitCodes.Success, await cli.RunAsync("pool", "match", "friends", TestImages.SamplePhoto("John_Simm-2.jpg"), "--top", "1"));
         Assert.Matches(@"1\s*│\s*simm\s*│\s*1\.000", cli.Output);
         Assert.Equal(ExitCodes.Failure, await cli.RunAsync("pool", "match", "friends", flat));
+        // --aligned embeds the whole crop as an FFHQ-aligned face instead of detecting one.
+        Assert.Equal(ExitCodes.Success, await cli.RunAsync("pool", "match", "friends", TestImages.SamplePhoto("John_Simm-2.jpg"), "--aligned"));
+        Assert.Contains(("simm", FaceFraming.Ffhq), grid.Analyzer.AlignedCalls);
 
         var input = Directory.CreateDirectory(Path.Combine(_work, "in")).FullName;
         File.Copy(TestImages.SamplePhoto("John_Simm-2.jpg"), Path.Combine(input, "simm.jpg"));

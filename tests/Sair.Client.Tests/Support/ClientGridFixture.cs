@@ -23,12 +23,16 @@ public sealed class ClientGridFixture : IAsyncLifetime
 
     public KnownFaces Faces { get; } = new();
 
+    /// <summary>The face analyzer of both silos.</summary>
+    public ImageFaceAnalyzer Analyzer { get; private set; } = null!;
+
     public IGrainFactory Grains => _cluster!.Client;
 
     public IGridConnector Connector => new FixedGridConnector(_cluster!.Client, Images);
 
     public async Task InitializeAsync()
     {
+        Analyzer = new ImageFaceAnalyzer(Faces);
         var builder = new InProcessTestClusterBuilder(2);
         builder.ConfigureSilo((options, silo) =>
         {
@@ -41,7 +45,7 @@ public sealed class ClientGridFixture : IAsyncLifetime
 
             silo.UseInMemoryReminderService();
             silo.Services.AddSingleton<IImageStore>(Images);
-            silo.Services.AddSingleton<IFaceAnalyzer>(new ImageFaceAnalyzer(Faces));
+            silo.Services.AddSingleton<IFaceAnalyzer>(Analyzer);
             if (isEngine)
             {
                 silo.Services.AddSingleton<IRestorationEngine>(new ImageRestorationEngine(TimeSpan.FromMilliseconds(2)));

@@ -37,11 +37,20 @@ public sealed class KnownFaces
 
 /// <summary>
 /// Embeds a known person's photos near that person's fixed vector and unknown photos at their own random-looking
-/// vector; a flat image holds no face.
+/// vector; a flat image holds no face. Aligned embeddings are recorded with the person and framing they were asked for.
 /// </summary>
 public sealed class ImageFaceAnalyzer(KnownFaces known) : IFaceAnalyzer
 {
     public const int Dimensions = 16;
+
+    /// <summary>Every aligned embedding asked for: who the photo shows (its pixel hash when unknown) and the framing.</summary>
+    public ConcurrentQueue<(string Person, FaceFraming Framing)> AlignedCalls { get; } = new();
+
+    public async Task<float[]> EmbedAlignedAsync(byte[] photo, FaceFraming framing, CancellationToken cancellationToken)
+    {
+        AlignedCalls.Enqueue((known.PersonIn(photo) ?? KnownFaces.PixelHash(photo), framing));
+        return (await AnalyzeAsync(photo, cancellationToken)).Embedding;
+    }
 
     public Task<FaceAnalysis> AnalyzeAsync(byte[] photo, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using Sair.Grains.Albums;
 using Sair.Grains.Engine;
 using Sair.Grains.Jobs;
 using Sair.Grains.Pools;
@@ -81,6 +82,49 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
         await second.StartAsync(new JobSpec("in/invert-once.png", "out/invert-once-2.png", ReferenceSelection.FromPool("pool-invert-once"), options));
         await Eventually.WaitAsync(second.GetStatusAsync, s => s.State == JobState.Completed, TimeSpan.FromSeconds(10), "the second job");
         Assert.Equal(FakeRestorationEngine.InversionOf(reference.ReferenceId), Grid.Recorder.References["invert-once-2"][0].Latent);
+    }
+
+    [Fact]
+    public async Task An_aligned_input_is_matched_without_detection_in_its_album_and_its_job()
+    {
+        var pool = Grid.Client.GetGrain<IReferencePoolGrain>("pool-aligned");
+        await pool.EnrollAsync("ada", Photo("face:ada:1"));
+        var bob = await pool.EnrollAsync("bob", Photo("face:bob:1"));
+        await Grid.Images.PutAsync("in/pool-aligned/chip.png", Photo("chip:bob:degraded"), default);
+        var options = new RestorationOptions("balanced", 3, null, 0, 1, 3);
+
+        // Detection finds no face in a tiny chip: that is what the framing is for.
+        await Assert.ThrowsAsync<FaceNotFoundException>(() => pool.MatchPhotoAsync(Photo("chip:bob:degraded"), 1));
+        Assert.Equal("bob", Assert.Single(await pool.MatchPhotoAsync(Photo("chip:bob:degraded"), 1, FaceFraming.DlibChip)).Person);
+
+        var album = Grid.Client.GetGrain<IAlbumGrain>("album-aligned");
+        await album.SubmitAsync(new AlbumSpec(["in/pool-aligned/chip.png"], ReferenceSelection.FromPool("pool-aligned"), options,
+            "out/album-aligned", FaceFraming.DlibChip));
+        await Eventually.WaitAsync(album.GetProgressAsync, p => p.IsFinished, TimeSpan.FromSeconds(10), "the album");
+
+        var result = Assert.Single(await album.ListResultsAsync());
+        Assert.Equal(JobState.Completed, result.State);
+        Assert.Equal(bob.ReferenceId, Assert.Single(Grid.Recorder.References[result.JobId]).ReferenceId);
+        Assert.Contains(("chip:bob:degraded", FaceFraming.DlibChip), Grid.Analyzer.AlignedCalls);
+
+        // The same input as a lone job without the framing fails at the match, as the demo's photos used to.
+        var unaligned = Grid.Client.GetGrain<IRestorationJobGrain>("pool-aligned-unaligned");
+        await unaligned.StartAsync(new JobSpec("in/pool-aligned/chip.png", "out/pool-aligned-unaligned.png",
+            ReferenceSelection.FromPool("pool-aligned"), options));
+        var failed = await Eventually.WaitAsync(unaligned.GetStatusAsync, s => s.State.IsFinished(), TimeSpan.FromSeconds(10), "the unaligned job");
+        Assert.Equal(JobState.Failed, failed.State);
+        Assert.Contains("no face", failed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_spec_with_an_unknown_framing_is_refused()
+    {
+        var job = Grid.Client.GetGrain<IRestorationJobGrain>("pool-framing-unknown");
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => job.StartAsync(new JobSpec("in/x.png", "out/x.png",
+            ReferenceSelection.FromPool("p"), new RestorationOptions("balanced", 3, null, 0, 1, 3), Framing: (FaceFraming)7)));
+
+        Assert.Contains("Framing", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

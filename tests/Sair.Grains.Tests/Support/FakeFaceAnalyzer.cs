@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Sair.Grains.Engine;
@@ -6,11 +7,15 @@ namespace Sair.Grains.Tests.Support;
 
 /// <summary>
 /// Test photos are text "face:PERSON:anything"; the embedding is a fixed vector per person (with a small per-photo
-/// perturbation), so matching has a known answer. Anything else holds no face.
+/// perturbation), so matching has a known answer. "chip:PERSON:anything" is a tiny aligned face: detection finds
+/// nothing in it, but <see cref="EmbedAlignedAsync"/> embeds it like a face. Anything else holds no face.
 /// </summary>
 public sealed class FakeFaceAnalyzer : IFaceAnalyzer
 {
     public const int Dimensions = 16;
+
+    /// <summary>Every aligned embedding asked for: the photo's text and its framing.</summary>
+    public ConcurrentQueue<(string Photo, FaceFraming Framing)> AlignedCalls { get; } = new();
 
     public Task<FaceAnalysis> AnalyzeAsync(byte[] photo, CancellationToken cancellationToken)
     {
@@ -20,6 +25,21 @@ public sealed class FakeFaceAnalyzer : IFaceAnalyzer
             throw new FaceNotFoundException("fake analyzer: no face in the photo");
         }
 
+        return Task.FromResult(new FaceAnalysis(Embed(parts), Encoding.UTF8.GetBytes($"aligned:{parts[1]}")));
+    }
+
+    public Task<float[]> EmbedAlignedAsync(byte[] photo, FaceFraming framing, CancellationToken cancellationToken)
+    {
+        var text = Encoding.UTF8.GetString(photo);
+        AlignedCalls.Enqueue((text, framing));
+        var parts = text.Split(':');
+        return parts.Length < 3 || parts[0] is not ("chip" or "face")
+            ? throw new FaceNotFoundException("fake analyzer: not an aligned face")
+            : Task.FromResult(Embed(parts));
+    }
+
+    private static float[] Embed(string[] parts)
+    {
         var embedding = PersonEmbedding(parts[1]);
         var perturbation = PersonEmbedding(parts[2]);
         for (var i = 0; i < Dimensions; i++)
@@ -27,7 +47,7 @@ public sealed class FakeFaceAnalyzer : IFaceAnalyzer
             embedding[i] += 0.05f * perturbation[i];
         }
 
-        return Task.FromResult(new FaceAnalysis(embedding, Encoding.UTF8.GetBytes($"aligned:{parts[1]}")));
+        return embedding;
     }
 
     public static float[] PersonEmbedding(string person)

@@ -20,11 +20,12 @@ public sealed class GridCluster : IAsyncDisposable
 {
     public const string CoordinatorSilo = "Silo_0";
 
-    private GridCluster(InProcessTestCluster cluster, InMemoryImageStore images, EngineRecorder recorder)
+    private GridCluster(InProcessTestCluster cluster, InMemoryImageStore images, EngineRecorder recorder, FakeFaceAnalyzer analyzer)
     {
         Cluster = cluster;
         Images = images;
         Recorder = recorder;
+        Analyzer = analyzer;
     }
 
     public InProcessTestCluster Cluster { get; }
@@ -32,6 +33,9 @@ public sealed class GridCluster : IAsyncDisposable
     public InMemoryImageStore Images { get; }
 
     public EngineRecorder Recorder { get; }
+
+    /// <summary>The face analyzer every silo shares.</summary>
+    public FakeFaceAnalyzer Analyzer { get; }
 
     public IClusterClient Client => Cluster.Client;
 
@@ -86,7 +90,7 @@ public sealed class GridCluster : IAsyncDisposable
         builder.ConfigureClient(client => client.AddActivityPropagation());
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        var grid = new GridCluster(cluster, images, recorder);
+        var grid = new GridCluster(cluster, images, recorder, analyzer);
         await grid.WaitForEngineMetadataAsync(silos - 1);
         return grid;
     }

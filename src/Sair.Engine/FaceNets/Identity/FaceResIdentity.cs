@@ -33,6 +33,12 @@ public sealed class FaceResIdentity : IIdentityNetwork
 
     public int EmbeddingSize => FaceResNet.DescriptorSize;
 
+    /// <summary>
+    /// The same net seeing <paramref name="crop"/> of each image instead (e.g. <see cref="FaceCrop.Whole"/> of a dlib chip
+    /// beside this adapter's FFHQ faces); the copy shares the weights and never disposes them.
+    /// </summary>
+    public FaceResIdentity WithCrop(FaceCrop crop) => new(_net, ownsNet: false, crop);
+
     public Tensor Embed(Tensor rgb01)
     {
         using var input = FaceChip.To255(rgb01, FaceResNet.InputSize, nameof(FaceResIdentity), _crop);
