@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sair.Grains.Engine;
 using Sair.Silo.Engine;
@@ -10,14 +11,26 @@ namespace Sair.Silo.Tests.Engine;
 public sealed class EngineHostingTests
 {
     [Fact]
-    public void An_engine_silo_without_a_generator_path_is_refused_naming_the_setting_and_its_variable()
+    public void An_engine_without_a_generator_path_is_refused_naming_the_setting_and_its_variable()
     {
-        var builder = Builder(("Sair:Silo:Role", "engine"));
+        var services = new ServiceCollection();
 
-        var error = Assert.Throws<InvalidOperationException>(() => builder.AddSairEngine());
+        var error = Assert.Throws<InvalidOperationException>(() => services.AddSairEngine(new SairEngineOptions(), restores: true));
 
         Assert.Contains("Sair:Engine:GeneratorPath", error.Message);
         Assert.Contains("Sair__Engine__GeneratorPath", error.Message);
+    }
+
+    [Fact]
+    public void An_engine_silo_of_a_checkout_without_a_generator_path_falls_back_to_the_embedded_test_generator()
+    {
+        var builder = Builder(("Sair:Silo:Role", "engine"));
+
+        builder.AddSairEngine();
+
+        using var provider = builder.Services.BuildServiceProvider();
+        Assert.Equal(EmbeddedDefaults.Generator(), provider.GetRequiredService<EngineModels>().Options.GeneratorPath);
+        Assert.Equal(TinyEngine.GeneratorPath, EmbeddedDefaults.Generator());
     }
 
     [Fact]
