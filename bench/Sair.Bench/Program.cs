@@ -5,12 +5,14 @@ using Sair.Bench;
 //   dotnet run -c Release --project bench/Sair.Bench -- facenets [--runs 5] [--threads N] [--device cpu|cuda] [--models DIR]
 //   dotnet run -c Release --project bench/Sair.Bench -- sair [--sizes 256,1024] [--runs 3]
 //   dotnet run -c Release --project bench/Sair.Bench -- training [--sizes 32,64] [--batch 16] [--runs 3] [--modes scaled,grouped]
+//   dotnet run -c Release --project bench/Sair.Bench -- album [--engines 1,2] [--photos 12] [--iterations 20] [--threads 1]
 return args.FirstOrDefault() switch
 {
     "generator" => GeneratorBench.Run(BenchArgs.Parse(args[1..])),
     "facenets" => FaceNetsBench.Run(BenchArgs.Parse(args[1..])),
     "sair" => SairIterationBench.Run(BenchArgs.Parse(args[1..])),
     "training" => TrainingBench.Run(BenchArgs.Parse(args[1..])),
+    "album" => AlbumBench.Run(BenchArgs.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -20,5 +22,6 @@ static int Usage()
     Console.Error.WriteLine("       Sair.Bench facenets [--runs 5] [--threads N] [--device cpu|cuda] [--models DIR]");
     Console.Error.WriteLine("       Sair.Bench sair [--sizes 256,1024] [--runs 3] [--threads N]");
     Console.Error.WriteLine("       Sair.Bench training [--sizes 32,64] [--batch 16] [--runs 3] [--threads N] [--modes scaled,grouped]");
+    Console.Error.WriteLine("       Sair.Bench album [--engines 1,2] [--photos 12] [--iterations 20] [--projection 10] [--threads 1] [--input 16] [--generator G.pt] [--timeout-min 30]");
     return 2;
 }

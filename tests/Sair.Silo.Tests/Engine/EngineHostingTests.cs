@@ -12,6 +12,7 @@ public sealed class EngineHostingTests
     [Fact]
     public void An_engine_silo_without_a_generator_path_is_refused_naming_the_setting_and_its_variable()
     {
+        // Even in a checkout that has the embedded test generator: it is used only when asked for.
         var builder = Builder(("Sair:Silo:Role", "engine"));
 
         var error = Assert.Throws<InvalidOperationException>(() => builder.AddSairEngine());

@@ -3,10 +3,7 @@ using Sair.Grains.Albums;
 using Sair.Grains.Engine;
 using Sair.Grains.Jobs;
 using Sair.Grains.Pools;
-using Sair.Tests;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
+using Sair.Silo.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Sair.Silo.Tests.Engine;
@@ -19,13 +16,13 @@ public sealed class GridOnRealEngineTests(RealEngineCluster grid, ITestOutputHel
     public async Task Pool_matching_of_unseen_photos_finds_the_right_person_at_rank_one()
     {
         var pool = grid.Client.GetGrain<IReferencePoolGrain>("johns");
-        var people = Johns();
+        var people = JohnsPhotos.People();
         const int enrolled = 2;
         foreach (var (person, photos) in people)
         {
             foreach (var photo in photos.Take(enrolled))
             {
-                await pool.EnrollAsync(person, Photo(photo));
+                await pool.EnrollAsync(person, JohnsPhotos.Photo(photo));
             }
         }
 
@@ -35,7 +32,7 @@ public sealed class GridOnRealEngineTests(RealEngineCluster grid, ITestOutputHel
         {
             foreach (var photo in photos.Skip(enrolled))
             {
-                var matches = await pool.MatchPhotoAsync(Photo(photo), 1);
+                var matches = await pool.MatchPhotoAsync(JohnsPhotos.Photo(photo), 1);
                 total++;
                 if (matches.Length == 1 && matches[0].Person == person)
                 {
@@ -70,16 +67,16 @@ public sealed class GridOnRealEngineTests(RealEngineCluster grid, ITestOutputHel
     {
         // References: one enrolled photo of the person. Inputs: the aligned faces of two other photos of theirs
         // (as the analyzer aligned them), reduced to 16 px, the 4× degradation the engine restores.
-        var (person, photos) = Johns().First();
+        var (person, photos) = JohnsPhotos.People().First();
         var references = grid.Client.GetGrain<IReferencePoolGrain>("album-references");
-        await references.EnrollAsync(person, Photo(photos[0]));
+        await references.EnrollAsync(person, JohnsPhotos.Photo(photos[0]));
         var scratch = grid.Client.GetGrain<IReferencePoolGrain>("album-inputs");
         var inputs = new List<string>();
         foreach (var photo in photos.Skip(1).Take(2))
         {
-            var aligned = await grid.Images.GetAsync((await scratch.EnrollAsync(person, Photo(photo))).AlignedFacePath, CancellationToken.None);
+            var aligned = await grid.Images.GetAsync((await scratch.EnrollAsync(person, JohnsPhotos.Photo(photo))).AlignedFacePath, CancellationToken.None);
             var path = $"albums/family/input-{inputs.Count}.png";
-            await grid.Images.PutAsync(path, Shrunk(aligned, TinyEngine.Size / 4), CancellationToken.None);
+            await grid.Images.PutAsync(path, JohnsPhotos.Shrunk(aligned, TinyEngine.Size / 4), CancellationToken.None);
             inputs.Add(path);
         }
 
@@ -105,32 +102,5 @@ public sealed class GridOnRealEngineTests(RealEngineCluster grid, ITestOutputHel
             Assert.NotNull(result.IdentitySimilarity);
             Assert.StartsWith("results/family/", result.ResultPath);
         }
-    }
-
-    /// <summary>johns/ by person (5 people × 11 photos, sorted).</summary>
-    private static List<(string Person, string[] Photos)> Johns() =>
-        Directory.GetDirectories(RepoPaths.SharedFile("fixtures", "faces", "johns"))
-            .OrderBy(d => d, StringComparer.Ordinal)
-            .Select(d => (Path.GetFileName(d), Directory.GetFiles(d, "*.jpg").OrderBy(f => f, StringComparer.Ordinal).ToArray()))
-            .ToList();
-
-    /// <summary>
-    /// A johns chip as a photo: dlib cut the 150 px chips tight around the face, so it is set in a plain grey border,
-    /// as a face sits in a real photo with background around it.
-    /// </summary>
-    private static byte[] Photo(string chipPath)
-    {
-        using var chip = ImageFiles.Load(chipPath);
-        var border = chip.Width / 2;
-        using var photo = new Image<Rgb24>(chip.Width + 2 * border, chip.Height + 2 * border, new Rgb24(110, 110, 110));
-        photo.Mutate(p => p.DrawImage(chip, new Point(border, border), 1f));
-        return ImageFiles.Encode(photo, "png");
-    }
-
-    private static byte[] Shrunk(byte[] png, int side)
-    {
-        using var image = ImageFiles.Decode(png, "aligned face");
-        image.Mutate(p => p.Resize(side, side, KnownResamplers.Bicubic));
-        return ImageFiles.Encode(image, "png");
     }
 }

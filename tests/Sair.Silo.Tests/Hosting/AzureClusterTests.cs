@@ -4,7 +4,7 @@ namespace Sair.Silo.Tests.Hosting;
 
 /// <summary>
 /// Silo processes forming one cluster through Azure Table clustering (Azurite), with grain state in Azure blobs.
-/// Every silo here is a coordinator; an engine silo joins the same way with Role=engine once an engine is wired in.
+/// Every silo here is a coordinator; <see cref="AzureEngineClusterTests"/> adds an engine silo running real jobs.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class AzureClusterTests(AzuriteFixture azurite)
@@ -24,7 +24,7 @@ public sealed class AzureClusterTests(AzuriteFixture azurite)
         const string album = "cluster-album";
 
         IReadOnlyList<(int, string, string)> before;
-        await using (var cluster = await StartAsync(silos))
+        await using (var cluster = await SiloCluster.StartAsync(silos, StartTimeout))
         {
             await using var grid = await GridClient.ConnectAzureAsync(azurite.ConnectionString, serviceId, clusterId);
             var hosts = await grid.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
@@ -37,44 +37,10 @@ public sealed class AzureClusterTests(AzuriteFixture azurite)
         }
 
         Assert.Equal(3, before.Count);
-        await using (var cluster = await StartAsync(silos))
+        await using (var cluster = await SiloCluster.StartAsync(silos, StartTimeout))
         {
             await using var grid = await GridClient.ConnectAzureAsync(azurite.ConnectionString, serviceId, clusterId);
             Assert.Equal(before, await AlbumProbe.RecordedAsync(grid.Client, album));
-        }
-    }
-
-    private static async Task<Cluster> StartAsync(IEnumerable<SiloEnvironment> silos)
-    {
-        var cluster = new Cluster([.. silos.Select(s => SiloProcess.Start(s.Variables))]);
-        try
-        {
-            foreach (var silo in cluster.Silos)
-            {
-                await silo.WaitReadyAsync(StartTimeout);
-            }
-        }
-        catch
-        {
-            await cluster.DisposeAsync();
-            throw;
-        }
-
-        return cluster;
-    }
-
-    private sealed class Cluster(IReadOnlyList<SiloProcess> silos) : IAsyncDisposable
-    {
-        public IReadOnlyList<SiloProcess> Silos => silos;
-
-        public Task StopAsync() => Task.WhenAll(silos.Select(s => s.StopAsync()));
-
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var silo in silos)
-            {
-                await silo.DisposeAsync();
-            }
         }
     }
 }
