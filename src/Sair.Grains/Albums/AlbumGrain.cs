@@ -233,7 +233,11 @@ public sealed class AlbumGrain(
         $"{spec.OutputFolder.TrimEnd('/')}/{photo.Index:D4}-{Path.GetFileNameWithoutExtension(photo.PhotoPath)}.png";
 
     private static PhotoResult With(PhotoResult photo, JobStatus status) =>
-        photo with { State = status.State, ResultPath = status.ResultPath, Error = status.Error, IdentitySimilarity = status.IdentitySimilarity };
+        photo with
+        {
+            State = status.State, ResultPath = status.ResultPath, Error = status.Error, IdentitySimilarity = status.IdentitySimilarity,
+            Note = status.Note,
+        };
 
     private static TaskCompletionSource NewChangeSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

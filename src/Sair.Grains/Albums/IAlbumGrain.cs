@@ -98,6 +98,7 @@ public sealed record AlbumProgress(
 /// <param name="State">The photo's job state (<see cref="JobState.NotStarted"/> until its job accepted it).</param>
 /// <param name="ResultPath">Where the restored photo is, once completed.</param>
 /// <param name="Error">Why the photo failed.</param>
+/// <param name="Note">What a user should know about a completed photo, e.g. that no pool match passed the threshold.</param>
 [GenerateSerializer, Immutable, Alias("sair.PhotoResult")]
 public sealed record PhotoResult(
     [property: Id(0)] int Index,
@@ -106,4 +107,5 @@ public sealed record PhotoResult(
     [property: Id(3)] JobState State,
     [property: Id(4)] string? ResultPath,
     [property: Id(5)] string? Error,
-    [property: Id(6)] double? IdentitySimilarity);
+    [property: Id(6)] double? IdentitySimilarity,
+    [property: Id(7)] string? Note = null);

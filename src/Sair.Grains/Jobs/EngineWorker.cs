@@ -170,7 +170,7 @@ public sealed class EngineWorker(
             }
 
             var input = await images.GetAsync(spec.InputPath, token);
-            var references = await ResolveReferencesAsync(spec, input, token);
+            var (references, note) = await ResolveReferencesAsync(spec, input, token);
             var resume = checkpointPath is null
                 ? null
                 : new RestorationCheckpoint(checkpointIteration, await images.GetAsync(checkpointPath, token));
@@ -207,7 +207,7 @@ public sealed class EngineWorker(
             await images.PutAsync(spec.OutputPath, restored.ImagePng, token);
             await CacheReferenceLatentAsync(spec, references, restored);
             await reports.ReportCompletedAsync(
-                attempt, new JobResult(spec.OutputPath, restored.Iterations, restored.FinalLoss, restored.IdentitySimilarity));
+                attempt, new JobResult(spec.OutputPath, restored.Iterations, restored.FinalLoss, restored.IdentitySimilarity, note));
             outcome = "completed";
             if (lastCheckpoint is not null)
             {
@@ -268,7 +268,8 @@ public sealed class EngineWorker(
         }
     }
 
-    private async Task<IReadOnlyList<ReferenceFace>> ResolveReferencesAsync(JobSpec spec, byte[] input, CancellationToken token)
+    /// <summary>The job's reference faces, and a note for the result when the pool's best match was not good enough.</summary>
+    private async Task<(IReadOnlyList<ReferenceFace> Faces, string? Note)> ResolveReferencesAsync(JobSpec spec, byte[] input, CancellationToken token)
     {
         var selection = spec.References;
         if (!selection.ReferencePaths.IsDefaultOrEmpty)
@@ -279,7 +280,7 @@ public sealed class EngineWorker(
                 explicitFaces.Add(new ReferenceFace(path, await images.GetAsync(path, token), null));
             }
 
-            return explicitFaces;
+            return (explicitFaces, null);
         }
 
         var poolName = selection.PoolName!;
@@ -288,10 +289,22 @@ public sealed class EngineWorker(
         if (person is null)
         {
             var matches = await pool.MatchPhotoAsync(input, 1, spec.Framing);
-            person = matches.IsDefaultOrEmpty
-                ? throw new InvalidOperationException(
-                    $"Pool '{poolName}' has no references to match the face in '{spec.InputPath}': enroll the person first or name them.")
-                : matches[0].Person;
+            if (matches.IsDefaultOrEmpty)
+            {
+                throw new InvalidOperationException(
+                    $"Pool '{poolName}' has no references to match the face in '{spec.InputPath}': enroll the person first or name them.");
+            }
+
+            if (matches[0].Similarity < selection.MatchThreshold)
+            {
+                var unmatched = $"no one in pool '{poolName}' matches above {selection.MatchThreshold:0.00} " +
+                    $"(best: {matches[0].Person} at {matches[0].Similarity:0.00})";
+                return selection.SkipUnmatched
+                    ? throw new InvalidOperationException($"{unmatched}: skipped, as the album asked. Enroll the person or lower the threshold.")
+                    : ([], $"{unmatched}: restored without the identity term");
+            }
+
+            person = matches[0].Person;
         }
 
         var references = await pool.ListAsync(person);
@@ -308,7 +321,7 @@ public sealed class EngineWorker(
                 reference.ReferenceId, await images.GetAsync(reference.AlignedFacePath, token), reference.Embedding, latent));
         }
 
-        return faces;
+        return (faces, null);
     }
 
     private async Task PublishLoadAsync(CancellationToken stoppingToken)

@@ -85,14 +85,18 @@ public sealed record AlbumPhoto(
 
 /// <summary>
 /// Where a job's references come from: explicit aligned-face paths, one person of a pool, or (pool without a person)
-/// the pool's best match for the face in the input photo.
+/// the pool's best match for the face in the input photo. A best match below <see cref="MatchThreshold"/> is not
+/// used: the photo is restored without the identity term, or skipped when <see cref="SkipUnmatched"/> — either way the
+/// outcome says so.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("sair.ReferenceSelection")]
 public sealed record ReferenceSelection(
     [property: Id(0)] string? PoolName,
     [property: Id(1)] string? Person,
     [property: Id(2)] ImmutableArray<string> ReferencePaths,
-    [property: Id(3)] int MaxReferences = 8)
+    [property: Id(3)] int MaxReferences = 8,
+    [property: Id(10)] double MatchThreshold = 0,
+    [property: Id(11)] bool SkipUnmatched = false)
 {
     public static ReferenceSelection FromPool(string poolName, string? person = null) => new(poolName, person, []);
 
@@ -115,6 +119,11 @@ public sealed record ReferenceSelection(
         if (MaxReferences < 1)
         {
             throw new ArgumentException($"ReferenceSelection.MaxReferences is {MaxReferences}: use 1 or more.");
+        }
+
+        if (MatchThreshold is < -1 or > 1 || double.IsNaN(MatchThreshold))
+        {
+            throw new ArgumentException($"ReferenceSelection.MatchThreshold is {MatchThreshold}: use a similarity in [-1, 1].");
         }
     }
 }
@@ -156,7 +165,8 @@ public sealed record JobStatus(
     [property: Id(8)] string? Error,
     [property: Id(9)] double? Loss,
     [property: Id(10)] double? IdentitySimilarity,
-    [property: Id(11)] AlbumPhoto? Album);
+    [property: Id(11)] AlbumPhoto? Album,
+    [property: Id(12)] string? Note = null);
 
 /// <summary>A progress snapshot streamed by <see cref="IRestorationJobGrain.WatchAsync"/>.</summary>
 [GenerateSerializer, Immutable, Alias("sair.JobProgress")]

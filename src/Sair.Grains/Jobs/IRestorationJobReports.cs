@@ -33,4 +33,5 @@ public sealed record JobResult(
     [property: Id(0)] string ResultPath,
     [property: Id(1)] int Iterations,
     [property: Id(2)] double? FinalLoss,
-    [property: Id(3)] double? IdentitySimilarity);
+    [property: Id(3)] double? IdentitySimilarity,
+    [property: Id(4)] string? Note = null);

@@ -264,7 +264,8 @@ public sealed class RestorationJobGrain(
         State.Error,
         State.Result?.FinalLoss ?? _progress?.Loss,
         State.Result?.IdentitySimilarity ?? _progress?.IdentitySimilarity,
-        State.Spec?.Album);
+        State.Spec?.Album,
+        State.Result?.Note);
 
     private JobProgress Progress()
     {

@@ -127,6 +127,41 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
         Assert.Contains("Framing", refused.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_best_match_below_the_threshold_is_not_used_and_the_outcome_says_so(bool skip)
+    {
+        var poolName = $"pool-threshold-{skip}";
+        var pool = Grid.Client.GetGrain<IReferencePoolGrain>(poolName);
+        var ada = await pool.EnrollAsync("ada", Photo("face:ada:1"));
+        await pool.EnrollAsync("bob", Photo("face:bob:1"));
+        await Grid.Images.PutAsync($"in/{poolName}/ada.png", Photo("face:ada:degraded"), default);
+        await Grid.Images.PutAsync($"in/{poolName}/stranger.png", Photo("face:cyd:degraded"), default);
+        var selection = ReferenceSelection.FromPool(poolName) with { MatchThreshold = 0.9, SkipUnmatched = skip };
+
+        var album = Grid.Client.GetGrain<IAlbumGrain>($"album-threshold-{skip}");
+        await album.SubmitAsync(new AlbumSpec([$"in/{poolName}/ada.png", $"in/{poolName}/stranger.png"], selection,
+            new RestorationOptions("balanced", 3, null, 0, 1, 3), $"out/album-threshold-{skip}"));
+        await Eventually.WaitAsync(album.GetProgressAsync, p => p.IsFinished, TimeSpan.FromSeconds(10), "the album");
+
+        var results = (await album.ListResultsAsync()).OrderBy(r => r.Index).ToList();
+        Assert.Equal(JobState.Completed, results[0].State);
+        Assert.Null(results[0].Note);
+        Assert.Equal(ada.ReferenceId, Assert.Single(Grid.Recorder.References[results[0].JobId]).ReferenceId);
+        if (skip)
+        {
+            Assert.Equal(JobState.Failed, results[1].State);
+            Assert.Contains("skipped", results[1].Error, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(JobState.Completed, results[1].State);
+            Assert.Contains("without the identity term", results[1].Note, StringComparison.Ordinal);
+            Assert.Empty(Grid.Recorder.References[results[1].JobId]);
+        }
+    }
+
     [Fact]
     public async Task A_photo_without_a_face_is_refused_and_nothing_is_stored()
     {
