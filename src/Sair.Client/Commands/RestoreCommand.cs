@@ -32,6 +32,15 @@ public class RestoreSettings : EngineSettings
     [Description("Use this person of --pool for every photo instead of matching")]
     public string? Person { get; init; }
 
+    [CommandOption("--match-threshold <SIM>")]
+    [DefaultValue(0.0)]
+    [Description("Lowest pool-match similarity (cosine, -1..1) that lends a photo its identity; below it the photo is restored without the identity term (noted in the report)")]
+    public double MatchThreshold { get; init; }
+
+    [CommandOption("--skip-unmatched")]
+    [Description("Skip photos whose best pool match is below --match-threshold instead of restoring them without identity")]
+    public bool SkipUnmatched { get; init; }
+
     [CommandOption("--upscale <FACTOR>")]
     [Description("Scale of restored_imgs/ relative to the input photo")]
     [DefaultValue(2.0)]
@@ -84,6 +93,16 @@ public class RestoreSettings : EngineSettings
             return ValidationResult.Error("--person picks someone from a pool: add --pool <NAME>.");
         }
 
+        if (MatchThreshold is < -1 or > 1 || double.IsNaN(MatchThreshold))
+        {
+            return ValidationResult.Error($"--match-threshold {MatchThreshold} is out of range: use a similarity from -1 to 1.");
+        }
+
+        if ((MatchThreshold != 0 || SkipUnmatched) && (Pool is null || Person is not null))
+        {
+            return ValidationResult.Error("--match-threshold and --skip-unmatched apply to pool matching: use them with --pool and without --person.");
+        }
+
         if (Upscale is < 0.25 or > 8 || double.IsNaN(Upscale))
         {
             return ValidationResult.Error($"--upscale {Upscale} is out of range: use 0.25 to 8.");
@@ -102,7 +121,7 @@ public class RestoreSettings : EngineSettings
     {
         if (Pool is not null)
         {
-            return new ReferenceChoice(Pool, Person, []);
+            return new ReferenceChoice(Pool, Person, [], MatchThreshold, SkipUnmatched);
         }
 
         var references = PhotoIntake.Check(PhotoIntake.ListInputs(Reference!), aligned: false);

@@ -13,7 +13,8 @@ namespace Sair.Client.Restoration;
 /// <summary>Where the identity references of an album come from.</summary>
 /// <param name="Pool">A reference pool; with <paramref name="Person"/> null each photo gets its best match.</param>
 /// <param name="ReferencePhotos">Explicit reference photos (already checked), used instead of a pool.</param>
-public sealed record ReferenceChoice(string? Pool, string? Person, IReadOnlyList<AcceptedPhoto> ReferencePhotos)
+public sealed record ReferenceChoice(
+    string? Pool, string? Person, IReadOnlyList<AcceptedPhoto> ReferencePhotos, double MatchThreshold = 0, bool SkipUnmatched = false)
 {
     public string Describe() => Pool is null
         ? $"{ReferencePhotos.Count} reference photo(s)"
@@ -110,7 +111,11 @@ public static partial class AlbumSubmitter
                 }
             }
 
-            return ReferenceSelection.FromPool(pool, references.Person);
+            return ReferenceSelection.FromPool(pool, references.Person) with
+            {
+                MatchThreshold = references.MatchThreshold,
+                SkipUnmatched = references.SkipUnmatched,
+            };
         }
 
         var paths = ImmutableArray.CreateBuilder<string>();

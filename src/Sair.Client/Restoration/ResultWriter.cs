@@ -77,7 +77,7 @@ public static class ResultWriter
             var result = byIndex.GetValueOrDefault(photo.Index);
             double? seconds = durations.TryGetValue(photo.Index, out var took) ? Math.Round(took.TotalSeconds, 1) : null;
             var outcome = new PhotoOutcome(photo.Source, photo.Name, StatusOf(result?.State), result?.Error, photo.Person,
-                photo.MatchSimilarity, result?.IdentitySimilarity, seconds, result?.JobId, photo.Note, null);
+                photo.MatchSimilarity, result?.IdentitySimilarity, seconds, result?.JobId, JoinNotes(photo.Note, result?.Note), null);
             if (result is { State: JobState.Completed, ResultPath: { } resultPath })
             {
                 try
@@ -125,4 +125,13 @@ public static class ResultWriter
         JobState.Cancelled => "cancelled",
         _ => "unfinished",
     };
+
+    /// <summary>The client's own note on a photo (e.g. converted from grey) and the grid's (e.g. no pool match), together.</summary>
+    private static string? JoinNotes(string? client, string? grid) =>
+        (client, grid) switch
+        {
+            (null, _) => grid,
+            (_, null) => client,
+            _ => $"{client}; {grid}",
+        };
 }

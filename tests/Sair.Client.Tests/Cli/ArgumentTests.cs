@@ -27,6 +27,8 @@ public sealed class ArgumentTests : IDisposable
     [InlineData("restore -i {photo} --pool family --preset fast", "--preset 'fast' is unknown")]
     [InlineData("restore -i {photo} --pool family --iterations 0", "--iterations 0 is out of range")]
     [InlineData("restore -i {photo} --pool family --upscale 20", "--upscale 20 is out of range")]
+    [InlineData("restore -i {photo} --pool family --match-threshold 1.5", "--match-threshold 1.5 is out of range")]
+    [InlineData("restore -i {photo} --pool family --person ada --skip-unmatched", "apply to pool matching")]
     [InlineData("restore -i {photo} --reference {photo} --person ada", "--person picks someone from a pool")]
     [InlineData("restore -i {photo} --pool family --cluster nohost", "is not host:port")]
     [InlineData("restore -i {photo} --pool family --cluster 127.0.0.1:30000", "--image-root")]
