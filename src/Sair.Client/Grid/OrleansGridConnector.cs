@@ -2,9 +2,11 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using Sair.Grains.Engine;
 using Sair.Grains.Storage;
+using Sair.Grains.Telemetry;
 
 namespace Sair.Client.Grid;
 
@@ -52,6 +54,7 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
         builder.UseOrleansClient(client =>
         {
             client.UseStaticClustering([.. gateways]);
+            client.AddActivityPropagation();
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = Environment.GetEnvironmentVariable("SAIR_CLUSTER_ID") ?? ClusterId;
@@ -69,6 +72,13 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
                 return true;
             });
         });
+        if (Environment.GetEnvironmentVariable("SAIR_OTLP_ENDPOINT") is { Length: > 0 } otlp)
+        {
+            builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing
+                .AddSource(GridTelemetry.Name, Orleans.Diagnostics.ActivitySources.ApplicationGrainActivitySourceName)
+                .AddOtlpExporter(exporter => exporter.Endpoint = new Uri(otlp)));
+        }
+
         var host = builder.Build();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ConnectTimeout + TimeSpan.FromSeconds(5));

@@ -7,6 +7,7 @@ using Sair.Grains.Albums;
 using Sair.Grains.Engine;
 using Sair.Grains.Jobs;
 using Sair.Grains.Pools;
+using Sair.Grains.Telemetry;
 
 namespace Sair.Client.Restoration;
 
@@ -42,6 +43,9 @@ public static partial class AlbumSubmitter
         FaceFraming framing,
         CancellationToken cancellationToken)
     {
+        // The root of the album's trace: the album grain and every job it starts continue it (Orleans propagates it).
+        using var activity = GridTelemetry.ActivitySource.StartActivity("sair submit album");
+        activity?.SetTag("sair.album", albumId);
         var selection = await ResolveReferencesAsync(grid, albumId, references, cancellationToken);
         var manifestPhotos = new List<ManifestPhoto>();
         var submitted = new List<string>();
