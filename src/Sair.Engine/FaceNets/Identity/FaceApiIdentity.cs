@@ -1,5 +1,4 @@
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Sair.Engine.FaceNets.Identity;
 
@@ -8,64 +7,31 @@ namespace Sair.Engine.FaceNets.Identity;
 /// is resized to its 150×150 input (which was trained on dlib-aligned chips, a tighter framing than FFHQ's).
 /// <para>
 /// face-api and dlib train the 128-d descriptor for Euclidean distance (same person below
-/// <see cref="FaceRecognitionNet.SamePersonThreshold"/>); <see cref="Similarity"/> returns the cosine instead, so
+/// <see cref="FaceRecognitionNet.SamePersonThreshold"/>); <see cref="ChipIdentityNetwork{TNet}.Similarity"/> returns the cosine instead, so
 /// that it is interchangeable with the ArcFace nets, and <see cref="EuclideanDistance"/> gives the native metric.
 /// The descriptors' norms vary little, so both rank pairs almost alike.
 /// </para>
 /// </summary>
-public sealed class FaceApiIdentity : IIdentityNetwork
+public sealed class FaceApiIdentity(FaceRecognitionNet net, bool ownsNet = false, FaceCrop? crop = null)
+    : ChipIdentityNetwork<FaceRecognitionNet>(net, ownsNet, crop, FaceRecognitionNet.InputSize)
 {
-    private readonly FaceRecognitionNet _net;
-    private readonly bool _ownsNet;
-
-    private readonly FaceCrop _crop;
-
-    /// <summary>
-    /// Wraps a loaded net; it is disposed with this adapter only when <paramref name="ownsNet"/> is true. The net sees
-    /// <paramref name="crop"/> of each image (default the whole image; <see cref="FaceCrop.DlibChipInFfhq"/> for FFHQ-aligned faces).
-    /// </summary>
-    public FaceApiIdentity(FaceRecognitionNet net, bool ownsNet = false, FaceCrop? crop = null)
-    {
-        ArgumentNullException.ThrowIfNull(net);
-        _net = net;
-        _ownsNet = ownsNet;
-        _crop = crop ?? FaceCrop.Whole;
-    }
-
     /// <summary>Loads the pretrained recogniser through <paramref name="locator"/> and owns it; see the constructor for <paramref name="crop"/>.</summary>
     public static FaceApiIdentity Load(FaceModelLocator? locator = null, FaceCrop? crop = null) => new(FaceRecognitionNet.Load(locator), ownsNet: true, crop);
 
-    public string Name => "faceapi-resnet34";
+    public override string Name => "faceapi-resnet34";
 
-    public int EmbeddingSize => FaceRecognitionNet.DescriptorSize;
+    public override int EmbeddingSize => FaceRecognitionNet.DescriptorSize;
 
     /// <summary>
     /// The same net seeing <paramref name="crop"/> of each image instead (e.g. <see cref="FaceCrop.Whole"/> of a dlib chip
     /// beside this adapter's FFHQ faces); the copy shares the weights and never disposes them.
     /// </summary>
-    public FaceApiIdentity WithCrop(FaceCrop crop) => new(_net, ownsNet: false, crop);
-
-    public Tensor Embed(Tensor rgb01)
-    {
-        using var input = FaceChip.To255(rgb01, FaceRecognitionNet.InputSize, nameof(FaceApiIdentity), _crop);
-        return _net.forward(input);
-    }
-
-    /// <summary>Cosine similarity of paired descriptors (B,128)×(B,128) → (B).</summary>
-    public Tensor Similarity(Tensor a, Tensor b) => F.cosine_similarity(a, b, dim: 1);
+    public FaceApiIdentity WithCrop(FaceCrop crop) => new(Net, ownsNet: false, crop);
 
     /// <summary>face-api's own metric: the Euclidean distance of paired descriptors (B,128)×(B,128) → (B); same person below 0.6.</summary>
     public static Tensor EuclideanDistance(Tensor a, Tensor b)
     {
         using var difference = a - b;
         return difference.square().sum(1).sqrt();
-    }
-
-    public void Dispose()
-    {
-        if (_ownsNet)
-        {
-            _net.Dispose();
-        }
     }
 }
