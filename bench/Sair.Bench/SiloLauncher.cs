@@ -1,8 +1,7 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Sair.Silo.Hosting;
+using Sair.Tests;
 
 namespace Sair.Bench;
 
@@ -14,10 +13,9 @@ internal sealed class SiloLauncher : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
-    private readonly Process _process;
-    private readonly StringBuilder _log = new();
+    private readonly ChildProcess _process;
 
-    private SiloLauncher(Process process, string name, int healthPort)
+    private SiloLauncher(ChildProcess process, string name, int healthPort)
     {
         _process = process;
         Name = name;
@@ -29,16 +27,7 @@ internal sealed class SiloLauncher : IAsyncDisposable
     public int HealthPort { get; }
 
     /// <summary>The silo's output so far, for failure messages.</summary>
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _process.Log;
 
     /// <summary>The silo built next to this bench (src/Sair.Silo/bin/&lt;configuration&gt;), run with its own dependency manifest.</summary>
     public static string SiloAssembly
@@ -66,27 +55,7 @@ internal sealed class SiloLauncher : IAsyncDisposable
     public static SiloLauncher Start(string name, IReadOnlyDictionary<string, string> environment, int healthPort)
     {
         var assembly = SiloAssembly;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(assembly)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(assembly);
-        foreach (var (variable, value) in environment)
-        {
-            start.Environment[variable] = value;
-        }
-
-        var process = new Process { StartInfo = start };
-        var silo = new SiloLauncher(process, name, healthPort);
-        process.OutputDataReceived += (_, e) => silo.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return silo;
+        return new SiloLauncher(ChildProcess.Start("dotnet", [assembly], Path.GetDirectoryName(assembly)!, environment), name, healthPort);
     }
 
     /// <summary>Waits until the readiness probe answers 200: the silo joined its cluster and, on an engine, loaded its generator.</summary>
@@ -96,7 +65,7 @@ internal sealed class SiloLauncher : IAsyncDisposable
         var last = "no answer";
         while (DateTime.UtcNow < deadline)
         {
-            if (_process.HasExited)
+            if (!_process.IsRunning)
             {
                 throw new InvalidOperationException($"Silo {Name} exited before it was ready:\n{Log}");
             }
@@ -127,51 +96,7 @@ internal sealed class SiloLauncher : IAsyncDisposable
         await Http.GetStringAsync($"http://127.0.0.1:{HealthPort}{SairHealthOptions.MetricsPath}");
 
     /// <summary>Asks the silo to shut down (SIGTERM to its pid) and kills it when it does not stop within <paramref name="patience"/>.</summary>
-    public async Task StopAsync(TimeSpan patience)
-    {
-        if (_process.HasExited)
-        {
-            return;
-        }
+    public Task StopAsync(TimeSpan patience) => _process.StopAsync(patience);
 
-        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString()]) { UseShellExecute = false }))
-        {
-            await kill!.WaitForExitAsync();
-        }
-
-        using var timeout = new CancellationTokenSource(patience);
-        try
-        {
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_log)
-        {
-            _log.AppendLine(line);
-        }
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

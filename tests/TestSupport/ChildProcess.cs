@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Sair.Silo.Tests.Support;
+namespace Sair.Tests;
 
 /// <summary>
-/// A process a test starts and owns: output kept for failure messages, stopped by its own pid (SIGTERM, then kill),
+/// A process a test or benchmark starts and owns: output kept for failure messages, stopped by its own pid (SIGTERM, then kill),
 /// never by name.
 /// </summary>
 internal sealed class ChildProcess : IAsyncDisposable
