@@ -13,6 +13,7 @@ using Sair.Grains.Storage;
 using Sair.Silo;
 using Sair.Silo.Engine;
 using Sair.Silo.Hosting;
+using Sair.Tests;
 using SixLabors.ImageSharp.Processing;
 
 namespace Sair.Bench;
@@ -46,7 +47,7 @@ internal static class AlbumBench
             Projection: args.Int("projection", 10),
             Threads: args.Int("threads", 1),
             InputSide: args.Int("input", 16),
-            Generator: args.String("generator", BenchPaths.Shared("fixtures", "stylegan2", TinyGenerator, TinyGenerator + ".pt")),
+            Generator: args.String("generator", RepoPaths.SharedFile("fixtures", "stylegan2", TinyGenerator, TinyGenerator + ".pt")),
             Timeout: TimeSpan.FromMinutes(args.Int("timeout-min", 30)));
         if (!File.Exists(settings.Generator))
         {
@@ -135,7 +136,7 @@ internal static class AlbumBench
     /// </summary>
     private static async Task<(string Reference, ImmutableArray<string> Photos)> WriteAlbumAsync(IImageStore images, Settings settings)
     {
-        var chips = Directory.GetFiles(BenchPaths.Shared("fixtures", "faces", "johns"), "*.jpg", SearchOption.AllDirectories)
+        var chips = Directory.GetFiles(RepoPaths.SharedFile("fixtures", "faces", "johns"), "*.jpg", SearchOption.AllDirectories)
             .Order(StringComparer.Ordinal)
             .ToArray();
         const string reference = "bench/reference.png";
@@ -239,7 +240,7 @@ internal static class AlbumBench
                 .Set(SairHealthOptions.Section, nameof(SairHealthOptions.Port), config.HealthPort.ToString(CultureInfo.InvariantCulture))
                 .Set(SairStorageOptions.Section, nameof(SairStorageOptions.Provider), SairStorageOptions.LocalProvider)
                 .Set(SairStorageOptions.Section, nameof(SairStorageOptions.DataRoot), data)
-                .Set(SairEngineOptions.Section, nameof(SairEngineOptions.ModelsDirectory), Path.Combine(BenchPaths.Root, "models"))
+                .Set(SairEngineOptions.Section, nameof(SairEngineOptions.ModelsDirectory), Path.Combine(RepoPaths.Root, "models"))
                 .Set(SairEngineOptions.Section, nameof(SairEngineOptions.Device), "cpu")
                 .Set(SairEngineOptions.Section, nameof(SairEngineOptions.Threads), settings.Threads.ToString(CultureInfo.InvariantCulture))
                 .Set(SairEngineOptions.Section, nameof(SairEngineOptions.MaxConcurrentJobs), "1")

@@ -35,7 +35,7 @@ internal sealed class SiloLauncher : IAsyncDisposable
         get
         {
             var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-            var path = Path.Combine(BenchPaths.Root, "src", "Sair.Silo", "bin", configuration, "net10.0", "Sair.Silo.dll");
+            var path = Path.Combine(RepoPaths.Root, "src", "Sair.Silo", "bin", configuration, "net10.0", "Sair.Silo.dll");
             return File.Exists(path) ? path : throw new FileNotFoundException($"Build the silo first (dotnet build -c {configuration} src/Sair.Silo): {path} is missing.", path);
         }
     }
