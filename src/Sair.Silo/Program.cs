@@ -3,11 +3,11 @@ using Sair.Silo;
 using Sair.Silo.Engine;
 using Sair.Silo.Tools;
 
-if (args.FirstOrDefault() == "render")
+if (args.FirstOrDefault() is "render" or "package-prior")
 {
     try
     {
-        return RenderCommand.Run(args[1..]);
+        return args[0] == "render" ? RenderCommand.Run(args[1..]) : PackagePriorCommand.Run(args[1..]);
     }
     catch (Exception e) when (e is ArgumentException or IOException or Sair.Engine.IO.CheckpointException or InvalidOperationException)
     {

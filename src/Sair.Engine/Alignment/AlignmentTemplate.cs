@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sair.Engine.IO;
 using static TorchSharp.torch;
 
 namespace Sair.Engine.Alignment;
@@ -30,6 +33,38 @@ public sealed class AlignmentTemplate
 
     /// <summary>A template from reference points (5 or 68, see <see cref="FacePoints"/>) in unit coordinates.</summary>
     public static AlignmentTemplate FromPoints(Tensor unitPoints) => new(FacePoints.Read(unitPoints));
+
+    /// <summary>
+    /// Writes the reference points as JSON (<c>{"points": [[x, y], ...]}</c>, unit coordinates), the form a prior ships
+    /// its framing in; throws for the FFHQ recipe, which needs no file.
+    /// </summary>
+    public void Save(string path)
+    {
+        var points = _points ?? throw new InvalidOperationException("the FFHQ recipe is built in: it has no points to save.");
+        var rows = Enumerable.Range(0, points.Length / 2).Select(i => new[] { points[2 * i], points[2 * i + 1] }).ToArray();
+        AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(new TemplateFile(rows), new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>Reads a template written by <see cref="Save"/> (5 or 68 points in unit coordinates).</summary>
+    public static AlignmentTemplate Load(string path)
+    {
+        CheckpointException.ThrowIfMissing(path, "alignment template");
+        TemplateFile? file;
+        try
+        {
+            file = JsonSerializer.Deserialize<TemplateFile>(File.ReadAllBytes(path));
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointException(path, $"not an alignment template ({e.Message}); expected {{\"points\": [[x, y], ...]}}.");
+        }
+        var rows = file?.Points;
+        if (rows is null || rows.Length is not (5 or 68) || rows.Any(r => r is null || r.Length != 2 || r.Any(v => !double.IsFinite(v))))
+        {
+            throw new CheckpointException(path, "an alignment template holds 5 or 68 finite [x, y] points in unit coordinates under \"points\".");
+        }
+        return new AlignmentTemplate(rows.SelectMany(r => r).ToArray());
+    }
 
     /// <summary>
     /// The mean of landmark sets given in unit coordinates of their own images (pixel landmarks divided by the
@@ -162,4 +197,6 @@ public sealed class AlignmentTemplate
     }
 
     private static double Hypot((double X, double Y) v) => Math.Sqrt(v.X * v.X + v.Y * v.Y);
+
+    private sealed record TemplateFile([property: JsonPropertyName("points")] double[][] Points);
 }

@@ -139,12 +139,7 @@ public sealed class PriorTrainer : IDisposable
         var (tensors, metadata) = Safetensors.Read(checkpointPath);
         try
         {
-            if (!metadata.TryGetValue("format", out var format) || format != CheckpointFormat)
-            {
-                throw new CheckpointException(checkpointPath, $"not a prior-training checkpoint (format '{format}', expected '{CheckpointFormat}').");
-            }
-            var options = JsonSerializer.Deserialize<PriorTrainingOptions>(metadata["options"], Json)
-                ?? throw new CheckpointException(checkpointPath, "the options metadata is empty.");
+            var options = OptionsFrom(metadata, checkpointPath);
             if (totalImages is { } total)
             {
                 options = options with { TotalImages = total };
@@ -178,6 +173,28 @@ public sealed class PriorTrainer : IDisposable
                 t.Dispose();
             }
         }
+    }
+
+    /// <summary>The options a run was trained with, from its checkpoint.</summary>
+    public static PriorTrainingOptions ReadOptions(string checkpointPath)
+    {
+        CheckpointException.ThrowIfMissing(checkpointPath, "prior-training checkpoint");
+        var (tensors, metadata) = Safetensors.Read(checkpointPath);
+        foreach (var (_, t) in tensors)
+        {
+            t.Dispose();
+        }
+        return OptionsFrom(metadata, checkpointPath);
+    }
+
+    private static PriorTrainingOptions OptionsFrom(IReadOnlyDictionary<string, string> metadata, string checkpointPath)
+    {
+        if (!metadata.TryGetValue("format", out var format) || format != CheckpointFormat)
+        {
+            throw new CheckpointException(checkpointPath, $"not a prior-training checkpoint (format '{format}', expected '{CheckpointFormat}').");
+        }
+        return JsonSerializer.Deserialize<PriorTrainingOptions>(metadata["options"], Json)
+            ?? throw new CheckpointException(checkpointPath, "the options metadata is empty.");
     }
 
     /// <summary>
@@ -425,7 +442,7 @@ public sealed class PriorTrainer : IDisposable
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     // (N, 3, S, S) → (3, rows·S, columns·S), padding the last row with black.
-    private static Tensor Tile(Tensor images, int columns)
+    internal static Tensor Tile(Tensor images, int columns)
     {
         var (n, size) = (images.shape[0], images.shape[2]);
         columns = (int)Math.Min(columns, n);
