@@ -20,7 +20,7 @@ public sealed class SairFaceAnalyzerTests(ITestOutputHelper log)
     {
         var photo = await File.ReadAllBytesAsync(RepoPaths.SharedFile("fixtures", "faces", "expressions", "happy.jpg"));
 
-        var analysis = await Analyzer.AnalyzeAsync(photo, CancellationToken.None);
+        var analysis = await Analyzer.AnalyzeAsync(photo, FaceChoice.Largest, CancellationToken.None);
 
         Assert.Equal(128, analysis.Embedding.Length);
         Assert.All(analysis.Embedding, v => Assert.True(float.IsFinite(v)));
@@ -41,9 +41,9 @@ public sealed class SairFaceAnalyzerTests(ITestOutputHelper log)
             group.Mutate(p => p.DrawImage(large, new Point(210, 130), 1f).DrawImage(small, new Point(20, 20), 1f));
         }
 
-        var inGroup = await Analyzer.AnalyzeAsync(ImageFiles.Encode(group, "png"), CancellationToken.None);
-        var alone = await Analyzer.AnalyzeAsync(Framed(subject), CancellationToken.None);
-        var other = await Analyzer.AnalyzeAsync(Framed(passerBy), CancellationToken.None);
+        var inGroup = await Analyzer.AnalyzeAsync(ImageFiles.Encode(group, "png"), FaceChoice.Largest, CancellationToken.None);
+        var alone = await Analyzer.AnalyzeAsync(Framed(subject), FaceChoice.Largest, CancellationToken.None);
+        var other = await Analyzer.AnalyzeAsync(Framed(passerBy), FaceChoice.Largest, CancellationToken.None);
 
         var (toSubject, toPasserBy) = (Cosine(inGroup.Embedding, alone.Embedding), Cosine(inGroup.Embedding, other.Embedding));
         Assert.True(toSubject > 0.95 && toSubject > toPasserBy,
@@ -55,8 +55,8 @@ public sealed class SairFaceAnalyzerTests(ITestOutputHelper log)
     [Fact]
     public async Task A_photo_without_a_face_or_a_damaged_file_is_refused_with_its_reason()
     {
-        var blank = await Assert.ThrowsAsync<FaceNotFoundException>(() => Analyzer.AnalyzeAsync(TinyEngine.BlankPng(300, 200), CancellationToken.None));
-        var damaged = await Assert.ThrowsAsync<ImageLoadException>(() => Analyzer.AnalyzeAsync("not a photo"u8.ToArray(), CancellationToken.None));
+        var blank = await Assert.ThrowsAsync<FaceNotFoundException>(() => Analyzer.AnalyzeAsync(TinyEngine.BlankPng(300, 200), FaceChoice.Largest, CancellationToken.None));
+        var damaged = await Assert.ThrowsAsync<ImageLoadException>(() => Analyzer.AnalyzeAsync("not a photo"u8.ToArray(), FaceChoice.Largest, CancellationToken.None));
 
         Assert.Contains("300×200", blank.Message);
         Assert.Equal("not-an-image", damaged.Reason);
@@ -71,7 +71,7 @@ public sealed class SairFaceAnalyzerTests(ITestOutputHelper log)
         foreach (var person in people)
         {
             using var chip = JohnsChip(person, 0);
-            pool[person] = (await Analyzer.AnalyzeAsync(ImageFiles.Encode(chip, "png"), CancellationToken.None)).Embedding;
+            pool[person] = (await Analyzer.AnalyzeAsync(ImageFiles.Encode(chip, "png"), FaceChoice.Largest, CancellationToken.None)).Embedding;
         }
 
         // Each person's other chips, degraded as samples/album's photos are (bicubic to 32 px, JPEG quality 30), both
@@ -85,7 +85,7 @@ public sealed class SairFaceAnalyzerTests(ITestOutputHelper log)
             {
                 using var chip = ImageFiles.Load(files[i]);
                 var asChip = Closest(pool, await Analyzer.EmbedAlignedAsync(Degraded(chip), FaceFraming.DlibChip, CancellationToken.None));
-                using var ffhq = ImageFiles.Decode((await Analyzer.AnalyzeAsync(ImageFiles.Encode(chip, "png"), CancellationToken.None)).AlignedFacePng, "aligned chip");
+                using var ffhq = ImageFiles.Decode((await Analyzer.AnalyzeAsync(ImageFiles.Encode(chip, "png"), FaceChoice.Largest, CancellationToken.None)).AlignedFacePng, "aligned chip");
                 var asFfhq = Closest(pool, await Analyzer.EmbedAlignedAsync(Degraded(ffhq), FaceFraming.Ffhq, CancellationToken.None));
                 (chipHits, ffhqHits, total) = (chipHits + (asChip == person ? 1 : 0), ffhqHits + (asFfhq == person ? 1 : 0), total + 1);
                 if (i == 0 && asChip == person)
