@@ -52,6 +52,33 @@ public sealed class SairFaceAnalyzerTests(ITestOutputHelper log)
         passerBy.Dispose();
     }
 
+    [Theory]
+    [InlineData(FaceChoice.Largest, "John_Savage")]
+    [InlineData(FaceChoice.Center, "John_Shimkus")]
+    public async Task Of_a_large_face_aside_and_a_small_one_in_the_centre_the_choice_names_which_is_analysed(FaceChoice choice, string expected)
+    {
+        var (large, small) = (JohnsChip("John_Savage", 0), JohnsChip("John_Shimkus", 0));
+        using var group = new Image<Rgb24>(640, 360, new Rgb24(90, 100, 110));
+        using (var big = large.CloneAs<Rgb24>())
+        using (var little = small.CloneAs<Rgb24>())
+        {
+            big.Mutate(p => p.Resize(200, 200));
+            little.Mutate(p => p.Resize(120, 120));
+            group.Mutate(p => p.DrawImage(big, new Point(20, 80), 1f).DrawImage(little, new Point(290, 120), 1f));
+        }
+
+        var inGroup = await Analyzer.AnalyzeAsync(ImageFiles.Encode(group, "png"), choice, CancellationToken.None);
+        var alone = new Dictionary<string, float[]>
+        {
+            ["John_Savage"] = (await Analyzer.AnalyzeAsync(Framed(large), FaceChoice.Largest, CancellationToken.None)).Embedding,
+            ["John_Shimkus"] = (await Analyzer.AnalyzeAsync(Framed(small), FaceChoice.Largest, CancellationToken.None)).Embedding,
+        };
+
+        Assert.Equal(expected, Closest(alone, inGroup.Embedding));
+        large.Dispose();
+        small.Dispose();
+    }
+
     [Fact]
     public async Task A_photo_without_a_face_or_a_damaged_file_is_refused_with_its_reason()
     {
