@@ -53,6 +53,8 @@ public static class ResultWriter
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Enum options by name ("face": "center"); numbers written by older clients still read.
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
     public static async Task<RunReport> WriteAsync(

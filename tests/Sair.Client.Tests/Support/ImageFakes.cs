@@ -50,10 +50,19 @@ public sealed class ImageFaceAnalyzer(KnownFaces known) : IFaceAnalyzer
     public async Task<float[]> EmbedAlignedAsync(byte[] photo, FaceFraming framing, CancellationToken cancellationToken)
     {
         AlignedCalls.Enqueue((known.PersonIn(photo) ?? KnownFaces.PixelHash(photo), framing));
-        return (await AnalyzeAsync(photo, FaceChoice.Largest, cancellationToken)).Embedding;
+        return (await Analyze(photo)).Embedding;
     }
 
+    /// <summary>Every face detection asked for: who the photo shows (its pixel hash when unknown) and which face to pick.</summary>
+    public ConcurrentQueue<(string Person, FaceChoice Choice)> DetectCalls { get; } = new();
+
     public Task<FaceAnalysis> AnalyzeAsync(byte[] photo, FaceChoice choice, CancellationToken cancellationToken)
+    {
+        DetectCalls.Enqueue((known.PersonIn(photo) ?? KnownFaces.PixelHash(photo), choice));
+        return Analyze(photo);
+    }
+
+    private Task<FaceAnalysis> Analyze(byte[] photo)
     {
         if (KnownFaces.IsFlat(photo))
         {
