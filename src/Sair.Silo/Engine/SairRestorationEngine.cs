@@ -199,7 +199,8 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         if (width != height)
         {
             throw new ArgumentException(
-                $"{source} is {width}×{height}; the engine restores square face crops aligned like the generator's faces: crop and align it first.");
+                $"{source} is {width}×{height} but was given as an aligned face, which is square: submit it as an ordinary photo " +
+                "(without --aligned) so its face is detected and aligned, or crop and align it first.");
         }
 
         if (width > size || size % width != 0)
