@@ -163,7 +163,8 @@ internal static class AlbumBench
     {
         var album = grains.GetGrain<IAlbumGrain>(albumId);
         var options = new RestorationOptions("paper", iterations, Emotion: null, EmotionStrength: 0, Seed: 1, CheckpointEvery: 10);
-        var progress = await album.SubmitAsync(new AlbumSpec(photos, ReferenceSelection.FromPaths(reference), options, $"results/{albumId}"));
+        var progress = await album.SubmitAsync(new AlbumSpec(photos, ReferenceSelection.FromPaths(reference), options, $"results/{albumId}",
+            FaceFraming.DlibChip));
         var deadline = DateTime.UtcNow + timeout;
         while (!progress.IsFinished)
         {

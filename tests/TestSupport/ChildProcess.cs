@@ -58,6 +58,21 @@ internal sealed class ChildProcess : IAsyncDisposable
         return child;
     }
 
+    /// <summary>Waits for the process to end by itself: its exit code, or null when it is still running after <paramref name="patience"/>.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan patience)
+    {
+        using var timeout = new CancellationTokenSource(patience);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+            return _process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Asks the process to shut down (SIGTERM to its pid) and waits; kills it when it does not stop in time.</summary>
     public async Task StopAsync(TimeSpan patience)
     {

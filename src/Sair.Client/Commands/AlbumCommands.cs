@@ -52,7 +52,7 @@ public class AlbumOutputSettings : AlbumSettings
     public string Output { get; init; } = "results";
 
     [CommandOption("--upscale <FACTOR>")]
-    [Description("Scale of restored_imgs/ relative to the input photo")]
+    [Description("Scale of restored_imgs/ relative to the input photo (the grid pasted the face back at the submitted --upscale; another scale resizes that photo)")]
     [DefaultValue(2.0)]
     public double Upscale { get; init; } = 2.0;
 
@@ -92,7 +92,7 @@ public sealed class AlbumSubmitCommand(IGridConnector connector, IAnsiConsole co
 
         var grid = await session.ConnectAsync(cancellationToken);
         var manifest = await AlbumSubmitter.SubmitAsync(
-            grid, settings.AlbumId ?? AlbumSubmitter.NewAlbumId("album"), intake, references, settings.Options(), settings.Framing, cancellationToken);
+            grid, settings.AlbumId ?? AlbumSubmitter.NewAlbumId("album"), intake, references, settings.JobOptions(), settings.Framing, cancellationToken);
         History.Append(home, manifest);
         var submitted = manifest.Photos.Count(p => p.Index >= 0);
         Console.MarkupLine($"Submitted album [bold]{Markup.Escape(manifest.AlbumId)}[/]: {submitted} photo(s), {manifest.Photos.Count - submitted} refused.");

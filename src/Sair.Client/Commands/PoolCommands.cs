@@ -32,8 +32,12 @@ public sealed class PoolEnrollSettings : PoolSettings
     public string Person { get; init; } = "";
 
     [CommandArgument(2, "<PHOTOS>")]
-    [Description("Reference photos or folders of them (one clear face each)")]
+    [Description("Reference photos or folders of them (one clear face each; the largest face of a photo is enrolled)")]
     public string[] Photos { get; init; } = [];
+
+    [CommandOption("--aligned")]
+    [Description("The photos are already FFHQ-aligned square face crops (as restore --aligned): embedded whole, without face detection")]
+    public bool Aligned { get; init; }
 
     public override ValidationResult Validate()
     {
@@ -105,7 +109,7 @@ public sealed class PoolEnrollCommand(IGridConnector connector, IAnsiConsole con
 {
     protected override async Task<int> RunAsync(GridSession session, PoolEnrollSettings settings, CancellationToken cancellationToken)
     {
-        var intake = PhotoIntake.Check(settings.Photos.SelectMany(PhotoIntake.ListInputs), aligned: false);
+        var intake = PhotoIntake.Check(settings.Photos.SelectMany(PhotoIntake.ListInputs), settings.Aligned);
         foreach (var refused in intake.Rejected)
         {
             Console.MarkupLine($"[red]refused[/] {Markup.Escape(refused.Source)}: {Markup.Escape(refused.Reason)}");
@@ -119,7 +123,7 @@ public sealed class PoolEnrollCommand(IGridConnector connector, IAnsiConsole con
             {
                 try
                 {
-                    var reference = await pool.EnrollAsync(settings.Person, photo.Png);
+                    var reference = await pool.EnrollAsync(settings.Person, photo.Png, settings.Aligned ? FaceFraming.Ffhq : FaceFraming.Unaligned);
                     Console.MarkupLine($"[green]enrolled[/] {Markup.Escape(photo.Source)} as {Markup.Escape(reference.ReferenceId)}");
                     enrolled++;
                 }

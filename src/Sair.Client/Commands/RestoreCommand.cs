@@ -42,12 +42,12 @@ public class RestoreSettings : EngineSettings
     public bool SkipUnmatched { get; init; }
 
     [CommandOption("--upscale <FACTOR>")]
-    [Description("Scale of restored_imgs/ relative to the input photo")]
+    [Description("Scale of restored_imgs/ (the whole photo with the restored face pasted back) relative to the input photo")]
     [DefaultValue(2.0)]
     public double Upscale { get; init; } = 2.0;
 
     [CommandOption("--aligned")]
-    [Description("Inputs are already aligned square face crops (refuses other shapes)")]
+    [Description("Inputs are already aligned square face crops (refuses other shapes); restored_imgs/ then holds the restored face itself")]
     public bool Aligned { get; init; }
 
     /// <summary>
@@ -57,8 +57,14 @@ public class RestoreSettings : EngineSettings
     public FaceFraming Framing => Aligned ? FaceFraming.Ffhq : FaceFraming.Unaligned;
 
     [CommandOption("--only-center-face")]
-    [Description("Restore only the most central face (the grid restores one face per photo, so this is always the case)")]
+    [Description("One face per photo is restored: the largest by default, with this the one nearest the centre. Other faces stay as they are in restored_imgs/")]
     public bool OnlyCenterFace { get; init; }
+
+    /// <summary>The face of each photo the grid restores and matches against a pool.</summary>
+    public FaceChoice Face => OnlyCenterFace ? FaceChoice.Center : FaceChoice.Largest;
+
+    /// <summary>The engine options with this command's face choice and the scale the engine pastes the face back at.</summary>
+    public RestorationOptions JobOptions() => Options() with { Face = Face, Upscale = Upscale };
 
     public override ValidationResult Validate()
     {
@@ -103,9 +109,9 @@ public class RestoreSettings : EngineSettings
             return ValidationResult.Error("--match-threshold and --skip-unmatched apply to pool matching: use them with --pool and without --person.");
         }
 
-        if (Upscale is < 0.25 or > 8 || double.IsNaN(Upscale))
+        if (Upscale is < RestorationOptions.MinUpscale or > RestorationOptions.MaxUpscale || double.IsNaN(Upscale))
         {
-            return ValidationResult.Error($"--upscale {Upscale} is out of range: use 0.25 to 8.");
+            return ValidationResult.Error($"--upscale {Upscale} is out of range: use {RestorationOptions.MinUpscale} to {RestorationOptions.MaxUpscale}.");
         }
 
         if (string.IsNullOrWhiteSpace(Output))
@@ -147,13 +153,13 @@ public sealed class RestoreCommand(IGridConnector connector, IAnsiConsole consol
         var albumId = AlbumSubmitter.NewAlbumId("restore");
         if (intake.Accepted.Count == 0)
         {
-            var refused = new AlbumManifest(albumId, DateTimeOffset.UtcNow, references.Describe(), settings.Options(),
+            var refused = new AlbumManifest(albumId, DateTimeOffset.UtcNow, references.Describe(), settings.JobOptions(),
                 [.. intake.Rejected.Select(r => new ManifestPhoto(-1, r.Source, null, null, 0, 0, null, null, null, r.Reason))]);
             return await AlbumRun.WriteAsync(Console, null, refused, new Dictionary<int, TimeSpan>(), settings.Output, settings.Upscale, cancellationToken);
         }
 
         var grid = await session.ConnectAsync(cancellationToken);
-        var manifest = await AlbumSubmitter.SubmitAsync(grid, albumId, intake, references, settings.Options(), settings.Framing, cancellationToken);
+        var manifest = await AlbumSubmitter.SubmitAsync(grid, albumId, intake, references, settings.JobOptions(), settings.Framing, cancellationToken);
         History.Append(home, manifest);
         return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Upscale, cancellationToken);
     }

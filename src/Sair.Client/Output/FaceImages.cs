@@ -22,20 +22,22 @@ public static class FaceImages
     }
 
     /// <summary>
-    /// The restored photo at the input photo's size times <paramref name="upscale"/>: the grid restores the one face it
-    /// finds in each photo and returns one image, so putting it back in the input's frame is a resize.
+    /// The grid's whole restored photo at the input photo's size times <paramref name="upscale"/>. The engine already
+    /// pasted the face back at the upscale the album was submitted with, so this resizes only when another scale is
+    /// asked for (e.g. <c>album results --upscale</c>) or the engine had to stay within its pixel limit.
     /// </summary>
-    public static byte[] PasteBack(byte[] restoredPng, int inputWidth, int inputHeight, double upscale)
+    public static byte[] AtScale(byte[] photoPng, int inputWidth, int inputHeight, double upscale)
     {
-        using var restored = Image.Load<Rgb24>(restoredPng);
+        using var photo = Image.Load<Rgb24>(photoPng);
         var width = Math.Max(1, (int)Math.Round(inputWidth * upscale));
         var height = Math.Max(1, (int)Math.Round(inputHeight * upscale));
-        if (restored.Width != width || restored.Height != height)
+        if (photo.Width == width && photo.Height == height)
         {
-            restored.Mutate(x => x.Resize(width, height, KnownResamplers.Lanczos3));
+            return photoPng;
         }
 
-        return Png(restored);
+        photo.Mutate(x => x.Resize(width, height, KnownResamplers.Lanczos3));
+        return Png(photo);
     }
 
     private static byte[] Png(Image<Rgb24> image)

@@ -20,6 +20,8 @@ public sealed record AlbumManifest(
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Enum options by name ("face": "center"); numbers written by older clients still read.
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
     public static string StorePath(string albumId) => $"{ImageStorePlan.AlbumFolder(albumId)}/manifest.json";

@@ -57,7 +57,7 @@ public static partial class AlbumSubmitter
             {
                 try
                 {
-                    var matches = await grid.Grains.GetGrain<IReferencePoolGrain>(pool).MatchPhotoAsync(photo.Png, 1, framing);
+                    var matches = await grid.Grains.GetGrain<IReferencePoolGrain>(pool).MatchPhotoAsync(photo.Png, 1, framing, options.Face);
                     if (matches.IsDefaultOrEmpty)
                     {
                         throw new CommandFailedException($"Pool '{pool}' is empty: enroll references first ('sair pool enroll {pool} <person> <photo>').");

@@ -42,9 +42,10 @@ public sealed record RunReport(
     IReadOnlyList<PhotoOutcome> Photos);
 
 /// <summary>
-/// Writes an album's results in the GFPGAN/CodeFormer layout: <c>cropped_faces/</c> (the face as it went in),
-/// <c>restored_faces/</c>, <c>cmp/</c> (before | after), <c>restored_imgs/</c> (the restored photo at the input size × upscale)
-/// and <c>report.json</c>, which is written last so its presence means the folder is complete.
+/// Writes an album's results in the GFPGAN/CodeFormer layout: <c>cropped_faces/</c> (the aligned face as it went into
+/// the engine), <c>restored_faces/</c>, <c>cmp/</c> (before | after), <c>restored_imgs/</c> (the whole photo at the input
+/// size × upscale with the restored face pasted back by the engine; for aligned inputs, the restored face itself) and
+/// <c>report.json</c>, which is written last so its presence means the folder is complete.
 /// </summary>
 public static class ResultWriter
 {
@@ -52,6 +53,8 @@ public static class ResultWriter
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Enum options by name ("face": "center"); numbers written by older clients still read.
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
     public static async Task<RunReport> WriteAsync(
@@ -78,11 +81,11 @@ public static class ResultWriter
             double? seconds = durations.TryGetValue(photo.Index, out var took) ? Math.Round(took.TotalSeconds, 1) : null;
             var outcome = new PhotoOutcome(photo.Source, photo.Name, StatusOf(result?.State), result?.Error, photo.Person,
                 photo.MatchSimilarity, result?.IdentitySimilarity, seconds, result?.JobId, JoinNotes(photo.Note, result?.Note), null);
-            if (result is { State: JobState.Completed, ResultPath: { } resultPath })
+            if (result is { State: JobState.Completed, ResultPath: not null })
             {
                 try
                 {
-                    outcome = outcome with { Outputs = await WritePhotoAsync(images, photo, resultPath, output, upscale, cancellationToken) };
+                    outcome = outcome with { Outputs = await WritePhotoAsync(images, photo, result, output, upscale, cancellationToken) };
                 }
                 catch (Exception exception) when (exception is FileNotFoundException or UnknownImageFormatException or InvalidImageContentException)
                 {
@@ -101,17 +104,20 @@ public static class ResultWriter
     }
 
     private static async Task<IReadOnlyDictionary<string, string>> WritePhotoAsync(
-        IImageStore images, ManifestPhoto photo, string resultPath, OutputFolder output, double upscale, CancellationToken cancellationToken)
+        IImageStore images, ManifestPhoto photo, PhotoResult result, OutputFolder output, double upscale, CancellationToken cancellationToken)
     {
-        var input = await images.GetAsync(photo.StorePath!, cancellationToken);
-        var restored = await images.GetAsync(resultPath, cancellationToken);
+        var restored = await images.GetAsync(result.ResultPath!, cancellationToken);
+        // An aligned input is its own crop and has no photo around it: its restored face is the restored image.
+        var cropped = await images.GetAsync(result.CroppedFacePath ?? photo.StorePath!, cancellationToken);
+        var pasted = result.RestoredPhotoPath is { } photoPath
+            ? FaceImages.AtScale(await images.GetAsync(photoPath, cancellationToken), photo.Width, photo.Height, upscale)
+            : restored;
         // Decode before writing anything, so a bad result leaves no file of this photo behind.
-        var comparison = FaceImages.SideBySide(input, restored);
-        var pasted = FaceImages.PasteBack(restored, photo.Width, photo.Height, upscale);
+        var comparison = FaceImages.SideBySide(cropped, restored);
         var name = photo.Name!;
         return new Dictionary<string, string>
         {
-            ["cropped_face"] = await output.WriteAsync($"cropped_faces/{name}_00.png", input, cancellationToken),
+            ["cropped_face"] = await output.WriteAsync($"cropped_faces/{name}_00.png", cropped, cancellationToken),
             ["restored_face"] = await output.WriteAsync($"restored_faces/{name}_00.png", restored, cancellationToken),
             ["cmp"] = await output.WriteAsync($"cmp/{name}_00.png", comparison, cancellationToken),
             ["restored_img"] = await output.WriteAsync($"restored_imgs/{name}.png", pasted, cancellationToken),

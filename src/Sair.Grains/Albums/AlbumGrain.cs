@@ -236,7 +236,7 @@ public sealed class AlbumGrain(
         photo with
         {
             State = status.State, ResultPath = status.ResultPath, Error = status.Error, IdentitySimilarity = status.IdentitySimilarity,
-            Note = status.Note,
+            Note = status.Note, CroppedFacePath = status.CroppedFacePath, RestoredPhotoPath = status.RestoredPhotoPath,
         };
 
     private static TaskCompletionSource NewChangeSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

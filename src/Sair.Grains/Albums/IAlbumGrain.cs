@@ -96,9 +96,11 @@ public sealed record AlbumProgress(
 
 /// <summary>One photo's outcome.</summary>
 /// <param name="State">The photo's job state (<see cref="JobState.NotStarted"/> until its job accepted it).</param>
-/// <param name="ResultPath">Where the restored photo is, once completed.</param>
+/// <param name="ResultPath">Where the restored aligned face is, once completed.</param>
 /// <param name="Error">Why the photo failed.</param>
 /// <param name="Note">What a user should know about a completed photo, e.g. that no pool match passed the threshold.</param>
+/// <param name="CroppedFacePath">The aligned face cut from an unaligned photo; null for aligned photos (their own crop).</param>
+/// <param name="RestoredPhotoPath">The whole photo with the restored face pasted back; null for aligned photos.</param>
 [GenerateSerializer, Immutable, Alias("sair.PhotoResult")]
 public sealed record PhotoResult(
     [property: Id(0)] int Index,
@@ -108,4 +110,6 @@ public sealed record PhotoResult(
     [property: Id(4)] string? ResultPath,
     [property: Id(5)] string? Error,
     [property: Id(6)] double? IdentitySimilarity,
-    [property: Id(7)] string? Note = null);
+    [property: Id(7)] string? Note = null,
+    [property: Id(8)] string? CroppedFacePath = null,
+    [property: Id(9)] string? RestoredPhotoPath = null);

@@ -4,10 +4,10 @@ namespace Sair.Grains.Engine;
 public interface IFaceAnalyzer
 {
     /// <summary>
-    /// Finds the most prominent face in <paramref name="photo"/> and returns its identity embedding and aligned crop.
-    /// Throws <see cref="FaceNotFoundException"/> when the photo holds no usable face.
+    /// Finds the face <paramref name="choice"/> picks in <paramref name="photo"/> and returns its identity embedding and
+    /// aligned crop. Throws <see cref="FaceNotFoundException"/> when the photo holds no usable face.
     /// </summary>
-    Task<FaceAnalysis> AnalyzeAsync(byte[] photo, CancellationToken cancellationToken);
+    Task<FaceAnalysis> AnalyzeAsync(byte[] photo, FaceChoice choice, CancellationToken cancellationToken);
 
     /// <summary>
     /// The identity embedding of <paramref name="photo"/> taken as a face that is already aligned in
@@ -30,6 +30,17 @@ public enum FaceFraming
 
     /// <summary>A square dlib face chip (dlib's 150 px chips, the framing face-api's recogniser was trained on).</summary>
     DlibChip = 2,
+}
+
+/// <summary>Which face of a photo holding several the grid uses: it restores one face per photo.</summary>
+[GenerateSerializer, Alias("sair.FaceChoice")]
+public enum FaceChoice
+{
+    /// <summary>The face with the largest detected box (what options written before face choices mean).</summary>
+    Largest = 0,
+
+    /// <summary>The face whose box centre is nearest the photo's centre (GFPGAN's <c>--only_center_face</c>).</summary>
+    Center = 1,
 }
 
 /// <param name="Embedding">Identity embedding (unit length is not assumed: matching normalises).</param>

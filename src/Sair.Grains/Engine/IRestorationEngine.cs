@@ -27,13 +27,19 @@ public interface IRestorationEngine
 /// <param name="Options">What to optimise and how long.</param>
 /// <param name="ResumeFrom">The last persisted checkpoint of an interrupted attempt, or null to start fresh.</param>
 /// <param name="PersistCheckpointAsync">Stores a checkpoint durably; returns once it is safe to resume from it.</param>
+/// <param name="Framing">
+/// How the input frames its face: <see cref="FaceFraming.Unaligned"/> is a whole photo whose face
+/// (<see cref="RestorationOptions.Face"/>) the engine detects, aligns, restores and pastes back; any other framing is an
+/// aligned face restored as it is.
+/// </param>
 public sealed record RestorationRequest(
     string JobId,
     byte[] InputPng,
     IReadOnlyList<ReferenceFace> References,
     RestorationOptions Options,
     RestorationCheckpoint? ResumeFrom,
-    Func<RestorationCheckpoint, CancellationToken, Task> PersistCheckpointAsync);
+    Func<RestorationCheckpoint, CancellationToken, Task> PersistCheckpointAsync,
+    FaceFraming Framing);
 
 /// <summary>A reference photo of the person being restored.</summary>
 /// <param name="ReferenceId">Pool reference id, or the blob path for explicit references.</param>
@@ -69,7 +75,7 @@ public sealed record RestorationProgress(
     [property: Id(3)] double? IdentitySimilarity);
 
 /// <summary>The finished restoration.</summary>
-/// <param name="ImagePng">The restored photo, PNG encoded.</param>
+/// <param name="ImagePng">The restored aligned face, PNG encoded, at the generator's size.</param>
 /// <param name="Iterations">Iterations run in total (across resumed attempts).</param>
 /// <param name="FinalLoss">The objective at the last iteration.</param>
 /// <param name="IdentitySimilarity">Cosine similarity of the result to the references' identity, when measured.</param>
@@ -77,10 +83,20 @@ public sealed record RestorationProgress(
 /// The W+ inversion w_z of the first reference when this run had to compute it (no latent was attached): the grid
 /// attaches it to the pool reference, so every later job of that person starts from it instead of projecting again.
 /// </param>
+/// <param name="CroppedFacePng">
+/// The aligned face cut out of an unaligned input (what was restored, before restoration); null for an aligned input,
+/// which is its own crop.
+/// </param>
+/// <param name="RestoredPhotoPng">
+/// The whole input photo, enlarged by <see cref="RestorationOptions.Upscale"/>, with the restored face pasted back at
+/// its place; null for an aligned input (nothing to paste back into).
+/// </param>
 [GenerateSerializer, Immutable, Alias("sair.RestorationOutcome")]
 public sealed record RestorationOutcome(
     [property: Id(0)] byte[] ImagePng,
     [property: Id(1)] int Iterations,
     [property: Id(2)] double FinalLoss,
     [property: Id(3)] double? IdentitySimilarity,
-    [property: Id(4)] byte[]? ReferenceLatent = null);
+    [property: Id(4)] byte[]? ReferenceLatent = null,
+    [property: Id(5)] byte[]? CroppedFacePng = null,
+    [property: Id(6)] byte[]? RestoredPhotoPng = null);

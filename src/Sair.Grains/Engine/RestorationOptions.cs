@@ -7,6 +7,13 @@ namespace Sair.Grains.Engine;
 /// <param name="EmotionStrength">Step along the emotion direction; ignored without <paramref name="Emotion"/>.</param>
 /// <param name="Seed">Seed for the latent initialisation and noise, so reruns are reproducible.</param>
 /// <param name="CheckpointEvery">Iterations between persisted checkpoints (the work lost to a silo failure).</param>
+/// <param name="Face">
+/// Which face of an unaligned photo is restored (one face per photo): the largest, or the one nearest the centre.
+/// </param>
+/// <param name="Upscale">
+/// Scale of the whole restored photo relative to the input photo: the restored face is pasted back into the input
+/// enlarged by this factor, so the face keeps the generator's detail instead of being shrunk to the input's scale.
+/// </param>
 [GenerateSerializer, Immutable, Alias("sair.RestorationOptions")]
 public sealed record RestorationOptions(
     [property: Id(0)] string Preset,
@@ -14,8 +21,14 @@ public sealed record RestorationOptions(
     [property: Id(2)] string? Emotion,
     [property: Id(3)] double EmotionStrength,
     [property: Id(4)] int Seed,
-    [property: Id(5)] int CheckpointEvery)
+    [property: Id(5)] int CheckpointEvery,
+    [property: Id(6)] FaceChoice Face = FaceChoice.Largest,
+    [property: Id(7)] double Upscale = 1)
 {
+    public const double MinUpscale = 0.25;
+
+    public const double MaxUpscale = 8;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad field and its valid range.</summary>
     public void Validate()
     {
@@ -34,6 +47,20 @@ public sealed record RestorationOptions(
             throw new ArgumentException(
                 $"RestorationOptions.CheckpointEvery is {CheckpointEvery}: use 1 or more (iterations between checkpoints).",
                 nameof(CheckpointEvery));
+        }
+
+        if (!Enum.IsDefined(Face))
+        {
+            throw new ArgumentException(
+                $"RestorationOptions.Face is {(int)Face}, which this grid does not know: use {string.Join(", ", Enum.GetNames<FaceChoice>())}.",
+                nameof(Face));
+        }
+
+        if (Upscale is < MinUpscale or > MaxUpscale || double.IsNaN(Upscale))
+        {
+            throw new ArgumentException(
+                $"RestorationOptions.Upscale is {Upscale}: use {MinUpscale} to {MaxUpscale} (the whole photo's scale relative to the input).",
+                nameof(Upscale));
         }
     }
 }

@@ -161,10 +161,14 @@ public sealed class EngineWorker(
 
             GridTelemetry.JobsStarted.Add(1, GridTelemetry.PresetTags(spec.Options.Preset));
 
-            // An earlier attempt may have written the result and died before reporting it: never write it twice.
+            // An earlier attempt may have written the result and died before reporting it: never write it twice. The
+            // result is written last, so its companions are there whenever it is.
+            var (croppedPath, photoPath) = (CompanionPath(spec.OutputPath, "cropped_face"), CompanionPath(spec.OutputPath, "restored_img"));
             if (await images.ExistsAsync(spec.OutputPath, token))
             {
-                await reports.ReportCompletedAsync(attempt, new JobResult(spec.OutputPath, spec.Options.Iterations, null, null));
+                await reports.ReportCompletedAsync(attempt, new JobResult(spec.OutputPath, spec.Options.Iterations, null, null,
+                    CroppedFacePath: await images.ExistsAsync(croppedPath, token) ? croppedPath : null,
+                    RestoredPhotoPath: await images.ExistsAsync(photoPath, token) ? photoPath : null));
                 outcome = "completed";
                 return;
             }
@@ -199,15 +203,17 @@ public sealed class EngineWorker(
                 logger.LogInformation("Job {JobId} attempt {Attempt}: resuming from iteration {Iteration}", jobId, attempt, resume.Iteration);
             }
 
-            var request = new RestorationRequest(jobId, input, references, spec.Options, resume, PersistCheckpointAsync);
+            var request = new RestorationRequest(jobId, input, references, spec.Options, resume, PersistCheckpointAsync, spec.Framing);
             var progress = new ProgressForwarder(reports, attempt, run.Cancellation, Options.ProgressReportInterval, spec.Options.Preset, logger);
             var restored = await engine.RestoreAsync(request, progress, token);
             token.ThrowIfCancellationRequested();
 
+            var cropped = await PutCompanionAsync(croppedPath, restored.CroppedFacePng, token);
+            var photo = await PutCompanionAsync(photoPath, restored.RestoredPhotoPng, token);
             await images.PutAsync(spec.OutputPath, restored.ImagePng, token);
             await CacheReferenceLatentAsync(spec, references, restored);
-            await reports.ReportCompletedAsync(
-                attempt, new JobResult(spec.OutputPath, restored.Iterations, restored.FinalLoss, restored.IdentitySimilarity, note));
+            await reports.ReportCompletedAsync(attempt, new JobResult(
+                spec.OutputPath, restored.Iterations, restored.FinalLoss, restored.IdentitySimilarity, note, cropped, photo));
             outcome = "completed";
             if (lastCheckpoint is not null)
             {
@@ -230,6 +236,29 @@ public sealed class EngineWorker(
             GridTelemetry.JobDuration.Record(clock.Elapsed.TotalSeconds, GridTelemetry.OutcomeTags(spec.Options.Preset, outcome));
             span?.SetTag(GridTelemetry.OutcomeTag, outcome);
         }
+    }
+
+    /// <summary>
+    /// Where a result's companion image goes: beside the result, its kind before the extension
+    /// (<c>results/0001-ada.png</c> → <c>results/0001-ada.restored_img.png</c>).
+    /// </summary>
+    public static string CompanionPath(string outputPath, string kind)
+    {
+        var slash = outputPath.LastIndexOf('/');
+        var dot = outputPath.LastIndexOf('.');
+        var stem = dot > slash ? outputPath[..dot] : outputPath;
+        return $"{stem}.{kind}.png";
+    }
+
+    private async Task<string?> PutCompanionAsync(string path, byte[]? content, CancellationToken token)
+    {
+        if (content is null)
+        {
+            return null;
+        }
+
+        await images.PutAsync(path, content, token);
+        return path;
     }
 
     private async Task ReportFailureAsync(IRestorationJobReports reports, int attempt, Exception exception)
@@ -288,7 +317,7 @@ public sealed class EngineWorker(
         var person = selection.Person;
         if (person is null)
         {
-            var matches = await pool.MatchPhotoAsync(input, 1, spec.Framing);
+            var matches = await pool.MatchPhotoAsync(input, 1, spec.Framing, spec.Options.Face);
             if (matches.IsDefaultOrEmpty)
             {
                 throw new InvalidOperationException(

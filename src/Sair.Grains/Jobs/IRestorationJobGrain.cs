@@ -150,8 +150,10 @@ public static class JobStateExtensions
 /// <param name="Attempt">How many times the job was (re)started; above 1 after a failover.</param>
 /// <param name="Silo">The silo running the current attempt.</param>
 /// <param name="CheckpointIteration">Iteration of the latest persisted checkpoint (0 when none).</param>
-/// <param name="ResultPath">Image-store path of the result once completed.</param>
+/// <param name="ResultPath">Image-store path of the result (the restored aligned face) once completed.</param>
 /// <param name="Error">Why the job failed.</param>
+/// <param name="CroppedFacePath">The aligned face cut from an unaligned input, once completed; null for aligned inputs.</param>
+/// <param name="RestoredPhotoPath">The whole photo with the restored face pasted back, once completed; null for aligned inputs.</param>
 [GenerateSerializer, Immutable, Alias("sair.JobStatus")]
 public sealed record JobStatus(
     [property: Id(0)] string JobId,
@@ -166,7 +168,9 @@ public sealed record JobStatus(
     [property: Id(9)] double? Loss,
     [property: Id(10)] double? IdentitySimilarity,
     [property: Id(11)] AlbumPhoto? Album,
-    [property: Id(12)] string? Note = null);
+    [property: Id(12)] string? Note = null,
+    [property: Id(13)] string? CroppedFacePath = null,
+    [property: Id(14)] string? RestoredPhotoPath = null);
 
 /// <summary>A progress snapshot streamed by <see cref="IRestorationJobGrain.WatchAsync"/>.</summary>
 [GenerateSerializer, Immutable, Alias("sair.JobProgress")]

@@ -28,10 +28,15 @@ public interface IRestorationJobReports : IGrainWithStringKey
 }
 
 /// <summary>What a completed job produced.</summary>
+/// <param name="ResultPath">Image-store path of the restored aligned face.</param>
+/// <param name="CroppedFacePath">Image-store path of the aligned face cut from an unaligned input; null for an aligned input.</param>
+/// <param name="RestoredPhotoPath">Image-store path of the whole photo with the restored face pasted back; null for an aligned input.</param>
 [GenerateSerializer, Immutable, Alias("sair.JobResult")]
 public sealed record JobResult(
     [property: Id(0)] string ResultPath,
     [property: Id(1)] int Iterations,
     [property: Id(2)] double? FinalLoss,
     [property: Id(3)] double? IdentitySimilarity,
-    [property: Id(4)] string? Note = null);
+    [property: Id(4)] string? Note = null,
+    [property: Id(5)] string? CroppedFacePath = null,
+    [property: Id(6)] string? RestoredPhotoPath = null);

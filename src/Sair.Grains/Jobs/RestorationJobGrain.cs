@@ -265,7 +265,9 @@ public sealed class RestorationJobGrain(
         State.Result?.FinalLoss ?? _progress?.Loss,
         State.Result?.IdentitySimilarity ?? _progress?.IdentitySimilarity,
         State.Spec?.Album,
-        State.Result?.Note);
+        State.Result?.Note,
+        State.Result?.CroppedFacePath,
+        State.Result?.RestoredPhotoPath);
 
     private JobProgress Progress()
     {

@@ -10,9 +10,13 @@ namespace Sair.Grains.Pools;
 [Alias("sair.IReferencePoolGrain")]
 public interface IReferencePoolGrain : IGrainWithStringKey
 {
-    /// <summary>Detects, aligns and embeds the face in <paramref name="photo"/> and adds it to <paramref name="person"/>.</summary>
+    /// <summary>
+    /// Detects, aligns and embeds the (largest) face in <paramref name="photo"/> and adds it to <paramref name="person"/>.
+    /// With <paramref name="framing"/> <see cref="FaceFraming.Ffhq"/> the photo is already an FFHQ-aligned face: it is
+    /// embedded whole, without detection, and is itself the aligned face the engine uses.
+    /// </summary>
     [Alias("Enroll")]
-    Task<PoolReference> EnrollAsync(string person, byte[] photo);
+    Task<PoolReference> EnrollAsync(string person, byte[] photo, FaceFraming framing = FaceFraming.Unaligned);
 
     /// <summary>All references, or only those of <paramref name="person"/> when given.</summary>
     [Alias("List")]
@@ -34,11 +38,13 @@ public interface IReferencePoolGrain : IGrainWithStringKey
     Task<ImmutableArray<PoolMatch>> MatchAsync(float[] embedding, int k);
 
     /// <summary>
-    /// As <see cref="MatchAsync"/>, embedding <paramref name="photo"/> first: the face found in it, or with an aligned
-    /// <paramref name="framing"/> the whole photo as that aligned face (<see cref="IFaceAnalyzer.EmbedAlignedAsync"/>).
+    /// As <see cref="MatchAsync"/>, embedding <paramref name="photo"/> first: the face <paramref name="face"/> picks in it,
+    /// or with an aligned <paramref name="framing"/> the whole photo as that aligned face
+    /// (<see cref="IFaceAnalyzer.EmbedAlignedAsync"/>).
     /// </summary>
     [Alias("MatchPhoto")]
-    Task<ImmutableArray<PoolMatch>> MatchPhotoAsync(byte[] photo, int k, FaceFraming framing = FaceFraming.Unaligned);
+    Task<ImmutableArray<PoolMatch>> MatchPhotoAsync(
+        byte[] photo, int k, FaceFraming framing = FaceFraming.Unaligned, FaceChoice face = FaceChoice.Largest);
 }
 
 /// <summary>One enrolled reference photo.</summary>

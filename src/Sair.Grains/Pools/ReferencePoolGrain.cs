@@ -18,7 +18,7 @@ public sealed class ReferencePoolGrain(
 {
     private string PoolName => this.GetPrimaryKeyString();
 
-    public async Task<PoolReference> EnrollAsync(string person, byte[] photo)
+    public async Task<PoolReference> EnrollAsync(string person, byte[] photo, FaceFraming framing = FaceFraming.Unaligned)
     {
         if (string.IsNullOrWhiteSpace(person))
         {
@@ -30,7 +30,15 @@ public sealed class ReferencePoolGrain(
             throw new ArgumentException($"The reference photo for '{person}' is empty.", nameof(photo));
         }
 
-        var face = await analyzer.AnalyzeAsync(photo, CancellationToken.None);
+        var face = framing switch
+        {
+            FaceFraming.Unaligned => await analyzer.AnalyzeAsync(photo, FaceChoice.Largest, CancellationToken.None),
+            // The engine starts from the reference's aligned face, which must be framed like the generator's faces.
+            FaceFraming.Ffhq => new FaceAnalysis(await analyzer.EmbedAlignedAsync(photo, framing, CancellationToken.None), photo),
+            _ => throw new ArgumentException(
+                $"A reference can be enrolled as an ordinary photo (Unaligned) or an FFHQ-aligned face (Ffhq), not as {framing}: " +
+                "the engine restores towards FFHQ-aligned references. Enroll the photo the chip was cut from instead.", nameof(framing)),
+        };
         var referenceId = Guid.NewGuid().ToString("N");
         var folder = $"pools/{PoolName}/{referenceId}";
         var reference = new PoolReference(
@@ -113,10 +121,11 @@ public sealed class ReferencePoolGrain(
         return Task.FromResult(matches);
     }
 
-    public async Task<ImmutableArray<PoolMatch>> MatchPhotoAsync(byte[] photo, int k, FaceFraming framing = FaceFraming.Unaligned)
+    public async Task<ImmutableArray<PoolMatch>> MatchPhotoAsync(
+        byte[] photo, int k, FaceFraming framing = FaceFraming.Unaligned, FaceChoice face = FaceChoice.Largest)
     {
         var embedding = framing == FaceFraming.Unaligned
-            ? (await analyzer.AnalyzeAsync(photo, CancellationToken.None)).Embedding
+            ? (await analyzer.AnalyzeAsync(photo, face, CancellationToken.None)).Embedding
             : await analyzer.EmbedAlignedAsync(photo, framing, CancellationToken.None);
         return await MatchAsync(embedding, k);
     }

@@ -7,18 +7,18 @@ using static TorchSharp.torch;
 namespace Sair.Silo.Engine;
 
 /// <summary>
-/// The pools' <see cref="IFaceAnalyzer"/>: detects the most prominent face of a photo, aligns it to the FFHQ template
+/// The pools' <see cref="IFaceAnalyzer"/>: detects the face of a photo that <see cref="FaceSelection"/> picks, aligns it to the FFHQ template
 /// (the framing of the generator's faces) and embeds it with the silo's identity network; an already aligned face is
 /// embedded whole, without detection.
 /// </summary>
 public sealed class SairFaceAnalyzer(EngineModels models) : IFaceAnalyzer
 {
-    public async Task<FaceAnalysis> AnalyzeAsync(byte[] photo, CancellationToken cancellationToken)
+    public async Task<FaceAnalysis> AnalyzeAsync(byte[] photo, FaceChoice choice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(photo);
         await models.Readiness.WhenReadyAsync(cancellationToken);
         // Detection and embedding take tens of milliseconds of CPU: never inside the calling grain's turn.
-        return await Task.Run(() => Analyze(photo), cancellationToken);
+        return await Task.Run(() => Analyze(photo, choice), cancellationToken);
     }
 
     public async Task<float[]> EmbedAlignedAsync(byte[] photo, FaceFraming framing, CancellationToken cancellationToken)
@@ -73,7 +73,7 @@ public sealed class SairFaceAnalyzer(EngineModels models) : IFaceAnalyzer
         return embedding.cpu().flatten().data<float>().ToArray();
     }
 
-    private FaceAnalysis Analyze(byte[] photo)
+    private FaceAnalysis Analyze(byte[] photo, FaceChoice choice)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -89,7 +89,7 @@ public sealed class SairFaceAnalyzer(EngineModels models) : IFaceAnalyzer
                     "at least about 40 pixels wide, with some background around it.");
             }
 
-            var face = faces.MaxBy(f => Prominence(f.Box, decoded.Width, decoded.Height))!;
+            var face = FaceSelection.Pick(faces, choice, decoded.Width, decoded.Height);
             using var aligned = FaceAligner.Align(pixels, face.Landmarks, models.Options.AlignedFaceSize, AlignmentTemplate.Ffhq);
             var embedding = models.Identity.Embed(aligned.Face.to(models.Device)).cpu().flatten().data<float>().ToArray();
             using var image = ImageTensors.ToImage(aligned.Face);
@@ -102,13 +102,5 @@ public sealed class SairFaceAnalyzer(EngineModels models) : IFaceAnalyzer
                 face.Dispose();
             }
         }
-    }
-
-    /// <summary>Larger faces and faces nearer the centre win: the subject of a photo, not a passer-by.</summary>
-    private static double Prominence(PixelBox box, int width, int height)
-    {
-        var offCentre = Math.Sqrt(Math.Pow(box.CentreX - width / 2.0, 2) + Math.Pow(box.CentreY - height / 2.0, 2));
-        var halfDiagonal = Math.Sqrt(width * width + height * height) / 2;
-        return box.Width * box.Height * (1 - 0.5 * Math.Min(1, offCentre / halfDiagonal));
     }
 }

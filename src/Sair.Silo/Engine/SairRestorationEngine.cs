@@ -1,3 +1,4 @@
+using Sair.Engine.Alignment;
 using Sair.Engine.FaceNets;
 using Sair.Engine.Imaging;
 using Sair.Engine.IO;
@@ -11,9 +12,10 @@ using GridCheckpoint = Sair.Grains.Engine.RestorationCheckpoint;
 namespace Sair.Silo.Engine;
 
 /// <summary>
-/// The grid's <see cref="IRestorationEngine"/> over <see cref="SairRestorer"/>: decodes the degraded face and the
-/// references, maps the job's options onto a SAIR preset, runs the optimisation on a worker thread with the silo's
-/// generator, and hands checkpoints, progress and the restored PNG back to the grid.
+/// The grid's <see cref="IRestorationEngine"/> over <see cref="SairRestorer"/>: decodes the degraded face (detecting and
+/// aligning it first when the input is a whole photo) and the references, maps the job's options onto a SAIR preset,
+/// runs the optimisation on a worker thread with the silo's generator, and hands checkpoints, progress, the restored
+/// face and, for a whole photo, its aligned crop and the photo with the restored face pasted back to the grid.
 /// </summary>
 public sealed class SairRestorationEngine(EngineModels models) : IRestorationEngine
 {
@@ -75,7 +77,8 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
     {
         using var scope = NewDisposeScope();
         var size = generator.Config.Size;
-        var y = DegradedInput(request, size);
+        var input = request.Framing == FaceFraming.Unaligned ? WholePhotoInput(request, size) : new DegradedFace(DegradedInput(request, size), null);
+        var y = input.Y;
         var (reference, computedLatent) = Reference(request, generator, options, cancellationToken);
         var hasIdentity = request.References.Count > 0;
         if (!hasIdentity)
@@ -101,8 +104,90 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         using var result = restorer.Restore(y, reference, options, new ProgressAdapter(progress, options.IdentityWeight),
             cancellationToken, resume, Persist);
         using var image = ImageTensors.ToImage(result.Image);
+        var (cropped, pasted) = input.Photo is { } photo
+            ? (Png(y), Png(PasteBack(photo, result.Image, request.Options.Upscale)))
+            : (null, null);
         return new RestorationOutcome(
-            ImageFiles.Encode(image, "png"), options.Iterations, result.History[^1].Total, result.IdentitySimilarity, computedLatent);
+            ImageFiles.Encode(image, "png"), options.Iterations, result.History[^1].Total, result.IdentitySimilarity, computedLatent,
+            cropped, pasted);
+    }
+
+    /// <summary>Y, and the whole photo it was cut from (null for an aligned input).</summary>
+    private sealed record DegradedFace(Tensor Y, WholePhoto? Photo);
+
+    /// <summary>A whole photo (1, 3, H, W) in [0, 1] and where its restored face was cut from.</summary>
+    private sealed record WholePhoto(Tensor Pixels, AlignmentTransform Transform);
+
+    /// <summary>
+    /// Detects the faces of a whole photo, picks the job's (<see cref="RestorationOptions.Face"/>) and aligns it to the FFHQ
+    /// template at the largest side dividing G's side that the face's own resolution supports (so Y is not enlarged
+    /// past what the photo holds, and the degradation scale S / s is an integer).
+    /// </summary>
+    private DegradedFace WholePhotoInput(RestorationRequest request, int size)
+    {
+        var source = $"job {request.JobId} input photo";
+        using var decoded = ImageFiles.Decode(request.InputPng, source, Limits());
+        var pixels = ImageTensors.ToTensor(decoded);
+        using var noGrad = no_grad();
+        var faces = models.Detector.Detect(pixels);
+        try
+        {
+            if (faces.Count == 0)
+            {
+                throw new FaceNotFoundException(
+                    $"No face found in {source} ({decoded.Width}×{decoded.Height}): use a photo showing the face from the front, at least " +
+                    "about 40 pixels wide, with some background around it; or, if it is an aligned face crop, submit it with --aligned.");
+            }
+
+            var face = FaceSelection.Pick(faces, request.Options.Face, decoded.Width, decoded.Height);
+            var side = AlignedSide(AlignmentTemplate.Ffhq.PhotoToUnit(face.Landmarks), size);
+            var aligned = FaceAligner.Align(pixels, face.Landmarks, side, AlignmentTemplate.Ffhq);
+            return new DegradedFace(aligned.Face.clamp(0, 1), new WholePhoto(pixels, aligned.Transform));
+        }
+        finally
+        {
+            foreach (var face in faces)
+            {
+                face.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The side of the aligned crop: the largest divisor of <paramref name="size"/> not above the aligned square's side in
+    /// photo pixels; at least the smallest divisor of 8 or more (alignment needs 8 px), at most <paramref name="size"/>.
+    /// </summary>
+    public static int AlignedSide(Affine2D photoToUnit, int size)
+    {
+        var photoSide = 1 / Math.Sqrt(Math.Abs(photoToUnit.Determinant));
+        var divisors = Enumerable.Range(1, size).Where(d => size % d == 0 && d >= Math.Min(8, size)).ToList();
+        return divisors.LastOrDefault(d => d <= photoSide, divisors[0]);
+    }
+
+    /// <summary>
+    /// The photo enlarged by <paramref name="upscale"/> (bicubic; kept within the silo's pixel limit) with the restored
+    /// face warped back to its place and blended in over a feathered edge; elsewhere the enlarged photo is unchanged.
+    /// </summary>
+    private Tensor PasteBack(WholePhoto photo, Tensor restoredFace, double upscale)
+    {
+        var (height, width) = (photo.Pixels.shape[2], photo.Pixels.shape[3]);
+        upscale = Math.Min(upscale, Math.Sqrt((double)models.Options.MaxImagePixels / (height * width)));
+        var (newHeight, newWidth) = (Math.Max(1, (long)Math.Round(height * upscale)), Math.Max(1, (long)Math.Round(width * upscale)));
+        var canvas = newHeight == height && newWidth == width
+            ? photo.Pixels
+            : nn.functional.interpolate(photo.Pixels, size: [newHeight, newWidth], mode: InterpolationMode.Bicubic, align_corners: false,
+                antialias: newWidth < width).clamp(0, 1);
+        var toCanvas = Affine2D.ScaleTranslate((double)width / newWidth, (double)height / newHeight).Then(photo.Transform.PhotoToAligned);
+        var transform = new AlignmentTransform(toCanvas, photo.Transform.OutputSize);
+        // The aligned square is about twice the face: a tenth of its side blends the seam well away from the face.
+        var feather = 0.1 * transform.OutputSize * transform.Scale;
+        return FaceAligner.PasteBack(canvas, restoredFace.detach().cpu().clamp(0, 1), transform, feather);
+    }
+
+    private static byte[] Png(Tensor image)
+    {
+        using var picture = ImageTensors.ToImage(image);
+        return ImageFiles.Encode(picture, "png");
     }
 
     /// <summary>Y as (1, 3, s, s) in [0, 1], with s dividing G's side: the restorer's degradation scale is S / s.</summary>
@@ -114,7 +199,8 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         if (width != height)
         {
             throw new ArgumentException(
-                $"{source} is {width}×{height}; the engine restores square face crops aligned like the generator's faces: crop and align it first.");
+                $"{source} is {width}×{height} but was given as an aligned face, which is square: submit it as an ordinary photo " +
+                "(without --aligned) so its face is detected and aligned, or crop and align it first.");
         }
 
         if (width > size || size % width != 0)

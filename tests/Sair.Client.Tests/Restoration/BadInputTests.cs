@@ -69,9 +69,12 @@ public sealed class BadInputTests(ClientGridFixture grid, ITestOutputHelper log)
         Assert.Equal(["in", "out"], Directory.EnumerateFileSystemEntries(_work).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.False(File.Exists(Path.GetFullPath(Path.Combine(output, "..", "..", "x.png"))));
 
-        // The result is the grid's output for the photo as the client uploaded it, and restored_imgs is input size × upscale.
-        var uploaded = await File.ReadAllBytesAsync(Path.Combine(output, "cropped_faces", "good_00.png"));
+        // Each file is the grid's output for the photo as the client uploaded it: the engine's crop of it (the fake
+        // mirrors it, so mirroring back gives the upload), the restored face, and the whole photo pasted back at the
+        // default upscale (2: the 32 px input comes back at 64 px).
+        var uploaded = ImageRestorationEngine.ExpectedCrop(await File.ReadAllBytesAsync(Path.Combine(output, "cropped_faces", "good_00.png")));
         Assert.Equal(ImageRestorationEngine.Expected(uploaded), await File.ReadAllBytesAsync(Path.Combine(output, "restored_faces", "good_00.png")));
+        Assert.Equal(ImageRestorationEngine.ExpectedPhoto(uploaded, 2), await File.ReadAllBytesAsync(Path.Combine(output, "restored_imgs", "good.png")));
         var pasted = Image.Identify(Path.Combine(output, "restored_imgs", "good.png"));
         Assert.Equal((64, 64), (pasted.Width, pasted.Height));
         var comparison = Image.Identify(Path.Combine(output, "cmp", "good_00.png"));

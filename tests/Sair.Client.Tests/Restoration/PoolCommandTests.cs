@@ -55,4 +55,19 @@ public sealed class PoolCommandTests(ClientGridFixture grid, ITestOutputHelper l
         Assert.Equal(ExitCodes.Success, await cli.RunAsync("pool", "remove", "friends", "simm"));
         Assert.Equal(ExitCodes.Failure, await cli.RunAsync("pool", "remove", "friends", "simm"));
     }
+
+    [Fact]
+    public async Task Aligned_references_are_enrolled_without_face_detection()
+    {
+        var chip = TestImages.SampleReference("John_Salley.jpg");
+        grid.Faces.Add(chip, "salley-aligned");
+        using var cli = new Support.Cli(grid.Connector);
+
+        Assert.Equal(ExitCodes.Success, await cli.RunAsync("pool", "enroll", "aligned-friends", "salley", chip, "--aligned"));
+
+        Assert.Contains(("salley-aligned", FaceFraming.Ffhq), grid.Analyzer.AlignedCalls);
+        Assert.DoesNotContain(grid.Analyzer.DetectCalls, c => c.Person == "salley-aligned");
+        Assert.Equal(ExitCodes.Success, await cli.RunAsync("pool", "list", "aligned-friends"));
+        Assert.Contains("1 reference(s) of 1 person(s)", cli.Output, StringComparison.Ordinal);
+    }
 }

@@ -5,6 +5,7 @@ using Sair.Grains.Engine;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
 
 namespace Sair.Client.Tests.Support;
 
@@ -49,10 +50,19 @@ public sealed class ImageFaceAnalyzer(KnownFaces known) : IFaceAnalyzer
     public async Task<float[]> EmbedAlignedAsync(byte[] photo, FaceFraming framing, CancellationToken cancellationToken)
     {
         AlignedCalls.Enqueue((known.PersonIn(photo) ?? KnownFaces.PixelHash(photo), framing));
-        return (await AnalyzeAsync(photo, cancellationToken)).Embedding;
+        return (await Analyze(photo)).Embedding;
     }
 
-    public Task<FaceAnalysis> AnalyzeAsync(byte[] photo, CancellationToken cancellationToken)
+    /// <summary>Every face detection asked for: who the photo shows (its pixel hash when unknown) and which face to pick.</summary>
+    public ConcurrentQueue<(string Person, FaceChoice Choice)> DetectCalls { get; } = new();
+
+    public Task<FaceAnalysis> AnalyzeAsync(byte[] photo, FaceChoice choice, CancellationToken cancellationToken)
+    {
+        DetectCalls.Enqueue((known.PersonIn(photo) ?? KnownFaces.PixelHash(photo), choice));
+        return Analyze(photo);
+    }
+
+    private Task<FaceAnalysis> Analyze(byte[] photo)
     {
         if (KnownFaces.IsFlat(photo))
         {
@@ -69,7 +79,9 @@ public sealed class ImageFaceAnalyzer(KnownFaces known) : IFaceAnalyzer
 
 /// <summary>
 /// "Restores" by returning the input at twice its size with inverted colours (so a test can tell input from result),
-/// reporting a falling loss each iteration; a flat photo fails as a real engine does on a photo without a face.
+/// reporting a falling loss each iteration; a flat photo fails as a real engine does on a photo without a face. A
+/// whole (unaligned) photo also comes back as its "crop" (the input mirrored) and its "pasted-back" photo (the input
+/// at the job's upscale, inverted), as the real engine returns them.
 /// </summary>
 public sealed class ImageRestorationEngine(TimeSpan iterationTime) : IRestorationEngine
 {
@@ -88,24 +100,43 @@ public sealed class ImageRestorationEngine(TimeSpan iterationTime) : IRestoratio
             progress.Report(new RestorationProgress(iteration, total, 1.0 / iteration, 0.8));
         }
 
-        return new RestorationOutcome(Expected(request.InputPng), total, 1.0 / total, 0.8);
+        var whole = request.Framing == FaceFraming.Unaligned;
+        return new RestorationOutcome(Expected(request.InputPng), total, 1.0 / total, 0.8, null,
+            whole ? ExpectedCrop(request.InputPng) : null, whole ? ExpectedPhoto(request.InputPng, request.Options.Upscale) : null);
     }
 
-    public static byte[] Expected(byte[] inputPng)
+    public static byte[] Expected(byte[] inputPng) => Inverted(inputPng, 2);
+
+    public static byte[] ExpectedPhoto(byte[] inputPng, double upscale) => Inverted(inputPng, upscale);
+
+    public static byte[] ExpectedCrop(byte[] inputPng)
     {
         using var image = Image.Load<Rgb24>(inputPng);
-        using var result = new Image<Rgb24>(image.Width * 2, image.Height * 2);
+        image.Mutate(x => x.Flip(FlipMode.Horizontal));
+        return Png(image);
+    }
+
+    /// <summary>The image at <paramref name="scale"/> times its size (nearest neighbour), colours inverted.</summary>
+    private static byte[] Inverted(byte[] inputPng, double scale)
+    {
+        using var image = Image.Load<Rgb24>(inputPng);
+        using var result = new Image<Rgb24>((int)Math.Round(image.Width * scale), (int)Math.Round(image.Height * scale));
         for (var y = 0; y < result.Height; y++)
         {
             for (var x = 0; x < result.Width; x++)
             {
-                var p = image[x / 2, y / 2];
+                var p = image[Math.Min(image.Width - 1, (int)(x / scale)), Math.Min(image.Height - 1, (int)(y / scale))];
                 result[x, y] = new Rgb24((byte)(255 - p.R), (byte)(255 - p.G), (byte)(255 - p.B));
             }
         }
 
+        return Png(result);
+    }
+
+    private static byte[] Png(Image<Rgb24> image)
+    {
         using var stream = new MemoryStream();
-        result.Save(stream, new PngEncoder { ColorType = PngColorType.Rgb });
+        image.Save(stream, new PngEncoder { ColorType = PngColorType.Rgb });
         return stream.ToArray();
     }
 }

@@ -106,6 +106,9 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
         Assert.Equal(JobState.Completed, result.State);
         Assert.Equal(bob.ReferenceId, Assert.Single(Grid.Recorder.References[result.JobId]).ReferenceId);
         Assert.Contains(("chip:bob:degraded", FaceFraming.DlibChip), Grid.Analyzer.AlignedCalls);
+        // An aligned input is its own crop and has no photo around it to paste into.
+        Assert.Null(result.CroppedFacePath);
+        Assert.Null(result.RestoredPhotoPath);
 
         // The same input as a lone job without the framing fails at the match, as the demo's photos used to.
         var unaligned = Grid.Client.GetGrain<IRestorationJobGrain>("pool-aligned-unaligned");
@@ -171,6 +174,50 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
 
         Assert.Empty(await pool.ListAsync());
         Assert.DoesNotContain(Grid.Images.Paths, p => p.StartsWith("pools/pool-noface/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_whole_photos_crop_and_pasted_back_photo_arrive_beside_its_result_each_written_once()
+    {
+        var pool = Grid.Client.GetGrain<IReferencePoolGrain>("pool-whole");
+        await pool.EnrollAsync("ada", Photo("face:ada:1"));
+        var input = Photo("face:ada:group-photo");
+        await Grid.Images.PutAsync("in/pool-whole/group.png", input, default);
+        var options = new RestorationOptions("balanced", 3, null, 0, 1, 3, Face: FaceChoice.Center, Upscale: 2);
+
+        var album = Grid.Client.GetGrain<IAlbumGrain>("album-whole");
+        await album.SubmitAsync(new AlbumSpec(["in/pool-whole/group.png"], ReferenceSelection.FromPool("pool-whole"), options, "out/album-whole"));
+        await Eventually.WaitAsync(album.GetProgressAsync, p => p.IsFinished, TimeSpan.FromSeconds(10), "the album");
+
+        var result = Assert.Single(await album.ListResultsAsync());
+        Assert.Equal(JobState.Completed, result.State);
+        Assert.Equal("out/album-whole/0000-group.cropped_face.png", result.CroppedFacePath);
+        Assert.Equal("out/album-whole/0000-group.restored_img.png", result.RestoredPhotoPath);
+        Assert.Equal(FakeRestorationEngine.ExpectedCrop(input), await Grid.Images.GetAsync(result.CroppedFacePath!, default));
+        Assert.Equal(FakeRestorationEngine.ExpectedPhoto(input, 2), await Grid.Images.GetAsync(result.RestoredPhotoPath!, default));
+        Assert.All([result.ResultPath!, result.CroppedFacePath!, result.RestoredPhotoPath!], path => Assert.Equal(1, Grid.Images.Puts[path]));
+        var status = await Grid.Client.GetGrain<IRestorationJobGrain>(result.JobId).GetStatusAsync();
+        Assert.Equal((result.CroppedFacePath, result.RestoredPhotoPath), (status.CroppedFacePath, status.RestoredPhotoPath));
+        // The pool match looked for the same face the engine restores.
+        Assert.Contains(("face:ada:group-photo", FaceChoice.Center), Grid.Analyzer.DetectCalls);
+    }
+
+    [Fact]
+    public async Task An_aligned_reference_is_enrolled_without_detection_and_is_its_own_aligned_face()
+    {
+        var pool = Grid.Client.GetGrain<IReferencePoolGrain>("pool-enrol-aligned");
+        var chip = Photo("chip:bob:aligned-reference");
+
+        // Detection finds no face in the aligned chip; its framing says none is needed.
+        await Assert.ThrowsAsync<FaceNotFoundException>(() => pool.EnrollAsync("bob", chip));
+        var reference = await pool.EnrollAsync("bob", chip, FaceFraming.Ffhq);
+
+        Assert.Contains(("chip:bob:aligned-reference", FaceFraming.Ffhq), Grid.Analyzer.AlignedCalls);
+        Assert.Equal(chip, await Grid.Images.GetAsync(reference.AlignedFacePath, default));
+        Assert.Equal("bob", Assert.Single(await pool.MatchPhotoAsync(Photo("face:bob:other"), 1)).Person);
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => pool.EnrollAsync("bob", chip, FaceFraming.DlibChip));
+        Assert.Contains("FFHQ", refused.Message, StringComparison.Ordinal);
+        Assert.Single(await pool.ListAsync("bob"));
     }
 
     private static byte[] Photo(string content) => Encoding.UTF8.GetBytes(content);

@@ -17,8 +17,12 @@ public sealed class FakeFaceAnalyzer : IFaceAnalyzer
     /// <summary>Every aligned embedding asked for: the photo's text and its framing.</summary>
     public ConcurrentQueue<(string Photo, FaceFraming Framing)> AlignedCalls { get; } = new();
 
-    public Task<FaceAnalysis> AnalyzeAsync(byte[] photo, CancellationToken cancellationToken)
+    /// <summary>Every detection asked for: the photo's text and which face was to be picked.</summary>
+    public ConcurrentQueue<(string Photo, FaceChoice Choice)> DetectCalls { get; } = new();
+
+    public Task<FaceAnalysis> AnalyzeAsync(byte[] photo, FaceChoice choice, CancellationToken cancellationToken)
     {
+        DetectCalls.Enqueue((Encoding.UTF8.GetString(photo), choice));
         var parts = Encoding.UTF8.GetString(photo).Split(':');
         if (parts.Length < 3 || parts[0] != "face")
         {

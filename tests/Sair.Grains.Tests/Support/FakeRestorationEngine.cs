@@ -58,8 +58,16 @@ public sealed class FakeRestorationEngine(string silo, EngineRecorder recorder, 
         recorder.Finishes.Enqueue((request.JobId, silo));
         // Like the real engine: a first reference without an attached latent is "inverted" and the inversion returned.
         var inverted = request.References is [{ Latent: null } first, ..] ? InversionOf(first.ReferenceId) : null;
-        return new RestorationOutcome(ExpectedResult(request.InputPng, request.References.Count, total), total, 1.0 / total, 0.9, inverted);
+        // Like the real engine: a whole photo comes back also as its aligned crop and with the face pasted back.
+        var whole = request.Framing == FaceFraming.Unaligned;
+        return new RestorationOutcome(ExpectedResult(request.InputPng, request.References.Count, total), total, 1.0 / total, 0.9, inverted,
+            whole ? ExpectedCrop(request.InputPng) : null, whole ? ExpectedPhoto(request.InputPng, request.Options.Upscale) : null);
     }
+
+    public static byte[] ExpectedCrop(byte[] input) => [.. Encoding.UTF8.GetBytes("cropped:"), .. input];
+
+    public static byte[] ExpectedPhoto(byte[] input, double upscale) =>
+        [.. Encoding.UTF8.GetBytes(FormattableString.Invariant($"pasted at {upscale}x:")), .. input];
 
     public static byte[] ExpectedResult(byte[] input, int references, int iterations) =>
         [.. Encoding.UTF8.GetBytes($"restored({references} refs, {iterations} its):"), .. input];

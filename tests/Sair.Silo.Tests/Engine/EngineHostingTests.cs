@@ -69,7 +69,7 @@ public sealed class EngineHostingTests
         Assert.False(models.Readiness.IsReady);
         var engine = new SairRestorationEngine(models);
         var request = new RestorationRequest("unready", TinyEngine.BlankPng(16, 16), [], new RestorationOptions("paper", 5, null, 0, 1, 5),
-            null, (_, _) => Task.CompletedTask);
+            null, (_, _) => Task.CompletedTask, FaceFraming.Ffhq);
         var error = await Assert.ThrowsAnyAsync<Exception>(() => engine.RestoreAsync(request, new Progress<RestorationProgress>(), CancellationToken.None));
         Assert.Contains("no-such-generator.pt", error.Message);
     }

@@ -82,7 +82,8 @@ public sealed class GridOnRealEngineTests(RealEngineCluster grid, ITestOutputHel
 
         var album = grid.Client.GetGrain<IAlbumGrain>("family");
         var options = new RestorationOptions("paper", Iterations: 10, Emotion: null, EmotionStrength: 0, Seed: 1, CheckpointEvery: 5);
-        await album.SubmitAsync(new AlbumSpec([.. inputs], ReferenceSelection.FromPool("album-references", person), options, "results/family"));
+        await album.SubmitAsync(new AlbumSpec([.. inputs], ReferenceSelection.FromPool("album-references", person), options, "results/family",
+            FaceFraming.Ffhq));
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
         var progress = await album.GetProgressAsync();
         while (!progress.IsFinished && DateTime.UtcNow < deadline)

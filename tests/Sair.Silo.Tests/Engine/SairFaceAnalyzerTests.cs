@@ -20,7 +20,7 @@ public sealed class SairFaceAnalyzerTests(ITestOutputHelper log)
     {
         var photo = await File.ReadAllBytesAsync(RepoPaths.SharedFile("fixtures", "faces", "expressions", "happy.jpg"));
 
-        var analysis = await Analyzer.AnalyzeAsync(photo, CancellationToken.None);
+        var analysis = await Analyzer.AnalyzeAsync(photo, FaceChoice.Largest, CancellationToken.None);
 
         Assert.Equal(128, analysis.Embedding.Length);
         Assert.All(analysis.Embedding, v => Assert.True(float.IsFinite(v)));
@@ -41,9 +41,9 @@ public sealed class SairFaceAnalyzerTests(ITestOutputHelper log)
             group.Mutate(p => p.DrawImage(large, new Point(210, 130), 1f).DrawImage(small, new Point(20, 20), 1f));
         }
 
-        var inGroup = await Analyzer.AnalyzeAsync(ImageFiles.Encode(group, "png"), CancellationToken.None);
-        var alone = await Analyzer.AnalyzeAsync(Framed(subject), CancellationToken.None);
-        var other = await Analyzer.AnalyzeAsync(Framed(passerBy), CancellationToken.None);
+        var inGroup = await Analyzer.AnalyzeAsync(ImageFiles.Encode(group, "png"), FaceChoice.Largest, CancellationToken.None);
+        var alone = await Analyzer.AnalyzeAsync(Framed(subject), FaceChoice.Largest, CancellationToken.None);
+        var other = await Analyzer.AnalyzeAsync(Framed(passerBy), FaceChoice.Largest, CancellationToken.None);
 
         var (toSubject, toPasserBy) = (Cosine(inGroup.Embedding, alone.Embedding), Cosine(inGroup.Embedding, other.Embedding));
         Assert.True(toSubject > 0.95 && toSubject > toPasserBy,
@@ -52,11 +52,38 @@ public sealed class SairFaceAnalyzerTests(ITestOutputHelper log)
         passerBy.Dispose();
     }
 
+    [Theory]
+    [InlineData(FaceChoice.Largest, "John_Savage")]
+    [InlineData(FaceChoice.Center, "John_Shimkus")]
+    public async Task Of_a_large_face_aside_and_a_small_one_in_the_centre_the_choice_names_which_is_analysed(FaceChoice choice, string expected)
+    {
+        var (large, small) = (JohnsChip("John_Savage", 0), JohnsChip("John_Shimkus", 0));
+        using var group = new Image<Rgb24>(640, 360, new Rgb24(90, 100, 110));
+        using (var big = large.CloneAs<Rgb24>())
+        using (var little = small.CloneAs<Rgb24>())
+        {
+            big.Mutate(p => p.Resize(200, 200));
+            little.Mutate(p => p.Resize(120, 120));
+            group.Mutate(p => p.DrawImage(big, new Point(20, 80), 1f).DrawImage(little, new Point(290, 120), 1f));
+        }
+
+        var inGroup = await Analyzer.AnalyzeAsync(ImageFiles.Encode(group, "png"), choice, CancellationToken.None);
+        var alone = new Dictionary<string, float[]>
+        {
+            ["John_Savage"] = (await Analyzer.AnalyzeAsync(Framed(large), FaceChoice.Largest, CancellationToken.None)).Embedding,
+            ["John_Shimkus"] = (await Analyzer.AnalyzeAsync(Framed(small), FaceChoice.Largest, CancellationToken.None)).Embedding,
+        };
+
+        Assert.Equal(expected, Closest(alone, inGroup.Embedding));
+        large.Dispose();
+        small.Dispose();
+    }
+
     [Fact]
     public async Task A_photo_without_a_face_or_a_damaged_file_is_refused_with_its_reason()
     {
-        var blank = await Assert.ThrowsAsync<FaceNotFoundException>(() => Analyzer.AnalyzeAsync(TinyEngine.BlankPng(300, 200), CancellationToken.None));
-        var damaged = await Assert.ThrowsAsync<ImageLoadException>(() => Analyzer.AnalyzeAsync("not a photo"u8.ToArray(), CancellationToken.None));
+        var blank = await Assert.ThrowsAsync<FaceNotFoundException>(() => Analyzer.AnalyzeAsync(TinyEngine.BlankPng(300, 200), FaceChoice.Largest, CancellationToken.None));
+        var damaged = await Assert.ThrowsAsync<ImageLoadException>(() => Analyzer.AnalyzeAsync("not a photo"u8.ToArray(), FaceChoice.Largest, CancellationToken.None));
 
         Assert.Contains("300×200", blank.Message);
         Assert.Equal("not-an-image", damaged.Reason);
@@ -71,7 +98,7 @@ public sealed class SairFaceAnalyzerTests(ITestOutputHelper log)
         foreach (var person in people)
         {
             using var chip = JohnsChip(person, 0);
-            pool[person] = (await Analyzer.AnalyzeAsync(ImageFiles.Encode(chip, "png"), CancellationToken.None)).Embedding;
+            pool[person] = (await Analyzer.AnalyzeAsync(ImageFiles.Encode(chip, "png"), FaceChoice.Largest, CancellationToken.None)).Embedding;
         }
 
         // Each person's other chips, degraded as samples/album's photos are (bicubic to 32 px, JPEG quality 30), both
@@ -85,7 +112,7 @@ public sealed class SairFaceAnalyzerTests(ITestOutputHelper log)
             {
                 using var chip = ImageFiles.Load(files[i]);
                 var asChip = Closest(pool, await Analyzer.EmbedAlignedAsync(Degraded(chip), FaceFraming.DlibChip, CancellationToken.None));
-                using var ffhq = ImageFiles.Decode((await Analyzer.AnalyzeAsync(ImageFiles.Encode(chip, "png"), CancellationToken.None)).AlignedFacePng, "aligned chip");
+                using var ffhq = ImageFiles.Decode((await Analyzer.AnalyzeAsync(ImageFiles.Encode(chip, "png"), FaceChoice.Largest, CancellationToken.None)).AlignedFacePng, "aligned chip");
                 var asFfhq = Closest(pool, await Analyzer.EmbedAlignedAsync(Degraded(ffhq), FaceFraming.Ffhq, CancellationToken.None));
                 (chipHits, ffhqHits, total) = (chipHits + (asChip == person ? 1 : 0), ffhqHits + (asFfhq == person ? 1 : 0), total + 1);
                 if (i == 0 && asChip == person)

@@ -167,7 +167,7 @@ public sealed class SairRestorationEngineTests
             "non-dividing" => TinyEngine.BlankPng(24, 24),
             _ => TinyEngine.BlankPng(16, 32),
         };
-        var request = new RestorationRequest("bad-" + input, png, [], Options(5), null, (_, _) => Task.CompletedTask);
+        var request = new RestorationRequest("bad-" + input, png, [], Options(5), null, (_, _) => Task.CompletedTask, FaceFraming.Ffhq);
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => Engine.RestoreAsync(request, new Recorder(), CancellationToken.None));
 
@@ -221,7 +221,7 @@ public sealed class SairRestorationEngineTests
         {
             checkpoints?.Enqueue(checkpoint);
             return Task.CompletedTask;
-        });
+        }, FaceFraming.Ffhq);
 
     private sealed class Recorder(Action<RestorationProgress>? onReport = null) : IProgress<RestorationProgress>
     {

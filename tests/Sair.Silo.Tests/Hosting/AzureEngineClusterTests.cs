@@ -51,7 +51,8 @@ public sealed class AzureEngineClusterTests(AzuriteFixture azurite)
                 var inputs = await PrepareAlbumAsync(grid.Client, images);
                 var options = new RestorationOptions("paper", Iterations: 10, Emotion: null, EmotionStrength: 0, Seed: 1, CheckpointEvery: 5);
                 var albumGrain = grid.Client.GetGrain<IAlbumGrain>(album);
-                await albumGrain.SubmitAsync(new AlbumSpec(inputs.Photos, ReferenceSelection.FromPool("references", inputs.Person), options, $"results/{album}"));
+                await albumGrain.SubmitAsync(new AlbumSpec(inputs.Photos, ReferenceSelection.FromPool("references", inputs.Person), options, $"results/{album}",
+                    FaceFraming.Ffhq));
                 progress = await WaitFinishedAsync(albumGrain);
                 Assert.True(progress.IsFinished, $"the album did not finish within {AlbumTimeout}: {progress}\n{cluster.Logs}");
                 results = await albumGrain.ListResultsAsync();
