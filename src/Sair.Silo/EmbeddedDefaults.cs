@@ -1,35 +1,51 @@
+using Sair.Silo.Engine;
+
 namespace Sair.Silo;
 
 /// <summary>
-/// What an engine silo uses when it is given no generator. SairGrid does not ship a trained face prior yet (the demo
-/// prior is being trained); until it does, a development checkout falls back to the 64 px rosinality oracle generator of
-/// <c>../shared/fixtures/stylegan2</c> — random weights, made for numerical tests: it exercises the whole pipeline but
-/// renders textures, not faces. It is used only where asked for — <c>Sair__Engine__GeneratorPath=embedded</c> (what
-/// <c>sair</c> gives the local silo it starts) or the render tool without <c>--generator</c> — so a deployment that
-/// forgets its generator is refused, never silently given a test network.
+/// What an engine silo uses when asked for the embedded default (<c>Sair__Engine__GeneratorPath=embedded</c>, which is
+/// what <c>sair</c> gives the local silo it starts, or the render tool without <c>--generator</c>): the demo prior
+/// shipped in <c>priors/demo-64</c> and copied beside the silo at build — a 64 px StyleGAN2 trained on this project's
+/// CPU (see its MODEL_CARD.md), with its alignment template and fitted emotion directions. It is used only where asked
+/// for, so a deployment that forgets its generator is refused, never silently given a toy prior.
 /// </summary>
 public static class EmbeddedDefaults
 {
     /// <summary>The Sair:Engine:GeneratorPath value that asks for the embedded default.</summary>
     public const string GeneratorSetting = "embedded";
 
-    private const string FixtureGenerator = "s64_sd32_m2_cm1_div16";
+    /// <summary>The prior's folder, relative to the silo's own folder.</summary>
+    public const string PriorFolder = "priors/demo-64";
 
-    /// <summary>The fallback generator checkpoint, or null when none is on this machine.</summary>
-    public static string? Generator()
+    /// <summary>The shipped prior's folder, or null when this build has none.</summary>
+    public static string? Prior()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SairGrid.sln")))
-            {
-                var fixture = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "fixtures", "stylegan2", FixtureGenerator, FixtureGenerator + ".pt"));
-                return File.Exists(fixture) ? fixture : null;
-            }
-        }
-        return null;
+        var folder = Path.Combine(AppContext.BaseDirectory, PriorFolder);
+        return File.Exists(Path.Combine(folder, "generator.safetensors")) ? folder : null;
     }
 
-    /// <summary>A one-line warning for logs and tools when the fallback is in use.</summary>
-    public static string Warning(string path) =>
-        $"no generator configured: using the random-weight test generator {path} (textures, not faces); set Sair__Engine__GeneratorPath or --generator for real results";
+    /// <summary>The shipped prior's generator, or null when this build has none.</summary>
+    public static string? Generator() => Prior() is { } folder ? Path.Combine(folder, "generator.safetensors") : null;
+
+    /// <summary>
+    /// Points <paramref name="options"/> at the shipped prior: its generator and, unless set already, its alignment
+    /// template and emotion directions (which belong to that generator and no other).
+    /// </summary>
+    public static void Apply(SairEngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var folder = Prior() ?? throw new InvalidOperationException(
+            $"Sair:Engine:GeneratorPath is '{GeneratorSetting}' but this build has no {PriorFolder}/generator.safetensors beside it: " +
+            "rebuild Sair.Silo from the repository, or point the setting at a StyleGAN2 checkpoint (rosinality .pt or .safetensors).");
+        options.GeneratorPath = Path.Combine(folder, "generator.safetensors");
+        var template = Path.Combine(folder, "template.json");
+        var emotions = Path.Combine(folder, "emotions");
+        options.AlignmentTemplatePath ??= File.Exists(template) ? template : null;
+        options.EmotionDirectionsPath ??= Directory.Exists(emotions) ? emotions : null;
+    }
+
+    /// <summary>A one-line note for logs and tools when the embedded prior is in use.</summary>
+    public static string Notice(string generator) =>
+        $"no generator configured: using the embedded 64 px demo prior {generator} (small CPU-trained faces, research and " +
+        "demonstration only; see its MODEL_CARD.md); set Sair__Engine__GeneratorPath or --generator for the official 1024 px weights";
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sair.Engine.FaceNets;
 using Sair.Engine.IO;
 using static TorchSharp.torch;
 
@@ -33,6 +34,32 @@ public sealed class AlignmentTemplate
 
     /// <summary>A template from reference points (5 or 68, see <see cref="FacePoints"/>) in unit coordinates.</summary>
     public static AlignmentTemplate FromPoints(Tensor unitPoints) => new(FacePoints.Read(unitPoints));
+
+    /// <summary>
+    /// Where a dlib face chip (the npm identity nets' training framing) lies in a face aligned to this template: for
+    /// FFHQ the measured <see cref="FaceCrop.DlibChipInFfhq"/>; for a measured template, that same box carried over by
+    /// the FFHQ recipe applied to the template's own points, as the axis-aligned square around it clipped to the image
+    /// (a tight template can frame less than a whole chip).
+    /// </summary>
+    public FaceCrop DlibChip()
+    {
+        if (_points is null)
+        {
+            return FaceCrop.DlibChipInFfhq;
+        }
+        var unitToFfhq = FfhqQuad(FacePoints.FivePoints(_points));
+        var ffhqToUnit = unitToFfhq.Inverse();
+        var chip = FaceCrop.DlibChipInFfhq;
+        var corners = new[] { (0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0) }
+            .Select(c => ffhqToUnit.Apply(chip.Left + c.Item1 * chip.Size, chip.Top + c.Item2 * chip.Size))
+            .ToArray();
+        var (cx, cy) = (corners.Average(c => c.X), corners.Average(c => c.Y));
+        var half = corners.Max(c => Math.Max(Math.Abs(c.X - cx), Math.Abs(c.Y - cy)));
+        var left = Math.Clamp(cx - half, 0, 1);
+        var top = Math.Clamp(cy - half, 0, 1);
+        var size = Math.Min(Math.Min(cx + half, 1) - left, Math.Min(cy + half, 1) - top);
+        return new FaceCrop(left, top, size);
+    }
 
     /// <summary>
     /// Writes the reference points as JSON (<c>{"points": [[x, y], ...]}</c>, unit coordinates), the form a prior ships

@@ -41,21 +41,30 @@ public static class PriorCard
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <summary>
-    /// Reads <c>generator.safetensors</c> and the options of <c>checkpoint.safetensors</c> from <paramref name="runDir"/>,
-    /// loads the training faces the same way the run did, and writes to <paramref name="outDir"/>: the generator,
+    /// Reads the EMA generator and the options from <c>checkpoint.safetensors</c> in <paramref name="runDir"/> (so a run
+    /// still going can be packaged as it stands), loads the training faces the same way the run did, and writes to
+    /// <paramref name="outDir"/>: the generator (rosinality layout, as the trainer exports it),
     /// <see cref="TemplateFileName"/>, <see cref="SamplesFileName"/> (8×4, ψ = 1, seeds 0…31) and <see cref="FiguresFileName"/>.
     /// </summary>
     public static PriorCardFigures Package(string runDir, string dataDir, string outDir, int samples = 500,
         FaceModelLocator? models = null, Action<string>? say = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(samples, 2);
-        var generatorPath = Path.Combine(runDir, PriorTrainer.GeneratorFileName);
         var checkpointPath = Path.Combine(runDir, PriorTrainer.CheckpointFileName);
-        CheckpointException.ThrowIfMissing(generatorPath, "trained generator (run 'sair prior train' to the end or cancel it to export one)");
         var options = PriorTrainer.ReadOptions(checkpointPath);
-        var (_, metadata) = Safetensors.Read(generatorPath);
+        var (entries, metadata) = Safetensors.Read(checkpointPath);
+        foreach (var (_, t) in entries)
+        {
+            t.Dispose();
+        }
         var steps = long.Parse(metadata.GetValueOrDefault("step", "0"), CultureInfo.InvariantCulture);
         var imagesSeen = long.Parse(metadata.GetValueOrDefault("images_seen", "0"), CultureInfo.InvariantCulture);
+        Directory.CreateDirectory(outDir);
+        var generatorPath = Path.Combine(outDir, PriorTrainer.GeneratorFileName);
+        using (var ema = StyleGan2Loader.Load(checkpointPath))
+        {
+            PriorTrainer.WriteGenerator(ema, generatorPath, steps, imagesSeen, options.Seed);
+        }
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -93,8 +102,6 @@ public static class PriorCard
             TemplateDriftPixels = trainingPoints.sub(generatedPoints).norm(1).mean().item<double>() * options.Size,
         };
 
-        Directory.CreateDirectory(outDir);
-        File.Copy(generatorPath, Path.Combine(outDir, PriorTrainer.GeneratorFileName), overwrite: true);
         template.Save(Path.Combine(outDir, TemplateFileName));
         using (var grid = ImageTensors.ToImage(PriorTrainer.Tile(Render(prior, 32, 32, seed: 0), 8), PixelRange.MinusOneOne))
         {

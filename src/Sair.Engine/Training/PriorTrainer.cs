@@ -286,21 +286,28 @@ public sealed class PriorTrainer : IDisposable
     /// Writes the EMA generator in rosinality's layout (<c>g_ema.*</c> plus <c>latent_avg</c>, the mean w of 4096 z),
     /// loadable by <see cref="StyleGan2Loader.Load"/>. Trained on UTKFace and LFW: for research and demonstration only.
     /// </summary>
-    public void ExportGenerator(string path)
+    public void ExportGenerator(string path) => WriteGenerator(_gEma, path, Step, ImagesSeen, Options.Seed);
+
+    /// <summary>
+    /// Writes <paramref name="generator"/> as <see cref="ExportGenerator"/> does (rosinality layout, <c>latent_avg</c>
+    /// from 4096 seeded z, the step and image count in the metadata).
+    /// </summary>
+    public static void WriteGenerator(StyleGan2Generator generator, string path, long step, long imagesSeen, long seed)
     {
+        ArgumentNullException.ThrowIfNull(generator);
         using var scope = NewDisposeScope();
-        using var avgRng = new Generator((ulong)Options.Seed + 3);
-        var latentAvg = _gEma.MeanLatent(LatentAvgSamples, avgRng);
-        var entries = StateDictLoader.Entries(_gEma)
+        using var avgRng = new Generator((ulong)seed + 3);
+        var latentAvg = generator.MeanLatent(LatentAvgSamples, avgRng);
+        var entries = StateDictLoader.Entries(generator)
             .Select(kv => KeyValuePair.Create("g_ema." + kv.Key, kv.Value.detach()))
             .Append(KeyValuePair.Create(StyleGan2Loader.LatentAvgKey, latentAvg))
             .ToList();
         Safetensors.Write(path, entries, new Dictionary<string, string>
         {
             ["format"] = "rosinality-stylegan2",
-            ["generator"] = _gEma.Config.ToString(),
-            ["step"] = Invariant(Step),
-            ["images_seen"] = Invariant(ImagesSeen),
+            ["generator"] = generator.Config.ToString(),
+            ["step"] = Invariant(step),
+            ["images_seen"] = Invariant(imagesSeen),
             ["licence_note"] = "trained on UTKFace (non-commercial research) and LFW face photos: research and demonstration only",
         });
     }

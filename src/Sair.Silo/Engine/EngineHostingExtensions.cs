@@ -22,10 +22,8 @@ public static class EngineHostingExtensions
         var restores = role == SiloMetadataKeys.EngineRole;
         if (restores && string.Equals(options.GeneratorPath, EmbeddedDefaults.GeneratorSetting, StringComparison.OrdinalIgnoreCase))
         {
-            options.GeneratorPath = EmbeddedDefaults.Generator() ?? throw new InvalidOperationException(
-                $"Sair:Engine:GeneratorPath is '{EmbeddedDefaults.GeneratorSetting}' but this machine has no embedded default generator: " +
-                "point it at a StyleGAN2 checkpoint (rosinality .pt or .safetensors) instead.");
-            Console.Error.WriteLine($"warning: {EmbeddedDefaults.Warning(options.GeneratorPath)}");
+            EmbeddedDefaults.Apply(options);
+            Console.Error.WriteLine($"note: {EmbeddedDefaults.Notice(options.GeneratorPath!)}");
         }
 
         builder.Services.AddSairEngine(options, restores);

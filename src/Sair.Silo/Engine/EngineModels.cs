@@ -80,6 +80,12 @@ public sealed class EngineModels : IDisposable
     /// <summary>Infers the target expression from the input when a job names none; null without emotion directions.</summary>
     public IExpressionClassifier? Expressions { get; private set; }
 
+    /// <summary>
+    /// The framing G was trained on, which photos are aligned to: <see cref="SairEngineOptions.AlignmentTemplatePath"/>,
+    /// or FFHQ's recipe when none is set.
+    /// </summary>
+    public AlignmentTemplate Template { get; private set; } = AlignmentTemplate.Ffhq;
+
     /// <summary>Δw_e for this generator; null when <see cref="SairEngineOptions.EmotionDirectionsPath"/> is not set.</summary>
     public EmotionDirections? EmotionDirections { get; private set; }
 
@@ -138,6 +144,9 @@ public sealed class EngineModels : IDisposable
         var locator = string.IsNullOrWhiteSpace(_options.ModelsDirectory) ? FaceModelLocator.Default() : new FaceModelLocator(_options.ModelsDirectory);
         var cpuLandmarks = Own(new FaceApiLandmarks(Own(FaceLandmark68Net.Load(locator))));
         _detector = Own(new FaceDetector(Own(TinyFaceDetector.Load(locator)), cpuLandmarks));
+        Template = string.IsNullOrWhiteSpace(_options.AlignmentTemplatePath)
+            ? AlignmentTemplate.Ffhq
+            : AlignmentTemplate.Load(_options.AlignmentTemplatePath);
         _identity = Own(LoadIdentity(IdentityNetSpec.Parse(_options.IdentityNet), locator));
         ChipIdentity = WholeChip(_identity);
         if (Restores)
@@ -175,9 +184,9 @@ public sealed class EngineModels : IDisposable
 
     private IIdentityNetwork LoadIdentity(IdentityNetSpec spec, FaceModelLocator locator) => spec.Kind switch
     {
-        // Both npm nets were trained on dlib's tighter chips; the pools' faces and G's outputs are FFHQ-aligned.
-        IdentityNetSpec.FaceApi => new FaceApiIdentity(OnDevice(FaceRecognitionNet.Load(locator)), ownsNet: true, FaceCrop.DlibChipInFfhq),
-        IdentityNetSpec.FaceRes => new FaceResIdentity(OnDevice(FaceResNet.Load(locator)), ownsNet: true, FaceCrop.DlibChipInFfhq),
+        // Both npm nets were trained on dlib's tighter chips; the pools' faces and G's outputs are framed by the template.
+        IdentityNetSpec.FaceApi => new FaceApiIdentity(OnDevice(FaceRecognitionNet.Load(locator)), ownsNet: true, Template.DlibChip()),
+        IdentityNetSpec.FaceRes => new FaceResIdentity(OnDevice(FaceResNet.Load(locator)), ownsNet: true, Template.DlibChip()),
         IdentityNetSpec.IResNet50 => IdentityNetworks.Load(IdentityBackbone.IResNet50, spec.WeightsPath!, Device),
         _ => IdentityNetworks.Load(IdentityBackbone.IrSe50, spec.WeightsPath!, Device),
     };

@@ -27,6 +27,12 @@ public sealed class SairEngineOptions
     /// </summary>
     public string? EmotionDirectionsPath { get; set; }
 
+    /// <summary>
+    /// The framing G was trained on, as a template file of 5 or 68 points (<c>template.json</c> of a packaged prior);
+    /// null: FFHQ's alignment recipe, right for the official FFHQ weights.
+    /// </summary>
+    public string? AlignmentTemplatePath { get; set; }
+
     /// <summary>"cpu", "cuda", "cuda:N" or "auto" (CUDA when available).</summary>
     public string Device { get; set; } = "auto";
 

@@ -90,7 +90,7 @@ public sealed class SairFaceAnalyzer(EngineModels models) : IFaceAnalyzer
             }
 
             var face = FaceSelection.Pick(faces, choice, decoded.Width, decoded.Height);
-            using var aligned = FaceAligner.Align(pixels, face.Landmarks, models.Options.AlignedFaceSize, AlignmentTemplate.Ffhq);
+            using var aligned = FaceAligner.Align(pixels, face.Landmarks, models.Options.AlignedFaceSize, models.Template);
             var embedding = models.Identity.Embed(aligned.Face.to(models.Device)).cpu().flatten().data<float>().ToArray();
             using var image = ImageTensors.ToImage(aligned.Face);
             return new FaceAnalysis(embedding, ImageFiles.Encode(image, "png"));

@@ -140,8 +140,8 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
             }
 
             var face = FaceSelection.Pick(faces, request.Options.Face, decoded.Width, decoded.Height);
-            var side = AlignedSide(AlignmentTemplate.Ffhq.PhotoToUnit(face.Landmarks), size);
-            var aligned = FaceAligner.Align(pixels, face.Landmarks, side, AlignmentTemplate.Ffhq);
+            var side = AlignedSide(models.Template.PhotoToUnit(face.Landmarks), size);
+            var aligned = FaceAligner.Align(pixels, face.Landmarks, side, models.Template);
             return new DegradedFace(aligned.Face.clamp(0, 1), new WholePhoto(pixels, aligned.Transform));
         }
         finally

@@ -37,8 +37,8 @@ internal static class RenderCommand
                     Console.WriteLine("""
                         Sair.Silo render: render faces from a StyleGAN2 checkpoint, as an engine silo loads it.
 
-                          -g, --generator <file>   rosinality checkpoint (.pt/.pth or .safetensors); default: the 64 px
-                                                   oracle generator in ../shared (random weights, not a face prior)
+                          -g, --generator <file>   rosinality checkpoint (.pt/.pth or .safetensors); default: the embedded
+                                                   64 px demo prior (priors/demo-64)
                           -o, --output <folder>    where to write seed_<n>.png and sheet.png (default: renders)
                           -n, --count <n>          how many seeds (default 8)
                               --seed <n>           first seed (default 0)
@@ -52,8 +52,8 @@ internal static class RenderCommand
         if (generatorPath is null)
         {
             generatorPath = EmbeddedDefaults.Generator()
-                ?? throw new ArgumentException("no generator given and no default on this machine: pass --generator <checkpoint>");
-            Console.WriteLine($"warning: {EmbeddedDefaults.Warning(generatorPath)}");
+                ?? throw new ArgumentException("no generator given and this build has no embedded prior: pass --generator <checkpoint>");
+            Console.WriteLine($"note: {EmbeddedDefaults.Notice(generatorPath)}");
         }
         if (count is < 1 or > 256)
         {

@@ -40,9 +40,14 @@ public sealed class PriorCardTests : IDisposable
 
         var figures = PriorCard.Package(_run, _data, _prior, samples: 24);
 
-        using (var g = StyleGan2Loader.Load(Path.Combine(_prior, PriorTrainer.GeneratorFileName)))
+        // The packaged generator is the run's own export, rebuilt from the checkpoint.
+        using (var packaged = StyleGan2Loader.Load(Path.Combine(_prior, PriorTrainer.GeneratorFileName)))
+        using (var exported = StyleGan2Loader.Load(Path.Combine(_run, PriorTrainer.GeneratorFileName)))
         {
-            Assert.Equal(16, g.Config.Size);
+            Assert.Equal(16, packaged.Config.Size);
+            var theirs = exported.state_dict();
+            Assert.All(packaged.state_dict(), kv => Assert.True(kv.Value.equal(theirs[kv.Key]), kv.Key));
+            Assert.True(packaged.LatentAvg!.equal(exported.LatentAvg!));
         }
         Assert.True(File.Exists(Path.Combine(_prior, PriorCard.SamplesFileName)));
         Assert.Equal(figures, PriorCard.ReadFigures(_prior));
