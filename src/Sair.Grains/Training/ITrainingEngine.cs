@@ -60,15 +60,14 @@ public sealed record TrainingProgress(
 
 /// <summary>What a finished training job produced.</summary>
 /// <param name="Files">The products: the EMA generator for a prior, the direction files and the fit report for emotions.</param>
+/// <param name="Final">The run's last progress (throttled progress reports may have missed it).</param>
 /// <param name="Emotions">Per-emotion accuracy of an emotion fit; empty for a prior.</param>
 [GenerateSerializer, Immutable, Alias("sair.TrainingOutcome")]
 public sealed record TrainingOutcome(
     [property: Id(0)] string OutputFolder,
     [property: Id(1)] ImmutableArray<string> Files,
-    [property: Id(2)] long Step,
-    [property: Id(3)] long ImagesSeen,
-    [property: Id(4)] double? Ffd,
-    [property: Id(5)] ImmutableArray<EmotionAccuracy> Emotions);
+    [property: Id(2)] TrainingProgress Final,
+    [property: Id(3)] ImmutableArray<EmotionAccuracy> Emotions);
 
 /// <summary>How well one emotion's one-vs-rest classifier in W separates its class.</summary>
 /// <param name="Positives">Sampled latents the expression classifier labelled with this emotion.</param>

@@ -146,14 +146,7 @@ public sealed class TrainingJobGrain(
             return false;
         }
 
-        // A measurement or grid of an earlier report (or attempt) stays the latest one until a newer one comes.
-        var previous = _progress ?? State.Progress;
-        _progress = progress with
-        {
-            Ffd = progress.Ffd ?? previous?.Ffd,
-            FfdStep = progress.Ffd is null ? previous?.FfdStep : progress.FfdStep,
-            SampleGrid = progress.SampleGrid ?? previous?.SampleGrid,
-        };
+        _progress = Merged(progress);
         if (progress.CheckpointStep > (State.Progress?.CheckpointStep ?? 0))
         {
             State.Progress = _progress;
@@ -171,7 +164,7 @@ public sealed class TrainingJobGrain(
             return false;
         }
 
-        await FinishAsync(JobState.Completed, outcome, error: null);
+        await FinishAsync(JobState.Completed, outcome with { Final = Merged(outcome.Final) }, error: null);
         return true;
     }
 
@@ -196,6 +189,18 @@ public sealed class TrainingJobGrain(
         }
 
         await CheckWorkerHoldsRunAsync(CancellationToken.None);
+    }
+
+    /// <summary>A measurement or grid of an earlier report (or attempt) stays the latest one until a newer one comes.</summary>
+    private TrainingProgress Merged(TrainingProgress progress)
+    {
+        var previous = _progress ?? State.Progress;
+        return progress with
+        {
+            Ffd = progress.Ffd ?? previous?.Ffd,
+            FfdStep = progress.Ffd is null ? previous?.FfdStep : progress.FfdStep,
+            SampleGrid = progress.SampleGrid ?? previous?.SampleGrid,
+        };
     }
 
     private bool IsCurrent(int attempt) => attempt == State.Attempt && State.Spec is not null && !State.State.IsFinished();
@@ -258,11 +263,7 @@ public sealed class TrainingJobGrain(
         JobId,
         State.Spec?.Kind,
         State.State,
-        (_progress ?? State.Progress, State.Outcome) switch
-        {
-            ({ } last, { } done) => last with { Step = done.Step, ImagesSeen = done.ImagesSeen, Ffd = done.Ffd ?? last.Ffd },
-            var (last, _) => last,
-        },
+        State.Outcome?.Final ?? _progress ?? State.Progress,
         State.Attempt,
         State.Silo,
         State.Error,
