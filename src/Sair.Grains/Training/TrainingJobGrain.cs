@@ -211,7 +211,10 @@ public sealed class TrainingJobGrain(
         State.Attempt = request.Attempt;
         State.State = JobState.Queued;
         State.Silo = silo.Name;
-        _progress = State.Progress;
+        // Until the run reports, show where it resumes from against the length it now runs to.
+        _progress = State.Progress is { } resumed && request.Spec.Kind == TrainingKind.Prior
+            ? resumed with { Total = request.Spec.TotalImages, ImagesPerSecond = null, Eta = null }
+            : State.Progress;
         await job.WriteStateAsync();
         runner.Enqueue(request);
         var period = options.Value.JobReminderPeriod;
