@@ -111,7 +111,7 @@ public sealed class EmotionsFitSettings : TrainingStartSettings
     public string? Generator { get; init; }
 
     [CommandOption("--samples <N>")]
-    [Description("Latents sampled and labelled with the expression classifier. Default: the fitter's")]
+    [Description("Latents sampled and labelled with the expression classifier (at least 20). Default: the fitter's (4000)")]
     public int? Samples { get; init; }
 
     public override TrainingKind Kind => TrainingKind.Emotions;
@@ -121,7 +121,7 @@ public sealed class EmotionsFitSettings : TrainingStartSettings
         var start = base.Validate();
         return !start.Successful ? start
             : Generator is not null && IsLocal && !File.Exists(Generator) ? ValidationResult.Error($"--generator '{Generator}' does not exist.")
-            : Samples is < 70 ? ValidationResult.Error($"--samples {Samples} is too few to fit seven classes: use 70 or more.")
+            : Samples is < 20 ? ValidationResult.Error($"--samples {Samples} is too few to fit seven classes: use 20 or more (thousands for useful directions).")
             : ValidationResult.Success();
     }
 
@@ -316,11 +316,13 @@ internal static class TrainingCommands
 
                 if (!outcome.Emotions.IsDefaultOrEmpty)
                 {
-                    var table = new Table().RoundedBorder().AddColumns("Emotion", "Positives", "Train accuracy", "Held-out accuracy");
+                    var table = new Table().RoundedBorder()
+                        .AddColumns("Emotion", "Positives", "Labelled by", "Train accuracy", "Held-out accuracy", "Probability gain");
                     foreach (var fit in outcome.Emotions)
                     {
-                        table.AddRow(Markup.Escape(fit.Emotion), fit.Positives.ToString(CultureInfo.InvariantCulture),
-                            fit.TrainAccuracy.ToString("0.0%", CultureInfo.InvariantCulture), fit.HeldOutAccuracy.ToString("0.0%", CultureInfo.InvariantCulture));
+                        table.AddRow(Markup.Escape(fit.Emotion), fit.Positives.ToString(CultureInfo.InvariantCulture), Markup.Escape(fit.Labeling ?? "-"),
+                            fit.TrainAccuracy.ToString("0.0%", CultureInfo.InvariantCulture), fit.HeldOutAccuracy.ToString("0.0%", CultureInfo.InvariantCulture),
+                            fit.ProbabilityGain?.ToString("+0.000;-0.000", CultureInfo.InvariantCulture) ?? "-");
                     }
 
                     console.Write(table);

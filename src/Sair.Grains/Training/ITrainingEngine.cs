@@ -70,10 +70,16 @@ public sealed record TrainingOutcome(
     [property: Id(3)] ImmutableArray<EmotionAccuracy> Emotions);
 
 /// <summary>How well one emotion's one-vs-rest classifier in W separates its class.</summary>
-/// <param name="Positives">Sampled latents the expression classifier labelled with this emotion.</param>
+/// <param name="Positives">Sampled training latents labelled with this emotion.</param>
+/// <param name="TrainAccuracy">Balanced accuracy on the training latents.</param>
+/// <param name="HeldOutAccuracy">Balanced accuracy on held-out latents.</param>
+/// <param name="Labeling">How positives were chosen: the classifier's top class, or its most likely latents when too few.</param>
+/// <param name="ProbabilityGain">How much a step along the direction raises the classifier's probability of the emotion.</param>
 [GenerateSerializer, Immutable, Alias("sair.EmotionAccuracy")]
 public sealed record EmotionAccuracy(
     [property: Id(0)] string Emotion,
     [property: Id(1)] int Positives,
     [property: Id(2)] double TrainAccuracy,
-    [property: Id(3)] double HeldOutAccuracy);
+    [property: Id(3)] double HeldOutAccuracy,
+    [property: Id(4)] string? Labeling = null,
+    [property: Id(5)] double? ProbabilityGain = null);

@@ -1,13 +1,15 @@
 using System.Globalization;
+using Sair.Engine.FaceNets;
 using Sair.Engine.Training;
 using Sair.Grains.Training;
 
 namespace Sair.Silo.Engine;
 
 /// <summary>
-/// The grid's <see cref="ITrainingEngine"/> over <see cref="PriorTrainer"/>: maps a job's spec onto the prior recipe,
-/// runs the trainer on the job's output folder (where it resumes from its checkpoint) with this silo's face models
-/// for the FFD, and turns the trainer's reports into the grid's progress.
+/// The grid's <see cref="ITrainingEngine"/> over <see cref="PriorTrainer"/> and <see cref="EmotionDirectionFitter"/>:
+/// maps a job's spec onto the prior recipe or the fit, runs it on the job's output folder (where a prior resumes from
+/// its checkpoint) with this silo's face models (FFD, expression classifier), and turns their reports into the grid's
+/// progress.
 /// </summary>
 public sealed class SairTrainingEngine(EngineModels models) : ITrainingEngine
 {
@@ -30,9 +32,43 @@ public sealed class SairTrainingEngine(EngineModels models) : ITrainingEngine
         return new TrainingOutcome(spec.OutputFolder, [Path.Combine(spec.OutputFolder, PriorTrainer.GeneratorFileName)], final, []);
     }
 
-    public Task<TrainingOutcome> FitEmotionsAsync(TrainingRequest request, IProgress<TrainingProgress> progress, CancellationToken cancellationToken) =>
-        throw new InvalidOperationException(
-            "This engine cannot fit emotion directions yet: its build has no emotion-direction fitter. Fit them with a newer engine silo.");
+    public async Task<TrainingOutcome> FitEmotionsAsync(TrainingRequest request, IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(progress);
+        var spec = request.Spec;
+        spec.Validate();
+        var generator = spec.GeneratorPath ?? models.Options.GeneratorPath ?? throw new InvalidOperationException(
+            "The job names no generator and this engine silo has none configured (Sair:Engine:GeneratorPath): give one with --generator.");
+        TrainingProgress? last = null;
+        var relay = new Relay<EmotionFitProgress>(report =>
+        {
+            last = new TrainingProgress(report.Done, report.Done, report.Total, Stage: report.Stage);
+            progress.Report(last);
+        });
+        var report = await EmotionDirectionFitter.RunAsync(
+            EmotionOptions(spec), generator, spec.OutputFolder, models.Options.FaceModels(), relay, cancellationToken);
+
+        string[] files =
+        [
+            .. Emotions.Names.Select(name => Path.Combine(spec.OutputFolder, $"emotion_{name}.npy")),
+            Path.Combine(spec.OutputFolder, EmotionDirectionFitter.ReportFileName),
+        ];
+        return new TrainingOutcome(
+            spec.OutputFolder,
+            [.. files],
+            last ?? new TrainingProgress(report.Samples, report.Samples, report.Samples),
+            [.. report.Classes.Select(fit => new EmotionAccuracy(
+                fit.Emotion, fit.Positives, fit.TrainAccuracy, fit.HeldOutAccuracy, fit.Labeling, fit.ProbabilityGain))]);
+    }
+
+    /// <summary>The fit of a job: the fitter's defaults with the job's sample count and seed.</summary>
+    public static EmotionFitOptions EmotionOptions(TrainingJobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var defaults = new EmotionFitOptions();
+        return defaults with { Samples = spec.Samples ?? defaults.Samples, Seed = spec.Seed };
+    }
 
     /// <summary>The prior recipe of a job: the trainer's defaults, overridden by what the spec sets.</summary>
     public static PriorTrainingOptions PriorOptions(TrainingJobSpec spec)

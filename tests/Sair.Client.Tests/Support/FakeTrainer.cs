@@ -40,6 +40,6 @@ public sealed class FakeTrainer(TimeSpan stepTime) : ITrainingEngine
         string[] emotions = ["neutral", "angry", "sad", "happy", "surprise", "fear", "disgust"];
         var samples = request.Spec.Samples ?? 100;
         return Task.FromResult(new TrainingOutcome(request.Spec.OutputFolder, [.. emotions.Select(e => Path.Combine(request.Spec.OutputFolder, $"emotion_{e}.npy"))],
-            new TrainingProgress(samples, samples, samples, Stage: "fitting"), [.. emotions.Select((e, i) => new EmotionAccuracy(e, 10 + i, 0.95, 0.875))]));
+            new TrainingProgress(samples, samples, samples, Stage: "fitting"), [.. emotions.Select((e, i) => new EmotionAccuracy(e, 10 + i, 0.95, 0.875, "argmax", 0.125))]));
     }
 }

@@ -118,7 +118,7 @@ public sealed class TrainingCommandTests(ClientGridFixture grid, ITestOutputHelp
 
         Assert.Equal(ExitCodes.Success, exit);
         Assert.Equal(200, grid.Trainer.Specs.Single(s => s.Kind == TrainingKind.Emotions && s.OutputFolder == Path.Combine(_work, "directions")).Samples);
-        Assert.Matches(@"surprise\s*│\s*14\s*│\s*95\.0%\s*│\s*87\.5%", cli.Output);
+        Assert.Matches(@"surprise\s*│\s*14\s*│\s*argmax\s*│\s*95\.0%\s*│\s*87\.5%\s*│\s*\+0\.125", cli.Output);
     }
 
     [Fact]

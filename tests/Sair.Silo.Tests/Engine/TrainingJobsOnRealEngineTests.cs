@@ -1,3 +1,5 @@
+using Sair.Engine.FaceNets;
+using Sair.Engine.Restoration;
 using Sair.Engine.StyleGan;
 using Sair.Engine.Training;
 using Sair.Grains.Jobs;
@@ -6,9 +8,9 @@ using Sair.Tests;
 
 namespace Sair.Silo.Tests.Engine;
 
-/// <summary>A tiny prior trained by the real trainer through the training job grain on an engine silo.</summary>
+/// <summary>A tiny prior trained, and emotion directions fitted, by the real engine through the training job grain on an engine silo.</summary>
 [Collection(TinyEngineCollection.Name)]
-public sealed class PriorTrainingJobTests(RealEngineCluster grid) : IClassFixture<RealEngineCluster>, IDisposable
+public sealed class TrainingJobsOnRealEngineTests(RealEngineCluster grid) : IClassFixture<RealEngineCluster>, IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("sair-prior-job-").FullName;
 
@@ -54,6 +56,25 @@ public sealed class PriorTrainingJobTests(RealEngineCluster grid) : IClassFixtur
         // One log line per step over both runs: the second run continued at step 9 instead of training from scratch.
         var steps = File.ReadLines(Path.Combine(output, "train-log.csv")).Skip(1).Select(line => long.Parse(line.Split(',')[0]));
         Assert.Equal(Enumerable.Range(1, 16).Select(i => (long)i), steps);
+    }
+
+    [Fact]
+    public async Task An_emotion_fit_of_the_silos_own_generator_writes_seven_directions_and_their_accuracies()
+    {
+        var output = Path.Combine(_work, "directions");
+        var job = grid.Client.GetGrain<ITrainingJobGrain>("tiny-emotions");
+
+        await job.StartAsync(TrainingJobSpec.Emotions(output, samples: 40));
+        var statuses = await WatchAsync(job);
+        var done = statuses[^1];
+
+        Assert.True(done.State == JobState.Completed, $"the job ended {done.State}: {done.Error}");
+        Assert.Equal(Emotions.Names, done.Outcome!.Emotions.Select(e => e.Emotion));
+        Assert.All(done.Outcome.Emotions, e => Assert.InRange(e.HeldOutAccuracy, 0, 1));
+        Assert.All(done.Outcome.Files, file => Assert.True(File.Exists(file), $"{file} was not written"));
+        Assert.Equal(8, done.Outcome.Files.Length);
+        Assert.Equal(TinyEngine.GeneratorPath, EmotionDirectionFitter.ReadReport(output).Generator);
+        using var directions = EmotionDirections.LoadOfficialFolder(output);
     }
 
     private static async Task<List<TrainingJobStatus>> WatchAsync(ITrainingJobGrain job)
