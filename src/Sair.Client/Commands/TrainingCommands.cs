@@ -222,7 +222,11 @@ public sealed class TrainingStatusCommand(IGridConnector connector, IAnsiConsole
         table.AddRow("Job", Markup.Escape($"{status.JobId} ({TrainingCommands.Noun(status.Kind!.Value).ToLowerInvariant()})"));
         table.AddRow("State", Markup.Escape(TrainingFollower.Describe(status)));
         table.AddRow("Output", Markup.Escape(status.OutputFolder ?? ""));
-        table.AddRow("Checkpoint", status.CheckpointStep > 0 ? $"step {status.CheckpointStep:N0}" : "none yet");
+        if (status.Kind == TrainingKind.Prior)
+        {
+            table.AddRow("Checkpoint", status.CheckpointStep > 0 ? $"step {status.CheckpointStep:N0}" : "none yet");
+        }
+
         if (status.Progress?.SampleGrid is { } samples)
         {
             table.AddRow("Samples", Markup.Escape(samples));
@@ -317,7 +321,7 @@ internal static class TrainingCommands
                 if (!outcome.Emotions.IsDefaultOrEmpty)
                 {
                     var table = new Table().RoundedBorder()
-                        .AddColumns("Emotion", "Positives", "Labelled by", "Train accuracy", "Held-out accuracy", "Probability gain");
+                        .AddColumns("Emotion", "Positives", "Labelled by", "Train acc", "Held-out acc", "Δp");
                     foreach (var fit in outcome.Emotions)
                     {
                         table.AddRow(Markup.Escape(fit.Emotion), fit.Positives.ToString(CultureInfo.InvariantCulture), Markup.Escape(fit.Labeling ?? "-"),
@@ -326,6 +330,7 @@ internal static class TrainingCommands
                     }
 
                     console.Write(table);
+                    console.MarkupLine("[grey]Balanced accuracies; Δp: how much a step along the direction raises the classifier's probability of the emotion.[/]");
                 }
 
                 return ExitCodes.Success;
