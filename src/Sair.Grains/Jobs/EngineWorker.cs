@@ -16,9 +16,9 @@ namespace Sair.Grains.Jobs;
 public sealed record EngineWorkItem(string JobId, int Attempt, JobSpec Spec, string? CheckpointPath, int CheckpointIteration);
 
 /// <summary>
-/// Runs restorations on an engine silo, off the grain scheduler: at most
-/// <see cref="EngineWorkerOptions.MaxConcurrentJobs"/> at a time, the rest queued in arrival order.
-/// Publishes the silo's load for <see cref="EnginePlacementDirector"/> and reports each run back to its job grain.
+/// Runs restorations (and, for <see cref="Training.TrainingRunner"/>, training jobs) on an engine silo, off the grain
+/// scheduler: at most <see cref="EngineWorkerOptions.MaxConcurrentJobs"/> at a time, the rest queued in arrival order.
+/// Publishes the silo's load for <see cref="EnginePlacementDirector"/> and reports each restoration back to its job grain.
 /// </summary>
 public sealed class EngineWorker(
     IRestorationEngine engine,

@@ -24,8 +24,11 @@ public sealed class TrainingRunner(
     // A cancelled run still saves its checkpoint while the job may already be started again: one run per folder.
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _folders = new(StringComparer.Ordinal);
 
-    /// <summary>The engine worker's key for a training job's runs (restoration jobs use their bare ids).</summary>
-    public static string RunKey(string jobId) => $"training/{jobId}";
+    /// <summary>
+    /// The engine worker's key for a training job's runs. Restoration jobs use their bare ids: album jobs are
+    /// "album/index" and sair's album ids hold no ':', so the two do not meet.
+    /// </summary>
+    public static string RunKey(string jobId) => $"training:{jobId}";
 
     /// <summary>Queues a run in the engine worker; a newer attempt of the same job replaces (stops) an older one.</summary>
     public void Enqueue(TrainingRequest request)
