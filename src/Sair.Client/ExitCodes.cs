@@ -9,13 +9,16 @@ public static class ExitCodes
     /// <summary>Some photos were restored, others were refused or failed (each reason is in report.json).</summary>
     public const int Partial = 1;
 
-    /// <summary>Nothing was restored, or the grid could not be reached.</summary>
+    /// <summary>Nothing was restored, a training job failed or was cancelled, or the grid could not be reached.</summary>
     public const int Failure = 2;
 
     /// <summary>The command line itself is wrong (unknown option, invalid value): nothing was started.</summary>
     public const int Usage = 64;
 
-    /// <summary>Interrupted with Ctrl+C. Albums already submitted keep running on the grid.</summary>
+    /// <summary>
+    /// Interrupted with Ctrl+C. Albums already submitted keep running on the grid; an attached training job is cancelled
+    /// (its checkpoint kept, so the same command resumes it).
+    /// </summary>
     public const int Interrupted = 130;
 
     /// <summary>0 when every item succeeded, 1 when some did, 2 when none did (or there was nothing to do).</summary>

@@ -72,6 +72,30 @@ public static class SairApp
                     .WithExample("album", "cancel", "summer-1962");
             });
 
+            config.AddBranch("prior", prior =>
+            {
+                prior.SetDescription("Train a StyleGAN2 face prior as a job on an engine silo (resumable, with samples and FFD)");
+                prior.AddCommand<PriorTrainCommand>("train").WithDescription("Train a prior on a folder of aligned faces, or resume it (Ctrl+C cancels, keeping a checkpoint)")
+                    .WithExample("prior", "train", "--data", "faces/", "-o", "priors/faces32")
+                    .WithExample("prior", "train", "--data", "faces/", "-o", "priors/faces64", "--size", "64", "--images", "500000", "--detach");
+                prior.AddCommand<TrainingStatusCommand>("status").WithDescription("A training job's state, checkpoint and latest sample grid")
+                    .WithExample("prior", "status", "prior-faces32-1a2b3c4d");
+                prior.AddCommand<TrainingWatchCommand>("watch").WithDescription("Follow a training job (Ctrl+C only stops watching)")
+                    .WithExample("prior", "watch", "prior-faces32-1a2b3c4d");
+                prior.AddCommand<TrainingCancelCommand>("cancel").WithDescription("Cancel a training job; it keeps its checkpoint, so starting it again resumes")
+                    .WithExample("prior", "cancel", "prior-faces32-1a2b3c4d");
+            });
+
+            config.AddBranch("emotions", emotions =>
+            {
+                emotions.SetDescription("Emotion directions Δw_e: the expression edits restoration applies, fitted per generator");
+                emotions.AddCommand<EmotionsFitCommand>("fit").WithDescription("Fit the seven emotion directions of a generator as a job on an engine silo")
+                    .WithExample("emotions", "fit", "-o", "priors/faces32/emotions", "--generator", "priors/faces32/generator.safetensors");
+                emotions.AddCommand<TrainingStatusCommand>("status").WithDescription("An emotion fit's state");
+                emotions.AddCommand<TrainingWatchCommand>("watch").WithDescription("Follow an emotion fit (Ctrl+C only stops watching)");
+                emotions.AddCommand<TrainingCancelCommand>("cancel").WithDescription("Cancel an emotion fit");
+            });
+
             config.AddCommand<JobsCommand>("jobs").WithDescription("Your recent albums, or one album's jobs in detail")
                 .WithExample("jobs").WithExample("jobs", "summer-1962");
             config.AddCommand<DemoCommand>("demo").WithDescription("Enrol the sample references, restore the sample album, write the results")

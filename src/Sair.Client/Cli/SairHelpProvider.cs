@@ -14,7 +14,8 @@ internal sealed class SairHelpProvider(ICommandAppSettings settings) : HelpProvi
         {
             yield return new Markup(
                 "[bold]sair[/] restores degraded face photos towards a known person's identity (SAIR: StyleGAN inversion with\n" +
-                "identity, expression and colour terms), on this machine or across a SairGrid cluster.\n\n");
+                "identity, expression and colour terms), on this machine or across a SairGrid cluster. It also trains\n" +
+                "the face prior and fits its emotion directions as jobs on the grid's engine silos.\n\n");
         }
 
         foreach (var renderable in base.GetHeader(model, command))
@@ -45,9 +46,11 @@ internal sealed class SairHelpProvider(ICommandAppSettings settings) : HelpProvi
                 0    success: everything asked for was done
                 1    partial: some photos restored, others refused or failed
                      (each reason is in report.json and the summary)
-                2    failure: nothing restored, or the grid was unreachable
+                2    failure: nothing restored, a training job failed or was
+                     cancelled, or the grid was unreachable
                 64   usage: the command line is wrong; nothing was started
-                130  interrupted (Ctrl+C); submitted albums keep running
+                130  interrupted (Ctrl+C); submitted albums keep running, an
+                     attached 'prior train' cancels its job (checkpoint kept)
 
             """);
     }

@@ -20,8 +20,17 @@ namespace Sair.Engine.Training;
 public sealed record TrainingLosses(double DLoss, double GLoss, double? R1, double? PathLength = null);
 
 /// <summary>A progress report of <see cref="PriorTrainer.RunAsync"/>.</summary>
+/// <param name="Step">Steps done, across resumed runs.</param>
+/// <param name="ImagesSeen">Real images shown to D, across resumed runs.</param>
+/// <param name="Losses">This step's losses.</param>
+/// <param name="ImagesPerSecond">Speed of this run since it started (or resumed).</param>
+/// <param name="Eta">Time left at that speed.</param>
+/// <param name="Ffd">The FFD measured at this step, else null.</param>
+/// <param name="SampleGrid">The sample grid written at this step, else null.</param>
+/// <param name="CheckpointStep">Step of the latest checkpoint in the output folder (0 before the first).</param>
 public sealed record PriorTrainingProgress(
-    long Step, long ImagesSeen, TrainingLosses Losses, double ImagesPerSecond, TimeSpan? Eta, double? Ffd);
+    long Step, long ImagesSeen, TrainingLosses Losses, double ImagesPerSecond, TimeSpan? Eta, double? Ffd,
+    string? SampleGrid = null, long CheckpointStep = 0);
 
 /// <summary>
 /// Trains a small StyleGAN2 face prior (see <see cref="PriorTrainingOptions"/> for the recipe): G, D, the EMA
@@ -356,14 +365,15 @@ public sealed class PriorTrainer : IDisposable
     /// cancellation), <c>samples/step-NNNNNNN.png</c>, <c>ffd.csv</c>, <c>train-log.csv</c> and finally
     /// <c>generator.safetensors</c>. When the folder already holds a checkpoint the run continues from it (its options
     /// win, except the run length). Cancelling saves the checkpoint and the generator, then throws
-    /// <see cref="OperationCanceledException"/>. FFD needs the face-api models (<c>bash models/install.sh</c>).
+    /// <see cref="OperationCanceledException"/>. FFD needs the face-api models (<c>bash models/install.sh</c>), found
+    /// by <paramref name="models"/> or else <see cref="FaceModelLocator.Default"/>.
     /// </summary>
     public static Task RunAsync(PriorTrainingOptions options, string dataDir, string outDir,
-        IProgress<PriorTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<PriorTrainingProgress>? progress = null, CancellationToken cancellationToken = default, FaceModelLocator? models = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return Task.Factory.StartNew(() => Run(options, dataDir, outDir, progress, cancellationToken),
+        return Task.Factory.StartNew(() => Run(options, dataDir, outDir, progress, models, cancellationToken),
             cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
@@ -381,11 +391,11 @@ public sealed class PriorTrainer : IDisposable
     }
 
     private static void Run(PriorTrainingOptions options, string dataDir, string outDir,
-        IProgress<PriorTrainingProgress>? progress, CancellationToken cancellationToken)
+        IProgress<PriorTrainingProgress>? progress, FaceModelLocator? models, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(outDir);
         // The recogniser first: a missing model should fail before minutes of image loading.
-        using var ffd = options.FfdEvery > 0 ? new FaceFrechetDistance(FaceRecognitionNet.Load(), ownsNet: true) : null;
+        using var ffd = options.FfdEvery > 0 ? new FaceFrechetDistance(FaceRecognitionNet.Load(models), ownsNet: true) : null;
         using var data = FaceImageSet.Load(dataDir, options.Size, options.DefaultCrop,
             options.CropsBySubfolder ?? PriorTrainingOptions.DefaultCropsBySubfolder, options.MaxImages, cancellationToken);
         var checkpoint = Path.Combine(outDir, CheckpointFileName);
@@ -393,6 +403,7 @@ public sealed class PriorTrainer : IDisposable
             ? Resume(checkpoint, data, options.TotalImages)
             : new PriorTrainer(options, data);
         options = trainer.Options;
+        var checkpointStep = trainer.Step;
         if (ffd is not null && options.FfdEvery > 0)
         {
             using var reference = ReferenceImages(data, options.FfdSamples, options.Seed);
@@ -413,10 +424,12 @@ public sealed class PriorTrainer : IDisposable
                 var losses = trainer.TrainStep();
                 var rate = (trainer.ImagesSeen - startImages) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
                 double? ffdValue = null;
+                string? gridPath = null;
                 if (options.SampleEvery > 0 && trainer.Step % options.SampleEvery == 0)
                 {
                     using var grid = trainer.SampleGrid();
-                    ImageFiles.Save(grid, Path.Combine(outDir, "samples", $"step-{trainer.Step:D7}.png"));
+                    gridPath = Path.Combine(outDir, "samples", $"step-{trainer.Step:D7}.png");
+                    ImageFiles.Save(grid, gridPath);
                 }
                 if (ffd is not null && options.FfdEvery > 0 && trainer.Step % options.FfdEvery == 0)
                 {
@@ -426,11 +439,12 @@ public sealed class PriorTrainer : IDisposable
                 if (trainer.Step % options.CheckpointEvery == 0)
                 {
                     trainer.SaveCheckpoint(checkpoint);
+                    checkpointStep = trainer.Step;
                 }
                 AppendLine(log, null, string.Create(CultureInfo.InvariantCulture,
                     $"{trainer.Step},{trainer.ImagesSeen},{losses.DLoss:G6},{losses.GLoss:G6},{losses.R1:G6},{rate:G4}"));
                 TimeSpan? eta = rate > 0 ? TimeSpan.FromSeconds((options.TotalImages - trainer.ImagesSeen) / rate) : null;
-                progress?.Report(new PriorTrainingProgress(trainer.Step, trainer.ImagesSeen, losses, rate, eta, ffdValue));
+                progress?.Report(new PriorTrainingProgress(trainer.Step, trainer.ImagesSeen, losses, rate, eta, ffdValue, gridPath, checkpointStep));
             }
         }
         finally

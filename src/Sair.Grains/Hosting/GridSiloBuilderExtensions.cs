@@ -4,6 +4,7 @@ using Orleans.Runtime.MembershipService.SiloMetadata;
 using Sair.Grains.Albums;
 using Sair.Grains.Jobs;
 using Sair.Grains.Placement;
+using Sair.Grains.Training;
 
 namespace Sair.Grains.Hosting;
 
@@ -13,7 +14,7 @@ public static class GridSiloBuilderExtensions
     /// Wires the grid into a silo: silo metadata (role and accelerator), engine placement, the load board copy and,
     /// on engine silos, the engine worker. The host still registers grain storage for every <see cref="GridStorage"/>
     /// name, an <see cref="Engine.IImageStore"/>, an <see cref="Engine.IFaceAnalyzer"/> and, on engine silos,
-    /// an <see cref="Engine.IRestorationEngine"/>.
+    /// an <see cref="Engine.IRestorationEngine"/> (and, to run training jobs, an <see cref="ITrainingEngine"/>).
     /// </summary>
     /// <param name="role"><see cref="SiloMetadataKeys.EngineRole"/> or <see cref="SiloMetadataKeys.CoordinatorRole"/>.</param>
     /// <param name="accelerator">What the silo computes on ("gpu", "cpu"), advertised as <see cref="SiloMetadataKeys.Accelerator"/>.</param>
@@ -51,6 +52,7 @@ public static class GridSiloBuilderExtensions
         {
             services.AddSingleton<EngineWorker>();
             services.AddHostedService(sp => sp.GetRequiredService<EngineWorker>());
+            services.AddSingleton<TrainingRunner>();
         }
 
         return silo;

@@ -16,9 +16,9 @@ namespace Sair.Grains.Jobs;
 public sealed record EngineWorkItem(string JobId, int Attempt, JobSpec Spec, string? CheckpointPath, int CheckpointIteration);
 
 /// <summary>
-/// Runs restorations on an engine silo, off the grain scheduler: at most
-/// <see cref="EngineWorkerOptions.MaxConcurrentJobs"/> at a time, the rest queued in arrival order.
-/// Publishes the silo's load for <see cref="EnginePlacementDirector"/> and reports each run back to its job grain.
+/// Runs restorations (and, for <see cref="Training.TrainingRunner"/>, training jobs) on an engine silo, off the grain
+/// scheduler: at most <see cref="EngineWorkerOptions.MaxConcurrentJobs"/> at a time, the rest queued in arrival order.
+/// Publishes the silo's load for <see cref="EnginePlacementDirector"/> and reports each restoration back to its job grain.
 /// </summary>
 public sealed class EngineWorker(
     IRestorationEngine engine,
@@ -43,15 +43,29 @@ public sealed class EngineWorker(
     /// <summary>Jobs waiting for a slot.</summary>
     public int Queued => Math.Max(0, _runs.Count - Active);
 
-    /// <summary>Queues a run; a newer attempt of the same job replaces (stops) an older one.</summary>
+    /// <summary>Queues a restoration; a newer attempt of the same job replaces (stops) an older one.</summary>
     public void Enqueue(EngineWorkItem item)
     {
+        // The run starts later on a worker thread: keep the submitting call's trace as its parent.
+        var parent = Activity.Current?.Context ?? default;
+        Enqueue(item.JobId, item.Attempt, run => RunAsync(item, run, parent));
+    }
+
+    /// <summary>
+    /// Queues other engine work (a training job) for the same slots, so a silo never runs more than
+    /// <see cref="EngineWorkerOptions.MaxConcurrentJobs"/> jobs of any kind. <paramref name="key"/> must not collide
+    /// with restoration job ids; a newer <paramref name="attempt"/> under the same key replaces (stops) an older one.
+    /// The work gets its run's cancellation source: cancelling it stops the run (as <see cref="Stop"/> does).
+    /// </summary>
+    public void Enqueue(string key, int attempt, Func<CancellationTokenSource, Task> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
         Run run;
         lock (_gate)
         {
-            if (_runs.TryGetValue(item.JobId, out var existing))
+            if (_runs.TryGetValue(key, out var existing))
             {
-                if (existing.Item.Attempt >= item.Attempt)
+                if (existing.Attempt >= attempt)
                 {
                     return;
                 }
@@ -59,9 +73,8 @@ public sealed class EngineWorker(
                 existing.Stop();
             }
 
-            // The run starts later on a worker thread: keep the submitting call's trace as its parent.
-            run = new Run(item, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token), Activity.Current?.Context ?? default);
-            _runs[item.JobId] = run;
+            run = new Run(key, attempt, work, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+            _runs[key] = run;
         }
 
         if (!_queue.Writer.TryWrite(run))
@@ -72,9 +85,9 @@ public sealed class EngineWorker(
         SignalLoadChanged();
     }
 
-    /// <summary>True while the worker holds (queued or running) this attempt of the job.</summary>
+    /// <summary>True while the worker holds (queued or running) this attempt of the job (or other work's key).</summary>
     public bool Holds(string jobId, int attempt) =>
-        _runs.TryGetValue(jobId, out var run) && run.Item.Attempt == attempt && !run.Cancellation.IsCancellationRequested;
+        _runs.TryGetValue(jobId, out var run) && run.Attempt == attempt && !run.Cancellation.IsCancellationRequested;
 
     /// <summary>
     /// Stops the job's run without reporting: the grain already knows why (the job was cancelled, or the grain is
@@ -119,7 +132,7 @@ public sealed class EngineWorker(
                 SignalLoadChanged();
                 try
                 {
-                    await RunAsync(run);
+                    await run.Work(run.Cancellation);
                 }
                 finally
                 {
@@ -136,17 +149,17 @@ public sealed class EngineWorker(
 
     private void Forget(Run run)
     {
-        _runs.TryRemove(new KeyValuePair<string, Run>(run.Item.JobId, run));
+        _runs.TryRemove(new KeyValuePair<string, Run>(run.Key, run));
         run.Dispose();
         SignalLoadChanged();
     }
 
-    private async Task RunAsync(Run run)
+    private async Task RunAsync(EngineWorkItem item, CancellationTokenSource cancellation, ActivityContext parent)
     {
-        var (jobId, attempt, spec, checkpointPath, checkpointIteration) = run.Item;
-        var token = run.Cancellation.Token;
+        var (jobId, attempt, spec, checkpointPath, checkpointIteration) = item;
+        var token = cancellation.Token;
         var reports = grains.GetGrain<IRestorationJobReports>(jobId);
-        using var span = GridTelemetry.ActivitySource.StartActivity("sair.job.run", ActivityKind.Internal, run.Parent);
+        using var span = GridTelemetry.ActivitySource.StartActivity("sair.job.run", ActivityKind.Internal, parent);
         span?.SetTag("sair.job.id", jobId);
         span?.SetTag("sair.job.attempt", attempt);
         span?.SetTag(GridTelemetry.PresetTag, spec.Options.Preset);
@@ -186,7 +199,7 @@ public sealed class EngineWorker(
                 await images.PutAsync(path, checkpoint.State, cancellationToken);
                 if (!await reports.ReportCheckpointAsync(attempt, checkpoint.Iteration, path))
                 {
-                    await run.Cancellation.CancelAsync();
+                    await cancellation.CancelAsync();
                     cancellationToken.ThrowIfCancellationRequested();
                 }
 
@@ -204,7 +217,10 @@ public sealed class EngineWorker(
             }
 
             var request = new RestorationRequest(jobId, input, references, spec.Options, resume, PersistCheckpointAsync, spec.Framing);
-            var progress = new ProgressForwarder(reports, attempt, run.Cancellation, Options.ProgressReportInterval, spec.Options.Preset, logger);
+            var progress = new IterationCounter(
+                new ProgressThrottle<RestorationProgress>(
+                    value => reports.ReportProgressAsync(attempt, value), cancellation, Options.ProgressReportInterval, logger),
+                spec.Options.Preset);
             var restored = await engine.RestoreAsync(request, progress, token);
             token.ThrowIfCancellationRequested();
 
@@ -387,7 +403,28 @@ public sealed class EngineWorker(
         }
     }
 
-    private sealed record Run(EngineWorkItem Item, CancellationTokenSource Cancellation, ActivityContext Parent) : IDisposable
+    /// <summary>
+    /// Counts every iteration the engine ran once in the grid's telemetry, before the throttle drops any report; the
+    /// first report of a resumed run stands for one iteration past its checkpoint.
+    /// </summary>
+    private sealed class IterationCounter(IProgress<RestorationProgress> inner, string preset) : IProgress<RestorationProgress>
+    {
+        private int _lastIteration = -1;
+
+        public void Report(RestorationProgress value)
+        {
+            var previous = Interlocked.Exchange(ref _lastIteration, value.Iteration);
+            var ran = previous < 0 ? 1 : value.Iteration - previous;
+            if (ran > 0)
+            {
+                GridTelemetry.Iterations.Add(ran, GridTelemetry.PresetTags(preset));
+            }
+
+            inner.Report(value);
+        }
+    }
+
+    private sealed record Run(string Key, int Attempt, Func<CancellationTokenSource, Task> Work, CancellationTokenSource Cancellation) : IDisposable
     {
         public void Stop()
         {
@@ -402,72 +439,5 @@ public sealed class EngineWorker(
         }
 
         public void Dispose() => Cancellation.Dispose();
-    }
-
-    /// <summary>
-    /// Forwards engine progress to the grain without stalling the optimisation: one report in flight at a time and
-    /// at most one per interval; values arriving meanwhile are dropped, the next report carries newer ones.
-    /// </summary>
-    private sealed class ProgressForwarder(
-        IRestorationJobReports reports,
-        int attempt,
-        CancellationTokenSource run,
-        TimeSpan interval,
-        string preset,
-        ILogger logger) : IProgress<RestorationProgress>
-    {
-        private readonly Lock _gate = new();
-        private bool _sending;
-        // Null until the first report: TickCount64 minus long.MinValue overflows, which used to drop every report.
-        private long? _lastSent;
-        private int _lastIteration = -1;
-
-        public void Report(RestorationProgress value)
-        {
-            lock (_gate)
-            {
-                // Counted before throttling, so every iteration the engine ran counts once; the first report of a
-                // resumed run stands for one iteration past its checkpoint.
-                var ran = _lastIteration < 0 ? 1 : value.Iteration - _lastIteration;
-                if (ran > 0)
-                {
-                    GridTelemetry.Iterations.Add(ran, GridTelemetry.PresetTags(preset));
-                }
-
-                _lastIteration = value.Iteration;
-
-                if (_sending || (_lastSent is { } last && Environment.TickCount64 - last < (long)interval.TotalMilliseconds))
-                {
-                    return;
-                }
-
-                _sending = true;
-            }
-
-            _ = SendAsync(value);
-        }
-
-        private async Task SendAsync(RestorationProgress value)
-        {
-            try
-            {
-                if (!await reports.ReportProgressAsync(attempt, value))
-                {
-                    await run.CancelAsync();
-                }
-            }
-            catch (Exception exception)
-            {
-                logger.LogDebug(exception, "A progress report was lost; the next one supersedes it");
-            }
-            finally
-            {
-                lock (_gate)
-                {
-                    _sending = false;
-                    _lastSent = Environment.TickCount64;
-                }
-            }
-        }
     }
 }

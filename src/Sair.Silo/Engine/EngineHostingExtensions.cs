@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sair.Grains.Engine;
 using Sair.Grains.Placement;
+using Sair.Grains.Training;
 using Sair.Silo.Health;
 
 namespace Sair.Silo.Engine;
@@ -12,7 +13,7 @@ public static class EngineHostingExtensions
 {
     /// <summary>
     /// Wires the SAIR engine into this silo from configuration: the face analyzer on every silo and, when
-    /// Sair:Silo:Role is "engine", the restoration engine (which then needs Sair:Engine:GeneratorPath).
+    /// Sair:Silo:Role is "engine", the restoration and training engines (which then need Sair:Engine:GeneratorPath).
     /// Call before <see cref="SiloHostingExtensions.AddSairSilo"/>.
     /// </summary>
     public static IHostApplicationBuilder AddSairEngine(this IHostApplicationBuilder builder)
@@ -30,7 +31,7 @@ public static class EngineHostingExtensions
         return builder;
     }
 
-    /// <summary>Registers the models (loaded at start-up), the face analyzer and, when <paramref name="restores"/>, the engine.</summary>
+    /// <summary>Registers the models (loaded at start-up), the face analyzer and, when <paramref name="restores"/>, the engines.</summary>
     public static IServiceCollection AddSairEngine(this IServiceCollection services, SairEngineOptions options, bool restores)
     {
         options.Validate(restores);
@@ -57,6 +58,7 @@ public static class EngineHostingExtensions
         if (restores)
         {
             services.AddSingleton<IRestorationEngine, SairRestorationEngine>();
+            services.AddSingleton<ITrainingEngine, SairTrainingEngine>();
         }
 
         return services;

@@ -141,7 +141,7 @@ public sealed class EngineModels : IDisposable
         }
 
         Device = TorchRuntime.ResolveDevice(_options.Device);
-        var locator = string.IsNullOrWhiteSpace(_options.ModelsDirectory) ? FaceModelLocator.Default() : new FaceModelLocator(_options.ModelsDirectory);
+        var locator = _options.FaceModels();
         var cpuLandmarks = Own(new FaceApiLandmarks(Own(FaceLandmark68Net.Load(locator))));
         _detector = Own(new FaceDetector(Own(TinyFaceDetector.Load(locator)), cpuLandmarks));
         Template = string.IsNullOrWhiteSpace(_options.AlignmentTemplatePath)

@@ -1,3 +1,5 @@
+using Sair.Engine.FaceNets;
+
 namespace Sair.Silo.Engine;
 
 /// <summary>
@@ -53,6 +55,10 @@ public sealed class SairEngineOptions
 
     /// <summary>Largest photo (pixels) the face analyzer and the engine decode.</summary>
     public long MaxImagePixels { get; set; } = 40_000_000;
+
+    /// <summary>Where the npm face models are: <see cref="ModelsDirectory"/>, else the default search.</summary>
+    public FaceModelLocator FaceModels() =>
+        string.IsNullOrWhiteSpace(ModelsDirectory) ? FaceModelLocator.Default() : new FaceModelLocator(ModelsDirectory);
 
     /// <summary>Throws <see cref="InvalidOperationException"/> naming the bad setting and how to set it.</summary>
     /// <param name="requireGenerator">True on engine silos, which restore and so need G.</param>

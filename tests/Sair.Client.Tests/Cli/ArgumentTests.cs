@@ -41,6 +41,18 @@ public sealed class ArgumentTests : IDisposable
     [InlineData("jobs --last 0", "--last 0 is out of range")]
     [InlineData("demo --samples {folder}", "No sample album found")]
     [InlineData("paint", "Unknown command 'paint'")]
+    [InlineData("prior train -o {folder}/out", "--data is required")]
+    [InlineData("prior train --data {folder}", "-o/--output is required")]
+    [InlineData("prior train --data {folder}/none -o {folder}/out", "/none' does not exist")]
+    [InlineData("prior train --data {folder} -o {folder}/out --size 48", "--size 48 is not offered")]
+    [InlineData("prior train --data {folder} -o {folder}/out --batch 6", "--batch 6 is not a multiple of 4")]
+    [InlineData("prior train --data {folder} -o {folder}/out --images 8", "--images 8 is less than one batch")]
+    [InlineData("prior train --data {folder} -o {folder}/out --ffd-every -1", "--ffd-every -1 is out of range")]
+    [InlineData("prior train --data {folder} -o {folder}/out --job-id ../up", "--job-id '../up' is not valid")]
+    [InlineData("prior status ../up", "<JOB-ID> '../up' is not a job id")]
+    [InlineData("emotions fit --samples 100", "-o/--output is required")]
+    [InlineData("emotions fit -o {folder}/dirs --generator {folder}/g.pt", "/g.pt' does not exist")]
+    [InlineData("emotions fit -o {folder}/dirs --samples 10", "--samples 10 is too few")]
     public async Task A_bad_command_line_is_a_usage_error_and_starts_nothing(string line, string expected)
     {
         var grid = new NoGridConnector();

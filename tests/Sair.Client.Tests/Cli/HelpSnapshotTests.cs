@@ -13,6 +13,8 @@ public sealed class HelpSnapshotTests
     [InlineData("help.txt", "--help")]
     [InlineData("restore-help.txt", "restore --help")]
     [InlineData("album-help.txt", "album --help")]
+    [InlineData("prior-train-help.txt", "prior train --help")]
+    [InlineData("emotions-fit-help.txt", "emotions fit --help")]
     public async Task Help_matches_its_snapshot(string snapshot, string line)
     {
         using var cli = new Support.Cli(new NoGridConnector(), width: 120);

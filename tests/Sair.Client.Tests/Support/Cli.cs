@@ -32,6 +32,10 @@ public sealed class Cli : IDisposable
 
     public Task<int> RunAsync(params string[] args) => SairApp.Create(Connector, Console, Home).RunAsync(args);
 
+    /// <summary>Runs with a token that stands for Ctrl+C.</summary>
+    public Task<int> RunAsync(CancellationToken interrupt, params string[] args) =>
+        SairApp.Create(Connector, Console, Home).RunAsync(args, interrupt);
+
     public void Dispose()
     {
         _output.Dispose();

@@ -8,11 +8,12 @@ using Sair.Grains.Engine;
 using Sair.Grains.Hosting;
 using Sair.Grains.Jobs;
 using Sair.Grains.Placement;
+using Sair.Grains.Training;
 
 namespace Sair.Client.Tests.Support;
 
 /// <summary>
-/// An in-process grid for the client: a coordinator (Silo_0) and one engine silo with the image fakes, sharing one
+/// An in-process grid for the client: a coordinator (Silo_0) and one engine silo with the image fakes and a fake trainer, sharing one
 /// in-memory image store with the client. Commands reach it through <see cref="FixedGridConnector"/>.
 /// </summary>
 public sealed class ClientGridFixture : IAsyncLifetime
@@ -22,6 +23,9 @@ public sealed class ClientGridFixture : IAsyncLifetime
     public InMemoryImageStore Images { get; } = new();
 
     public KnownFaces Faces { get; } = new();
+
+    /// <summary>The engine silo's trainer.</summary>
+    public FakeTrainer Trainer { get; } = new(TimeSpan.FromMilliseconds(2));
 
     /// <summary>The face analyzer of both silos.</summary>
     public ImageFaceAnalyzer Analyzer { get; private set; } = null!;
@@ -49,6 +53,7 @@ public sealed class ClientGridFixture : IAsyncLifetime
             if (isEngine)
             {
                 silo.Services.AddSingleton<IRestorationEngine>(new ImageRestorationEngine(TimeSpan.FromMilliseconds(2)));
+                silo.Services.AddSingleton<ITrainingEngine>(Trainer);
             }
 
             silo.Services.Configure<EngineWorkerOptions>(o =>

@@ -54,6 +54,8 @@ public sealed class PriorTrainerRunTests : IDisposable
         Assert.True(reports[0].Losses.R1.HasValue);
         Assert.All(reports, r => Assert.True(r.ImagesPerSecond > 0));
         Assert.True(File.Exists(Path.Combine(_out, "samples", "step-0000002.png")));
+        Assert.Equal(Path.Combine(_out, "samples", "step-0000002.png"), reports[^1].SampleGrid);
+        Assert.Equal([1L, 2L], reports.Select(r => r.CheckpointStep));
         Assert.Equal(3, File.ReadAllLines(Path.Combine(_out, "train-log.csv")).Length);
         using (var g = StyleGan2Loader.Load(Path.Combine(_out, PriorTrainer.GeneratorFileName)))
         {
@@ -61,8 +63,10 @@ public sealed class PriorTrainerRunTests : IDisposable
         }
 
         reports.Clear();
-        await PriorTrainer.RunAsync(options with { TotalImages = 16 }, _data, _out, new Immediate(reports.Add));
+        await PriorTrainer.RunAsync(options with { TotalImages = 16, CheckpointEvery = 2 }, _data, _out, new Immediate(reports.Add));
         Assert.Equal([3L, 4L], reports.Select(r => r.Step));
+        // The checkpoint's options win on resume: it still saves every step.
+        Assert.Equal([3L, 4L], reports.Select(r => r.CheckpointStep));
         Assert.Equal(5, File.ReadAllLines(Path.Combine(_out, "train-log.csv")).Length);
     }
 

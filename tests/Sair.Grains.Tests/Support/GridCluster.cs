@@ -9,19 +9,22 @@ using Sair.Grains.Engine;
 using Sair.Grains.Hosting;
 using Sair.Grains.Jobs;
 using Sair.Grains.Placement;
+using Sair.Grains.Training;
 
 namespace Sair.Grains.Tests.Support;
 
 /// <summary>
-/// An in-process cluster: Silo_0 is a coordinator (no engine), the others are engine silos with a fake engine.
+/// An in-process cluster: Silo_0 is a coordinator (no engine), the others are engine silos with a fake engine and trainer.
 /// Timers and intervals are shortened so that the grid's background loops turn within milliseconds.
 /// </summary>
 public sealed class GridCluster : IAsyncDisposable
 {
     public const string CoordinatorSilo = "Silo_0";
 
-    private GridCluster(InProcessTestCluster cluster, InMemoryImageStore images, EngineRecorder recorder, FakeFaceAnalyzer analyzer)
+    private GridCluster(InProcessTestCluster cluster, InMemoryImageStore images, EngineRecorder recorder, FakeFaceAnalyzer analyzer,
+        TrainingRecorder training)
     {
+        Training = training;
         Cluster = cluster;
         Images = images;
         Recorder = recorder;
@@ -33,6 +36,9 @@ public sealed class GridCluster : IAsyncDisposable
     public InMemoryImageStore Images { get; }
 
     public EngineRecorder Recorder { get; }
+
+    /// <summary>The training runs of every engine silo's fake trainer.</summary>
+    public TrainingRecorder Training { get; }
 
     /// <summary>The face analyzer every silo shares.</summary>
     public FakeFaceAnalyzer Analyzer { get; }
@@ -46,6 +52,7 @@ public sealed class GridCluster : IAsyncDisposable
     {
         var images = new InMemoryImageStore();
         var recorder = new EngineRecorder();
+        var training = new TrainingRecorder();
         var analyzer = new FakeFaceAnalyzer();
         var states = new ConcurrentDictionary<string, (byte[] State, string ETag)>(StringComparer.Ordinal);
         var reminders = new SharedReminderTable();
@@ -73,6 +80,7 @@ public sealed class GridCluster : IAsyncDisposable
             if (isEngine)
             {
                 services.AddSingleton<IRestorationEngine>(new FakeRestorationEngine(options.SiloName, recorder, iterationTime));
+                services.AddSingleton<ITrainingEngine>(new FakeTrainingEngine(options.SiloName, training, iterationTime));
             }
 
             services.Configure<EngineWorkerOptions>(o =>
@@ -90,7 +98,7 @@ public sealed class GridCluster : IAsyncDisposable
         builder.ConfigureClient(client => client.AddActivityPropagation());
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        var grid = new GridCluster(cluster, images, recorder, analyzer);
+        var grid = new GridCluster(cluster, images, recorder, analyzer, training);
         await grid.WaitForEngineMetadataAsync(silos - 1);
         return grid;
     }

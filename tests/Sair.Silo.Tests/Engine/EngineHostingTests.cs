@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Sair.Grains.Engine;
+using Sair.Grains.Training;
 using Sair.Silo.Engine;
 using Sair.Silo.Health;
 
@@ -37,8 +38,10 @@ public sealed class EngineHostingTests
         var coordinator = Builder(("Sair:Silo:Role", "coordinator")).AddSairEngine();
 
         Assert.Contains(engine.Services, d => d.ServiceType == typeof(IRestorationEngine));
+        Assert.Contains(engine.Services, d => d.ServiceType == typeof(ITrainingEngine));
         Assert.Contains(engine.Services, d => d.ServiceType == typeof(IFaceAnalyzer));
         Assert.DoesNotContain(coordinator.Services, d => d.ServiceType == typeof(IRestorationEngine));
+        Assert.DoesNotContain(coordinator.Services, d => d.ServiceType == typeof(ITrainingEngine));
         Assert.Contains(coordinator.Services, d => d.ServiceType == typeof(IFaceAnalyzer));
         Assert.Contains(coordinator.Services, d => d.ServiceType == typeof(IEngineReadiness));
     }

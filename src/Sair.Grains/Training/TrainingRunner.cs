@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sair.Grains.Jobs;
+using Sair.Grains.Telemetry;
+
+namespace Sair.Grains.Training;
+
+/// <summary>
+/// Runs training jobs on an engine silo in the engine worker's slots (off the grain scheduler) and reports each run
+/// back to its job grain. Checks the job's paths where they will be read, so a path that only exists on the client's
+/// machine fails the job with a message instead of an engine stack trace.
+/// </summary>
+public sealed class TrainingRunner(
+    EngineWorker worker,
+    IServiceProvider services,
+    IGrainFactory grains,
+    ILocalSiloDetails silo,
+    IOptions<EngineWorkerOptions> options,
+    ILogger<TrainingRunner> logger)
+{
+    // A cancelled run still saves its checkpoint while the job may already be started again: one run per folder.
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _folders = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The engine worker's key for a training job's runs. Restoration jobs use their bare ids: album jobs are
+    /// "album/index" and sair's album ids hold no ':', so the two do not meet.
+    /// </summary>
+    public static string RunKey(string jobId) => $"training:{jobId}";
+
+    /// <summary>Queues a run in the engine worker; a newer attempt of the same job replaces (stops) an older one.</summary>
+    public void Enqueue(TrainingRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var parent = Activity.Current?.Context ?? default;
+        worker.Enqueue(RunKey(request.JobId), request.Attempt, run => RunAsync(request, run, parent));
+    }
+
+    private async Task RunAsync(TrainingRequest request, CancellationTokenSource run, ActivityContext parent)
+    {
+        var (jobId, attempt, spec) = request;
+        var token = run.Token;
+        var reports = grains.GetGrain<ITrainingJobReports>(jobId);
+        using var span = GridTelemetry.ActivitySource.StartActivity("sair.training.run", ActivityKind.Internal, parent);
+        span?.SetTag("sair.job.id", jobId);
+        span?.SetTag("sair.job.attempt", attempt);
+        span?.SetTag("sair.training.kind", spec.Kind.ToString());
+        try
+        {
+            if (!await reports.ReportStartedAsync(attempt, silo.Name))
+            {
+                return;
+            }
+
+            var engine = services.GetService<ITrainingEngine>() ?? throw new InvalidOperationException(
+                $"Engine silo {silo.Name} has no training engine: run training on engine silos of Sair.Silo (Sair:Silo:Role=engine).");
+            CheckPaths(spec);
+            var folder = _folders.GetOrAdd(spec.OutputFolder, _ => new SemaphoreSlim(1, 1));
+            await folder.WaitAsync(token);
+            try
+            {
+                var progress = new ProgressThrottle<TrainingProgress>(
+                    value => reports.ReportProgressAsync(attempt, value), run, options.Value.ProgressReportInterval, logger);
+                logger.LogInformation("Training job {JobId} attempt {Attempt}: {Kind} into {Folder}", jobId, attempt, spec.Kind, spec.OutputFolder);
+                var outcome = spec.Kind == TrainingKind.Prior
+                    ? await engine.TrainPriorAsync(request, progress, token)
+                    : await engine.FitEmotionsAsync(request, progress, token);
+                await reports.ReportCompletedAsync(attempt, outcome);
+            }
+            finally
+            {
+                folder.Release();
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            logger.LogInformation("Training job {JobId} attempt {Attempt}: stopped on silo {Silo}", jobId, attempt, silo.Name);
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "Training job {JobId} attempt {Attempt} failed", jobId, attempt);
+            span?.SetStatus(ActivityStatusCode.Error, exception.Message);
+            try
+            {
+                await reports.ReportFailedAsync(attempt, exception is InvalidOperationException or DirectoryNotFoundException or FileNotFoundException
+                    ? exception.Message
+                    : $"{exception.GetType().Name}: {exception.Message}");
+            }
+            catch (Exception reportException)
+            {
+                // The grain's watchdog re-queues a run it no longer finds here, so an unreported failure is retried.
+                logger.LogWarning(reportException, "Could not report the failure of training attempt {Attempt}", attempt);
+            }
+        }
+    }
+
+    private void CheckPaths(TrainingJobSpec spec)
+    {
+        const string where = "paths are read where the engine silos run: this machine for the local silo, a volume every engine silo mounts in a cluster";
+        if (spec.Kind == TrainingKind.Prior && !Directory.Exists(spec.DataFolder))
+        {
+            throw new DirectoryNotFoundException(
+                $"The data folder '{spec.DataFolder}' does not exist on engine silo {silo.Name} ({where}): give a folder of aligned face images there.");
+        }
+
+        if (spec.GeneratorPath is { } generator && !File.Exists(generator))
+        {
+            throw new FileNotFoundException(
+                $"The generator '{generator}' does not exist on engine silo {silo.Name} ({where}): give a StyleGAN2 checkpoint there, or leave it out to use the silo's own.");
+        }
+    }
+}
