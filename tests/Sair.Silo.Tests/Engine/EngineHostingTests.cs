@@ -1,5 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Sair.Engine.Alignment;
+using Sair.Engine.Restoration;
+using Sair.Engine.StyleGan;
 using Sair.Grains.Engine;
 using Sair.Grains.Training;
 using Sair.Silo.Engine;
@@ -28,7 +31,24 @@ public sealed class EngineHostingTests
         var engine = Builder(("Sair:Silo:Role", "engine"), ("Sair:Engine:GeneratorPath", EmbeddedDefaults.GeneratorSetting)).AddSairEngine();
 
         Assert.Contains(engine.Services, d => d.ServiceType == typeof(IRestorationEngine));
-        Assert.True(File.Exists(EmbeddedDefaults.Generator()), "a development checkout has ../shared beside it");
+        Assert.True(File.Exists(EmbeddedDefaults.Generator()), "the build copies priors/demo-64 beside the silo");
+    }
+
+    [Fact]
+    public void The_embedded_default_brings_the_demo_prior_s_template_and_emotion_directions_unless_the_user_set_their_own()
+    {
+        var options = new SairEngineOptions { GeneratorPath = EmbeddedDefaults.GeneratorSetting };
+        EmbeddedDefaults.Apply(options);
+
+        using var generator = StyleGan2Loader.Load(options.GeneratorPath!);
+        Assert.Equal(64, generator.Config.Size);
+        Assert.Equal(5, AlignmentTemplate.Load(options.AlignmentTemplatePath!).PointCount);
+        using var directions = EmotionDirections.LoadOfficialFolder(options.EmotionDirectionsPath!);
+        Assert.Equal((generator.NLatent, generator.Config.StyleDim), (directions.NLatent, directions.StyleDim));
+
+        var own = new SairEngineOptions { GeneratorPath = EmbeddedDefaults.GeneratorSetting, EmotionDirectionsPath = "/mine/emotions" };
+        EmbeddedDefaults.Apply(own);
+        Assert.Equal("/mine/emotions", own.EmotionDirectionsPath);
     }
 
     [Fact]
