@@ -6,6 +6,8 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props ./
 COPY build/ build/
 COPY src/ src/
+# The embedded demo prior (Sair__Engine__GeneratorPath=embedded) is copied beside the silo by its build.
+COPY priors/ priors/
 RUN dotnet publish src/Sair.Silo/Sair.Silo.csproj -c Release -o /app -r linux-x64 --self-contained -p:SairTorchRuntime=cuda
 
 FROM node:20-bookworm-slim AS models
