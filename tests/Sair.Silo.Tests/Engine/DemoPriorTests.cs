@@ -18,16 +18,16 @@ public sealed class DemoPriorTests
         using var classifier = FaceApiExpressionClassifier.Load();
         var fits = EmotionDirectionFitter.ReadReport(Path.Combine(Prior, "emotions")).Classes;
         using var rng = new TorchSharp.torch.Generator(2026);
-        using var w = generator.Mapping(randn([96, generator.Config.StyleDim], generator: rng)).detach();
+        using var w = generator.Mapping(randn([384, generator.Config.StyleDim], generator: rng)).detach();
 
         var gains = Emotions.Names.Select((name, e) =>
         {
             using var rows = Sair.Engine.IO.Npy.Read(Path.Combine(Prior, "emotions", $"emotion_{name}.npy"));
             using var direction = rows[0].to(ScalarType.Float32);
-            return EmotionDirectionFitter.ProbabilityGain(generator, classifier, w, direction, fits[e].ProbeStep, e, 48);
+            return EmotionDirectionFitter.ProbabilityGain(generator, classifier, w, direction, fits[e].ProbeStep, e, 64);
         }).ToArray();
 
-        Assert.All(Enumerable.Range(0, gains.Length), e => Assert.True(gains[e] > 0, $"{Emotions.Names[e]}: Δp {gains[e]:0.0000} over 96 fresh latents"));
+        Assert.All(Enumerable.Range(0, gains.Length), e => Assert.True(gains[e] > 0, $"{Emotions.Names[e]}: Δp {gains[e]:0.0000} over 384 fresh latents"));
     }
 
     [Fact]
