@@ -51,20 +51,27 @@ public static class PriorCard
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(samples, 2);
         var checkpointPath = Path.Combine(runDir, PriorTrainer.CheckpointFileName);
-        var options = PriorTrainer.ReadOptions(checkpointPath);
+        CheckpointException.ThrowIfMissing(checkpointPath, "prior-training checkpoint");
         var (entries, metadata) = Safetensors.Read(checkpointPath);
-        foreach (var (_, t) in entries)
+        PriorTrainingOptions options;
+        StyleGan2Generator prior;
+        try
         {
-            t.Dispose();
+            options = PriorTrainer.OptionsFrom(metadata, checkpointPath);
+            prior = StyleGan2Loader.FromStateDict(entries, checkpointPath);
         }
+        finally
+        {
+            foreach (var (_, t) in entries)
+            {
+                t.Dispose();
+            }
+        }
+        using var _ = prior;
         var steps = long.Parse(metadata.GetValueOrDefault("step", "0"), CultureInfo.InvariantCulture);
         var imagesSeen = long.Parse(metadata.GetValueOrDefault("images_seen", "0"), CultureInfo.InvariantCulture);
         Directory.CreateDirectory(outDir);
-        var generatorPath = Path.Combine(outDir, PriorTrainer.GeneratorFileName);
-        using (var ema = StyleGan2Loader.Load(checkpointPath))
-        {
-            PriorTrainer.WriteGenerator(ema, generatorPath, steps, imagesSeen, options.Seed);
-        }
+        PriorTrainer.WriteGenerator(prior, Path.Combine(outDir, PriorTrainer.GeneratorFileName), steps, imagesSeen, options.Seed);
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -80,7 +87,6 @@ public static class PriorCard
         var halfA = data.Batch(order.narrow(0, 0, samples));
         var halfB = data.Batch(order.narrow(0, samples, samples));
 
-        using var prior = StyleGan2Loader.Load(generatorPath);
         using var random = new StyleGan2Generator(prior.Config);
         var fromPrior = Render(prior, samples, options.Batch, options.Seed + 202);
         var fromRandom = Render(random, samples, options.Batch, options.Seed + 202);
@@ -144,12 +150,6 @@ public static class PriorCard
     private static Tensor Render(StyleGan2Generator generator, int count, int batch, long seed)
     {
         using var rng = new Generator((ulong)seed);
-        var images = new List<Tensor>();
-        for (var start = 0; start < count; start += batch)
-        {
-            var n = Math.Min(batch, count - start);
-            images.Add(generator.FromZ(randn([n, generator.Config.StyleDim], generator: rng), randomizeNoise: false));
-        }
-        return cat(images, 0);
+        return PriorTrainer.Render(generator, count, batch, rng);
     }
 }

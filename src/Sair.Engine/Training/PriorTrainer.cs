@@ -196,7 +196,7 @@ public sealed class PriorTrainer : IDisposable
         return OptionsFrom(metadata, checkpointPath);
     }
 
-    private static PriorTrainingOptions OptionsFrom(IReadOnlyDictionary<string, string> metadata, string checkpointPath)
+    internal static PriorTrainingOptions OptionsFrom(IReadOnlyDictionary<string, string> metadata, string checkpointPath)
     {
         if (!metadata.TryGetValue("format", out var format) || format != CheckpointFormat)
         {
@@ -340,13 +340,19 @@ public sealed class PriorTrainer : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         using var rng = new Generator((ulong)Options.Seed + 4);
+        return ffd.Measure(Render(_gEma, count, Options.Batch, rng));
+    }
+
+    /// <summary><paramref name="count"/> images of z drawn from <paramref name="rng"/>, <paramref name="batch"/> at a time, with the stored noise.</summary>
+    internal static Tensor Render(StyleGan2Generator generator, int count, int batch, Generator rng)
+    {
         var images = new List<Tensor>();
-        for (var start = 0; start < count; start += Options.Batch)
+        for (var start = 0; start < count; start += batch)
         {
-            var n = Math.Min(Options.Batch, count - start);
-            images.Add(_gEma.FromZ(randn([n, Options.StyleDim], generator: rng), randomizeNoise: false));
+            var n = Math.Min(batch, count - start);
+            images.Add(generator.FromZ(randn([n, generator.Config.StyleDim], generator: rng), randomizeNoise: false));
         }
-        return ffd.Measure(cat(images, 0));
+        return cat(images, 0);
     }
 
     /// <summary>Real faces for the FFD reference: <paramref name="count"/> images of a seeded permutation, in [−1, 1].</summary>
