@@ -205,19 +205,32 @@ public sealed class PriorTrainCommand(IGridConnector connector, IAnsiConsole con
 
 public sealed class EmotionsFitCommand(IGridConnector connector, IAnsiConsole console) : TrainingStartCommand<EmotionsFitSettings>(connector, console);
 
-/// <summary>Prints a training job's status.</summary>
-public sealed class TrainingStatusCommand(IGridConnector connector, IAnsiConsole console) : GridCommand<TrainingJobSettings>(connector, console)
+/// <summary>A command on a training job that must exist: looks it up and refuses an unknown id.</summary>
+public abstract class ExistingTrainingJobCommand(IGridConnector connector, IAnsiConsole console) : GridCommand<TrainingJobSettings>(connector, console)
 {
-    protected override async Task<int> RunAsync(GridSession session, TrainingJobSettings settings, CancellationToken cancellationToken)
+    protected sealed override async Task<int> RunAsync(GridSession session, TrainingJobSettings settings, CancellationToken cancellationToken)
     {
         var grid = await session.ConnectAsync(cancellationToken);
-        var status = await grid.Grains.GetGrain<ITrainingJobGrain>(settings.JobId).GetStatusAsync();
+        var job = grid.Grains.GetGrain<ITrainingJobGrain>(settings.JobId);
+        var status = await job.GetStatusAsync();
         if (status.State == JobState.NotStarted)
         {
             Error($"No training job '{settings.JobId}' on this grid.");
             return ExitCodes.Failure;
         }
 
+        return await RunAsync(job, status, settings, cancellationToken);
+    }
+
+    /// <summary>Runs on the job, given its status as it was just read.</summary>
+    protected abstract Task<int> RunAsync(ITrainingJobGrain job, TrainingJobStatus status, TrainingJobSettings settings, CancellationToken cancellationToken);
+}
+
+/// <summary>Prints a training job's status.</summary>
+public sealed class TrainingStatusCommand(IGridConnector connector, IAnsiConsole console) : ExistingTrainingJobCommand(connector, console)
+{
+    protected override Task<int> RunAsync(ITrainingJobGrain job, TrainingJobStatus status, TrainingJobSettings settings, CancellationToken cancellationToken)
+    {
         var table = new Table().RoundedBorder().HideHeaders().AddColumns("", "");
         table.AddRow("Job", Markup.Escape($"{status.JobId} ({TrainingCommands.Noun(status.Kind!.Value).ToLowerInvariant()})"));
         table.AddRow("State", Markup.Escape(TrainingFollower.Describe(status)));
@@ -239,24 +252,15 @@ public sealed class TrainingStatusCommand(IGridConnector connector, IAnsiConsole
         }
 
         Console.Write(table);
-        return ExitCodes.Success;
+        return Task.FromResult(ExitCodes.Success);
     }
 }
 
 /// <summary>Follows a training job until it finishes; Ctrl+C only stops watching.</summary>
-public sealed class TrainingWatchCommand(IGridConnector connector, IAnsiConsole console) : GridCommand<TrainingJobSettings>(connector, console)
+public sealed class TrainingWatchCommand(IGridConnector connector, IAnsiConsole console) : ExistingTrainingJobCommand(connector, console)
 {
-    protected override async Task<int> RunAsync(GridSession session, TrainingJobSettings settings, CancellationToken cancellationToken)
+    protected override async Task<int> RunAsync(ITrainingJobGrain job, TrainingJobStatus status, TrainingJobSettings settings, CancellationToken cancellationToken)
     {
-        var grid = await session.ConnectAsync(cancellationToken);
-        var job = grid.Grains.GetGrain<ITrainingJobGrain>(settings.JobId);
-        var status = await job.GetStatusAsync();
-        if (status.State == JobState.NotStarted)
-        {
-            Error($"No training job '{settings.JobId}' on this grid.");
-            return ExitCodes.Failure;
-        }
-
         try
         {
             status = await TrainingFollower.FollowAsync(Console, job, status, cancellationToken);
@@ -273,19 +277,10 @@ public sealed class TrainingWatchCommand(IGridConnector connector, IAnsiConsole 
 }
 
 /// <summary>Cancels a training job; a prior keeps its checkpoint, so starting it again resumes.</summary>
-public sealed class TrainingCancelCommand(IGridConnector connector, IAnsiConsole console) : GridCommand<TrainingJobSettings>(connector, console)
+public sealed class TrainingCancelCommand(IGridConnector connector, IAnsiConsole console) : ExistingTrainingJobCommand(connector, console)
 {
-    protected override async Task<int> RunAsync(GridSession session, TrainingJobSettings settings, CancellationToken cancellationToken)
+    protected override async Task<int> RunAsync(ITrainingJobGrain job, TrainingJobStatus before, TrainingJobSettings settings, CancellationToken cancellationToken)
     {
-        var grid = await session.ConnectAsync(cancellationToken);
-        var job = grid.Grains.GetGrain<ITrainingJobGrain>(settings.JobId);
-        var before = await job.GetStatusAsync();
-        if (before.State == JobState.NotStarted)
-        {
-            Error($"No training job '{settings.JobId}' on this grid.");
-            return ExitCodes.Failure;
-        }
-
         if (before.State.IsFinished())
         {
             Console.MarkupLine($"[bold]{Markup.Escape(settings.JobId)}[/] already ended: {Markup.Escape(TrainingFollower.Describe(before))}.");
