@@ -18,11 +18,12 @@ internal static class GeneratorBench
         var runs = args.Int("runs", 3);
         var threads = args.Int("threads", Environment.ProcessorCount);
         var mode = args.String("mode", "scaled") == "grouped" ? ModulationMode.GroupedWeights : ModulationMode.ScaledActivations;
-        TorchRuntime.EnsureLoaded();
+        var runtime = TorchRuntime.EnsureLoaded();
         set_num_threads(threads);
         manual_seed(0);
 
-        Console.WriteLine($"# generator benchmark: {TorchRuntime.EnsureLoaded()}, modulation {mode}, median of {runs} runs after 1 warm-up");
+        Console.WriteLine($"# generator benchmark: {runtime}, modulation {mode}, median of {runs} runs after 1 warm-up");
+        Console.WriteLine($"# {CpuKernels.Current!.Summary}");
         Console.WriteLine();
         Console.WriteLine("| size | batch | forward s | fwd GFLOP/s | forward+backward s | f+b GFLOP/s | f+b / forward |");
         Console.WriteLine("|---|---|---|---|---|---|---|");

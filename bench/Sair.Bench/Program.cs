@@ -6,6 +6,8 @@ using Sair.Bench;
 //   dotnet run -c Release --project bench/Sair.Bench -- sair [--sizes 256,1024] [--runs 3]
 //   dotnet run -c Release --project bench/Sair.Bench -- training [--sizes 32,64] [--batch 16] [--runs 3] [--modes scaled,grouped]
 //   dotnet run -c Release --project bench/Sair.Bench -- album [--engines 1,2] [--photos 12] [--iterations 20] [--threads 1]
+//   dotnet run -c Release --project bench/Sair.Bench -- kernels [--sizes 256,1024] [--runs 3] [--rounds 1] [--configurations default,avx2,sse41,no-onednn]
+// Every mode goes through the CPU kernel guard (Sair__Engine__CpuKernels, default auto) and prints its decision.
 return args.FirstOrDefault() switch
 {
     "generator" => GeneratorBench.Run(BenchArgs.Parse(args[1..])),
@@ -13,6 +15,7 @@ return args.FirstOrDefault() switch
     "sair" => SairIterationBench.Run(BenchArgs.Parse(args[1..])),
     "training" => TrainingBench.Run(BenchArgs.Parse(args[1..])),
     "album" => AlbumBench.Run(BenchArgs.Parse(args[1..])),
+    "kernels" => KernelsBench.Run(BenchArgs.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -22,6 +25,7 @@ static int Usage()
     Console.Error.WriteLine("       Sair.Bench facenets [--runs 5] [--threads N] [--device cpu|cuda] [--models DIR]");
     Console.Error.WriteLine("       Sair.Bench sair [--sizes 256,1024] [--runs 3] [--threads N]");
     Console.Error.WriteLine("       Sair.Bench training [--sizes 32,64] [--batch 16] [--runs 3] [--threads N] [--modes scaled,grouped]");
+    Console.Error.WriteLine("       Sair.Bench kernels [--sizes 256,1024] [--runs 3] [--rounds 1] [--threads N] [--configurations default,avx2,sse41,no-onednn]");
     Console.Error.WriteLine("       Sair.Bench album [--engines 1,2] [--photos 12] [--iterations 20] [--projection 10] [--threads 1] [--input 16] [--generator G.pt] [--timeout-min 30]");
     return 2;
 }

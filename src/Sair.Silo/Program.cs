@@ -9,7 +9,8 @@ if (args.FirstOrDefault() is "render" or "package-prior")
     {
         return args[0] == "render" ? RenderCommand.Run(args[1..]) : PackagePriorCommand.Run(args[1..]);
     }
-    catch (Exception e) when (e is ArgumentException or IOException or Sair.Engine.IO.CheckpointException or InvalidOperationException)
+    catch (Exception e) when (e is ArgumentException or IOException or Sair.Engine.IO.CheckpointException or InvalidOperationException
+                                   or Sair.Engine.Runtime.CpuKernelsException)
     {
         Console.Error.WriteLine($"error: {e.Message}");
         return 1;

@@ -17,6 +17,7 @@ using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
+using Sair.Engine.Runtime;
 using Sair.Grains;
 using Sair.Grains.Engine;
 using Sair.Grains.Hosting;
@@ -94,7 +95,7 @@ public static class SiloHostingExtensions
         endpoints.MapGet(SairHealthOptions.ReadinessPath, (SiloReadiness silo, IEngineReadiness engine) =>
             !silo.IsActive ? Results.Text("the silo is not an active cluster member", statusCode: StatusCodes.Status503ServiceUnavailable)
             : !engine.IsReady ? Results.Text(engine.Reason, statusCode: StatusCodes.Status503ServiceUnavailable)
-            : Results.Text("ready"));
+            : Results.Text(CpuKernels.Current is { } kernels ? $"ready\n{kernels.Summary}" : "ready"));
         endpoints.MapPrometheusScrapingEndpoint(SairHealthOptions.MetricsPath);
         return endpoints;
     }

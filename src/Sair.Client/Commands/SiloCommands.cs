@@ -66,10 +66,10 @@ public sealed class SiloStopCommand(IAnsiConsole console, SairHome home) : Async
     }
 }
 
-/// <summary>Says whether the local silo runs, and where.</summary>
-public sealed class SiloStatusCommand(IAnsiConsole console, SairHome home) : Command<SiloStatusSettings>
+/// <summary>Says whether the local silo runs, where, and what its readiness probe reports (CPU kernels included).</summary>
+public sealed class SiloStatusCommand(IAnsiConsole console, SairHome home) : AsyncCommand<SiloStatusSettings>
 {
-    public override int Execute(CommandContext context, SiloStatusSettings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, SiloStatusSettings settings, CancellationToken cancellationToken)
     {
         if (new LocalSilo(home).Running() is not { } state)
         {
@@ -80,6 +80,10 @@ public sealed class SiloStatusCommand(IAnsiConsole console, SairHome home) : Com
         console.MarkupLine(
             $"Local silo: pid {state.ProcessId}, gateway 127.0.0.1:{state.GatewayPort}, started {state.StartedAt:u}, " +
             $"generator {Markup.Escape(state.Generator ?? "(silo default)")}, log {Markup.Escape(home.SiloLog)}");
+        var readiness = await LocalSilo.ReadinessAsync(state, cancellationToken);
+        console.MarkupLine(readiness is null
+            ? "Readiness: no answer from its health port (still starting, or started by an older sair)."
+            : $"Readiness: {Markup.Escape(readiness.ReplaceLineEndings(Environment.NewLine + "  "))}");
         return ExitCodes.Success;
     }
 }

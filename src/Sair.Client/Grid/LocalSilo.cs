@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace Sair.Client.Grid;
 
 /// <summary>What the client remembers about the silo it started (SAIR_HOME/silo.json).</summary>
-public sealed record LocalSiloState(int ProcessId, int SiloPort, int GatewayPort, string Executable, string? Generator, string? IdentityNet, DateTimeOffset StartedAt);
+public sealed record LocalSiloState(int ProcessId, int SiloPort, int GatewayPort, string Executable, string? Generator, string? IdentityNet, DateTimeOffset StartedAt, int? HealthPort = null);
 
 /// <summary>
 /// The embedded default grid: one Sair.Silo process with the engine role on this machine, sharing the image store in
@@ -72,12 +72,36 @@ public sealed class LocalSilo(SairHome home)
         Directory.CreateDirectory(home.Images);
         var siloPort = PortFromEnvironment("SAIR_SILO_PORT", DefaultSiloPort);
         var gatewayPort = PortFromEnvironment("SAIR_GATEWAY_PORT", DefaultGatewayPort);
+        var healthPort = PortFromEnvironment("SAIR_HEALTH_PORT", DefaultHealthPort);
         say($"Starting a local silo ({executable}); its log is {home.SiloLog}");
-        var process = Start(executable, siloPort, gatewayPort, engine);
-        var state = new LocalSiloState(process.Id, siloPort, gatewayPort, executable, engine?.Generator, engine?.IdentityNet, DateTimeOffset.UtcNow);
+        var process = Start(executable, siloPort, gatewayPort, healthPort, engine);
+        var state = new LocalSiloState(process.Id, siloPort, gatewayPort, executable, engine?.Generator, engine?.IdentityNet, DateTimeOffset.UtcNow, healthPort);
         await File.WriteAllTextAsync(home.SiloStateFile, JsonSerializer.Serialize(state), cancellationToken);
         await WaitForGatewayAsync(state, cancellationToken);
         return state;
+    }
+
+    /// <summary>
+    /// The silo's readiness probe as it answers now (first line: ready or why not; then details such as the CPU
+    /// kernels it chose), or null when it does not answer.
+    /// </summary>
+    public static async Task<string?> ReadinessAsync(LocalSiloState state, CancellationToken cancellationToken)
+    {
+        if (state.HealthPort is not { } port)
+        {
+            return null;
+        }
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        try
+        {
+            using var response = await http.GetAsync($"http://127.0.0.1:{port}/readyz", cancellationToken);
+            return (await response.Content.ReadAsStringAsync(cancellationToken)).Trim();
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Asks the silo to shut down (SIGTERM), waits, then kills it if it does not; false when none ran.</summary>
@@ -140,7 +164,7 @@ public sealed class LocalSilo(SairHome home)
 
     private static string SiloFileName => OperatingSystem.IsWindows() ? "Sair.Silo.exe" : "Sair.Silo";
 
-    private Process Start(string executable, int siloPort, int gatewayPort, EngineFiles? engine)
+    private Process Start(string executable, int siloPort, int gatewayPort, int healthPort, EngineFiles? engine)
     {
         var isDll = executable.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
         var start = new ProcessStartInfo
@@ -179,7 +203,7 @@ public sealed class LocalSilo(SairHome home)
         start.Environment["Sair__Silo__Role"] = "engine";
         start.Environment["Sair__Silo__ImageRoot"] = home.Images;
         start.Environment["Sair__Storage__DataRoot"] = home.State;
-        start.Environment["Sair__Health__Port"] = PortFromEnvironment("SAIR_HEALTH_PORT", DefaultHealthPort).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Sair__Health__Port"] = healthPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Sair__Silo__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Sair__Silo__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Without --generator the silo takes its embedded default generator.

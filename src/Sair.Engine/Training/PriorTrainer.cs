@@ -6,6 +6,7 @@ using SixLabors.ImageSharp.PixelFormats;
 using Sair.Engine.FaceNets;
 using Sair.Engine.Imaging;
 using Sair.Engine.IO;
+using Sair.Engine.Runtime;
 using Sair.Engine.StyleGan;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -44,6 +45,9 @@ public sealed class PriorTrainer : IDisposable
 
     /// <summary>Checkpoint file name inside a run's output folder.</summary>
     public const string CheckpointFileName = "checkpoint.safetensors";
+
+    /// <summary>One line per start of a run: the libtorch runtime and the CPU kernels it trains on.</summary>
+    public const string RunLogFileName = "run.log";
 
     /// <summary>Exported EMA generator file name inside a run's output folder.</summary>
     public const string GeneratorFileName = "generator.safetensors";
@@ -368,7 +372,7 @@ public sealed class PriorTrainer : IDisposable
     /// <summary>
     /// Trains on the faces under <paramref name="dataDir"/> until <c>options.TotalImages</c>, writing to
     /// <paramref name="outDir"/>: <c>checkpoint.safetensors</c> every <c>CheckpointEvery</c> steps (and at the end or on
-    /// cancellation), <c>samples/step-NNNNNNN.png</c>, <c>ffd.csv</c>, <c>train-log.csv</c> and finally
+    /// cancellation), <c>samples/step-NNNNNNN.png</c>, <c>ffd.csv</c>, <c>train-log.csv</c>, <c>run.log</c> and finally
     /// <c>generator.safetensors</c>. When the folder already holds a checkpoint the run continues from it (its options
     /// win, except the run length). Cancelling saves the checkpoint and the generator, then throws
     /// <see cref="OperationCanceledException"/>. FFD needs the face-api models (<c>bash models/install.sh</c>), found
@@ -400,6 +404,10 @@ public sealed class PriorTrainer : IDisposable
         IProgress<PriorTrainingProgress>? progress, FaceModelLocator? models, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(outDir);
+        // Which CPU kernels this run trains on, once per start, beside the checkpoints it will write.
+        var runtime = TorchRuntime.EnsureLoaded();
+        File.AppendAllText(Path.Combine(outDir, RunLogFileName),
+            $"{DateTimeOffset.UtcNow:u} {runtime}; {CpuKernels.Current!.Summary}{Environment.NewLine}");
         // The recogniser first: a missing model should fail before minutes of image loading.
         using var ffd = options.FfdEvery > 0 ? new FaceFrechetDistance(FaceRecognitionNet.Load(models), ownsNet: true) : null;
         using var data = FaceImageSet.Load(dataDir, options.Size, options.DefaultCrop,

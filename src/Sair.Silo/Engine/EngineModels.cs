@@ -134,6 +134,13 @@ public sealed class EngineModels : IDisposable
 
     private void Load()
     {
+        // Before anything touches libtorch: which CPU kernels compute right on this machine (one line in the log).
+        CpuKernels.Ensure(_options.CpuKernels, line =>
+        {
+            var level = CpuKernels.Current is { Verified: true } d && d.Configuration == CpuKernelConfiguration.Default ? LogLevel.Information : LogLevel.Warning;
+            _logger?.Log(level, "{CpuKernels}", line);
+        });
+
         _logger?.LogInformation("Loading the SAIR models ({Runtime})", TorchRuntime.EnsureLoaded());
         if (_options.Threads > 0)
         {

@@ -1,4 +1,5 @@
 using Sair.Engine.FaceNets;
+using Sair.Engine.Runtime;
 
 namespace Sair.Silo.Engine;
 
@@ -47,6 +48,12 @@ public sealed class SairEngineOptions
     /// <summary>libtorch's CPU threads; 0 keeps libtorch's default.</summary>
     public int Threads { get; set; }
 
+    /// <summary>
+    /// Which CPU kernels libtorch uses: "auto" (self-checked at start-up, see <see cref="CpuKernels"/>) or a
+    /// configuration an operator forces: "default", "avx2", "sse41", "no-onednn".
+    /// </summary>
+    public string CpuKernels { get; set; } = Sair.Engine.Runtime.CpuKernels.Auto;
+
     /// <summary>Side of the aligned faces the face analyzer stores for the pools (the engine resizes them to G's size).</summary>
     public int AlignedFaceSize { get; set; } = 256;
 
@@ -72,6 +79,18 @@ public sealed class SairEngineOptions
         }
 
         IdentityNetSpec.Parse(IdentityNet);
+        if (!CpuKernels.Equals(Sair.Engine.Runtime.CpuKernels.Auto, StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                CpuKernelConfiguration.Parse(CpuKernels);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidOperationException($"{Sair.Engine.Runtime.CpuKernels.SettingKey}: {e.Message}", e);
+            }
+        }
+
         if (Threads < 0)
         {
             throw new InvalidOperationException($"Sair:Engine:Threads is {Threads}: use 0 (libtorch's default) or a positive thread count.");

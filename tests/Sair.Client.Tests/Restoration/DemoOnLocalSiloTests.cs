@@ -77,6 +77,11 @@ public sealed class DemoOnLocalSiloTests(ITestOutputHelper log) : IDisposable
             // The engine's faces come back at the embedded generator's 64 px; the aligned samples are their own restored image.
             var restored = SixLabors.ImageSharp.Image.Identify(Path.Combine(output, "restored_faces", $"{samples[0]}_00.png"));
             Assert.Equal((64, 64), (restored.Width, restored.Height));
+
+            // 'sair silo status' relays the silo's readiness, with the CPU kernels its self-check chose.
+            await using var status = Sair("silo", environment, "status");
+            Assert.Equal(ExitCodes.Success, await status.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+            Assert.Matches(@"Readiness: ready\s+cpu kernels: (default|avx2|sse41|no-onednn) — ", status.Log);
         }
         finally
         {

@@ -54,7 +54,10 @@ public sealed class HealthEndpointTests : IAsyncLifetime
         Assert.Contains("generator", waitingForEngine.Body);
 
         _engine.SetReady();
-        Assert.Equal(HttpStatusCode.OK, (await GetAsync(SairHealthOptions.ReadinessPath)).Status);
+        var ready = await GetAsync(SairHealthOptions.ReadinessPath);
+        Assert.Equal(HttpStatusCode.OK, ready.Status);
+        // The details name the CPU kernels this process decided on (the test assembly went through the guard).
+        Assert.Equal($"ready\n{Sair.Engine.Runtime.CpuKernels.Current!.Summary}", ready.Body);
 
         _engine.SetNotReady("GPU lost");
         Assert.Equal((HttpStatusCode.ServiceUnavailable, "GPU lost"), await GetAsync(SairHealthOptions.ReadinessPath));

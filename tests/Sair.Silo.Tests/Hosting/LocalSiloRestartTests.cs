@@ -51,6 +51,17 @@ public sealed class LocalSiloRestartTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await silo.GetAsync(SairHealthOptions.LivenessPath)).Status);
         Assert.Equal(HttpStatusCode.OK, (await silo.GetAsync(SairHealthOptions.ReadinessPath)).Status);
 
+        // Once the silo's face nets have loaded, readiness names the CPU kernels its self-check chose.
+        var deadline = DateTime.UtcNow + StartTimeout;
+        var readiness = "";
+        while (!readiness.Contains("cpu kernels: ", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            readiness = (await silo.GetAsync(SairHealthOptions.ReadinessPath)).Body;
+        }
+
+        Assert.Matches(@"^ready\ncpu kernels: (default|avx2|sse41|no-onednn) — ", readiness);
+
         // A coordinator runs no jobs, so the grid's own series stay empty here; the scrape must carry Orleans' meter
         // and the silo's resource attributes (role) that dashboards group by.
         var (status, metrics) = await silo.GetAsync(SairHealthOptions.MetricsPath);

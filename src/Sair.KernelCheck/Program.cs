@@ -1,0 +1,3 @@
+using Sair.Engine.Runtime;
+
+return CpuKernels.RunProbe(args, Console.Out, Console.Error);

@@ -1,0 +1,101 @@
+using Sair.Engine.Runtime;
+
+namespace Sair.Engine.Tests.Runtime;
+
+/// <summary>
+/// The CPU kernel guard. Machines whose oneDNN kernels compute wrong numbers (an AMD Zen 5 with AVX-512) are not at
+/// hand, so a broken kernel is simulated by perturbing one check's result, in this process and in the guard's real
+/// child-process probes.
+/// </summary>
+public sealed class CpuKernelsTests
+{
+    [Fact]
+    public void The_guard_decided_before_the_tests_and_its_kernels_pass_the_battery()
+    {
+        // TestSupport/Torch/KernelGuard ran CpuKernels.Ensure when this assembly loaded.
+        var decision = Assert.IsType<CpuKernelDecision>(CpuKernels.Current);
+        Assert.Contains(decision.Configuration, CpuKernelConfiguration.All);
+        Assert.Contains(CpuKernels.CpuModel(), decision.Summary);
+        Assert.StartsWith($"cpu kernels: {decision.Configuration.Name} — ", decision.Summary);
+        Assert.True(decision.Verified, decision.Summary);
+        Assert.Same(decision, CpuKernels.Ensure(CpuKernelConfiguration.Sse41.Name));
+
+        var battery = KernelBattery.Run();
+        Assert.True(battery.Passed, battery.FirstFailure?.ToString());
+        Assert.Equal(KernelBattery.CheckNames.Count, battery.Checks.Count);
+        Assert.Equal(KernelBattery.CheckNames.Count, KernelBattery.CheckNames.Distinct().Count());
+    }
+
+    [Fact]
+    public void Every_check_catches_a_faulty_kernel_of_its_own()
+    {
+        foreach (var name in KernelBattery.CheckNames)
+        {
+            var result = KernelBattery.Run(faultyCheck: name);
+            Assert.False(result.Passed, name);
+            Assert.Equal(name, result.FirstFailure!.Name);
+            Assert.Single(result.Checks, c => !c.Passed);
+        }
+    }
+
+    [Fact]
+    public void Good_default_kernels_are_kept_after_one_probe()
+    {
+        var (configuration, reason, probes) = CpuKernels.Select(new CpuKernels.SelectionOptions());
+
+        Assert.Equal(CpuKernelConfiguration.Default, configuration);
+        Assert.Contains("self-check passed", reason);
+        var probe = Assert.Single(probes);
+        Assert.True(probe.Passed);
+        Assert.True(probe.Milliseconds > 0);
+    }
+
+    [Fact]
+    public void Faulty_default_kernels_make_the_guard_pick_the_fastest_configuration_that_passes()
+    {
+        var (configuration, reason, probes) = CpuKernels.Select(new CpuKernels.SelectionOptions
+        {
+            FaultyConfigurations = [CpuKernelConfiguration.Default.Name],
+            FaultyCheck = "depthwise_rgb_blur.forward",
+        });
+
+        Assert.NotEqual(CpuKernelConfiguration.Default, configuration);
+        Assert.Equal(CpuKernelConfiguration.All.Select(c => c.Name), probes.Select(p => p.Configuration));
+        var failed = Assert.Single(probes, p => !p.Passed);
+        Assert.Equal(CpuKernelConfiguration.Default.Name, failed.Configuration);
+        Assert.StartsWith("depthwise_rgb_blur.forward", failed.Failure);
+        var fastest = probes.Where(p => p.Passed).MinBy(p => p.Milliseconds)!;
+        Assert.Equal(fastest.Configuration, configuration.Name);
+        Assert.Contains("default fails depthwise_rgb_blur.forward", reason);
+        Assert.Contains($"{configuration.Name} is the fastest configuration that passes", reason);
+    }
+
+    [Fact]
+    public void The_guard_refuses_when_no_configuration_passes()
+    {
+        var e = Assert.Throws<CpuKernelsException>(() => CpuKernels.Select(new CpuKernels.SelectionOptions
+        {
+            FaultyConfigurations = CpuKernelConfiguration.All.Select(c => c.Name).ToArray(),
+            FaultyCheck = "conv3x3.double_backward",
+        }));
+
+        Assert.Contains("No CPU kernel configuration computes correct numbers", e.Message);
+        foreach (var configuration in CpuKernelConfiguration.All)
+        {
+            Assert.Contains($"{configuration.Name} fails conv3x3.double_backward", e.Message);
+        }
+
+        Assert.Contains(CpuKernels.SettingKey, e.Message);
+    }
+
+    [Fact]
+    public void Configurations_are_named_as_operators_write_them()
+    {
+        Assert.Equal(CpuKernelConfiguration.Avx2, CpuKernelConfiguration.Parse(" AVX2 "));
+        Assert.Equal(CpuKernelConfiguration.NoOneDnn, CpuKernelConfiguration.Parse("no-onednn"));
+        var e = Assert.Throws<ArgumentException>(() => CpuKernelConfiguration.Parse("avx512"));
+        Assert.Contains("auto", e.Message);
+        Assert.Contains("sse41", e.Message);
+        Assert.Throws<ArgumentException>(() => KernelBattery.Run(faultyCheck: "no-such-check"));
+    }
+}
