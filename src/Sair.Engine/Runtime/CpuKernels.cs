@@ -65,6 +65,12 @@ public static class CpuKernels
     /// <summary>Where decisions are cached (one file per CPU and libtorch build); unset: $XDG_CACHE_HOME/sairgrid or ~/.cache/sairgrid.</summary>
     public const string CacheVariable = "SAIR_KERNEL_CACHE";
 
+    /// <summary>
+    /// Self-test of the guard in a real process (tests only): "config[,config…]:check" makes those configurations'
+    /// kernels fail that check, in the probes and in the verification; nothing is cached while it is set.
+    /// </summary>
+    public const string FaultVariable = "SAIR_KERNEL_SELFTEST_FAULT";
+
     private const string ProbeAssembly = "Sair.KernelCheck.dll";
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromMinutes(3);
     private static readonly Lock Gate = new();
@@ -92,19 +98,20 @@ public static class CpuKernels
             mode = string.IsNullOrWhiteSpace(mode) ? Auto : mode.Trim();
             var cpu = CpuModel();
             var auto = mode.Equals(Auto, StringComparison.OrdinalIgnoreCase);
+            var options = SelfTestFault() ?? new SelectionOptions { CacheDirectory = CacheDirectory() };
             var (configuration, reason) = auto
-                ? Choose(new SelectionOptions { CacheDirectory = CacheDirectory() }, cpu)
+                ? Choose(options, cpu)
                 : (CpuKernelConfiguration.Parse(mode), $"forced by {SettingKey}");
 
             var nnpack = Apply(configuration);
-            var check = KernelBattery.Run();
+            var check = KernelBattery.Run(options.FaultIn(configuration));
             var verified = check.Passed;
             if (!check.Passed && auto)
             {
-                Forget(CacheDirectory());
+                Forget(options.CacheDirectory);
                 // oneDNN's cap is fixed for this process now; switching oneDNN off is the one fallback left in-process.
                 NativeTorchSettings.SetOneDnnEnabled(false);
-                var fallback = KernelBattery.Run();
+                var fallback = KernelBattery.Run(options.FaultIn(CpuKernelConfiguration.NoOneDnn));
                 if (!fallback.Passed)
                 {
                     throw new CpuKernelsException(
@@ -142,6 +149,31 @@ public static class CpuKernels
 
         /// <summary>Tests: the battery check a faulty kernel breaks (see <see cref="KernelBattery.CheckNames"/>).</summary>
         public string? FaultyCheck { get; init; }
+
+        /// <summary>The check to break when running on <paramref name="configuration"/>, if any.</summary>
+        public string? FaultIn(CpuKernelConfiguration configuration) =>
+            FaultyConfigurations.Contains(configuration.Name) ? FaultyCheck : null;
+    }
+
+    private static SelectionOptions? SelfTestFault()
+    {
+        var value = Environment.GetEnvironmentVariable(FaultVariable);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        var parts = value.Split(':', 2, StringSplitOptions.TrimEntries);
+        if (parts.Length != 2)
+        {
+            throw new ArgumentException($"{FaultVariable} is '{value}': write configuration[,configuration…]:check.");
+        }
+
+        return new SelectionOptions
+        {
+            FaultyConfigurations = parts[0].Split(',', StringSplitOptions.TrimEntries).Select(n => CpuKernelConfiguration.Parse(n).Name).ToArray(),
+            FaultyCheck = parts[1],
+        };
     }
 
     /// <summary>
@@ -271,13 +303,14 @@ public static class CpuKernels
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (options.FaultyCheck is { } check && options.FaultyConfigurations.Contains(configuration.Name))
+        if (options.FaultIn(configuration) is { } check)
         {
             start.ArgumentList.Add("--fault");
             start.ArgumentList.Add(check);
         }
 
         start.Environment.Remove(EnvironmentVariable);
+        start.Environment.Remove(FaultVariable);
         if (configuration.DnnlMaxCpuIsa is { } isa)
         {
             start.Environment["DNNL_MAX_CPU_ISA"] = isa;

@@ -1,4 +1,5 @@
 using Sair.Engine.Runtime;
+using Sair.Tests;
 
 namespace Sair.Engine.Tests.Runtime;
 
@@ -86,6 +87,61 @@ public sealed class CpuKernelsTests
         }
 
         Assert.Contains(CpuKernels.SettingKey, e.Message);
+    }
+
+    [Fact]
+    public async Task A_process_whose_default_kernels_fail_decides_on_a_fallback_and_verifies_it_before_serving()
+    {
+        var (exit, log) = await DecideInNewProcessAsync(new()
+        {
+            [CpuKernels.FaultVariable] = "default:depthwise_rgb_blur.forward",
+        });
+
+        Assert.Equal(0, exit);
+        Assert.Matches("cpu kernels: (avx2|sse41|no-onednn) — default fails depthwise_rgb_blur.forward: relative error", log);
+        Assert.Contains("is the fastest configuration that passes", log);
+        Assert.Contains("verified in this process (23 checks)", log);
+    }
+
+    [Fact]
+    public async Task A_process_where_no_kernels_pass_refuses_with_the_reason()
+    {
+        var (exit, log) = await DecideInNewProcessAsync(new()
+        {
+            [CpuKernels.FaultVariable] = "default,avx2,sse41,no-onednn:matmul.forward",
+        });
+
+        Assert.Equal(1, exit);
+        Assert.Contains("error: No CPU kernel configuration computes correct numbers on this CPU", log);
+        Assert.DoesNotContain("   at ", log);
+    }
+
+    [Fact]
+    public async Task An_operator_can_force_a_configuration()
+    {
+        var (exit, log) = await DecideInNewProcessAsync(new() { [CpuKernels.EnvironmentVariable] = "sse41" });
+
+        Assert.Equal(0, exit);
+        Assert.Contains("cpu kernels: sse41 — forced by Sair:Engine:CpuKernels", log);
+    }
+
+    /// <summary>Runs the probe executable's --decide, as CI does, with a cache of its own.</summary>
+    private static async Task<(int? Exit, string Log)> DecideInNewProcessAsync(Dictionary<string, string> environment)
+    {
+        var cache = Directory.CreateTempSubdirectory("sair-kernels-").FullName;
+        try
+        {
+            environment[CpuKernels.CacheVariable] = cache;
+            environment.TryAdd(CpuKernels.EnvironmentVariable, CpuKernels.Auto);
+            environment.TryAdd(CpuKernels.FaultVariable, "");
+            await using var process = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sair.KernelCheck.dll"), "--decide"],
+                AppContext.BaseDirectory, environment);
+            return (await process.WaitForExitAsync(TimeSpan.FromMinutes(3)), process.Log);
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
     }
 
     [Fact]

@@ -24,6 +24,8 @@ internal sealed class SiloProcess : IAsyncDisposable
 
     public string Log => _process.Log;
 
+    public bool IsRunning => _process.IsRunning;
+
     /// <summary>The silo the test project built (src/Sair.Silo/bin/&lt;configuration&gt;), run with its own dependency manifest.</summary>
     public static string SiloAssembly
     {
