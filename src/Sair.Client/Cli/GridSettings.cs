@@ -107,6 +107,10 @@ public class EngineSettings : GridSettings
     [DefaultValue("auto")]
     public string Emotion { get; init; } = "auto";
 
+    [CommandOption("--jpeg-quality <Q>")]
+    [Description("The JPEG quality the photos were saved at (1-100): the degradation model then includes that JPEG compression, so the result explains the blocks instead of copying them. Default: none (bicubic degradation only, as in the paper)")]
+    public int? JpegQuality { get; init; }
+
     [CommandOption("--seed <N>")]
     [Description("Seed of the latent initialisation and noise (reruns are reproducible)")]
     [DefaultValue(0)]
@@ -153,6 +157,11 @@ public class EngineSettings : GridSettings
             return ValidationResult.Error($"--checkpoint-every {CheckpointEvery} is out of range: use 1 or more.");
         }
 
+        if (JpegQuality is < RestorationOptions.MinJpegQuality or > RestorationOptions.MaxJpegQuality)
+        {
+            return ValidationResult.Error($"--jpeg-quality {JpegQuality} is out of range: use {RestorationOptions.MinJpegQuality} to {RestorationOptions.MaxJpegQuality}.");
+        }
+
         if (Generator is not null && !File.Exists(Generator))
         {
             return ValidationResult.Error($"--generator '{Generator}' does not exist.");
@@ -179,5 +188,6 @@ public class EngineSettings : GridSettings
         Emotion.Equals("auto", StringComparison.OrdinalIgnoreCase) ? null : Emotion.ToLowerInvariant(),
         EmotionStrength: 0,
         Seed,
-        Math.Min(CheckpointEvery, Iterations));
+        Math.Min(CheckpointEvery, Iterations),
+        JpegQuality: JpegQuality);
 }

@@ -14,6 +14,11 @@ namespace Sair.Grains.Engine;
 /// Scale of the whole restored photo relative to the input photo: the restored face is pasted back into the input
 /// enlarged by this factor, so the face keeps the generator's detail instead of being shrunk to the input's scale.
 /// </param>
+/// <param name="JpegQuality">
+/// The JPEG quality the degraded input was saved at, 1–100: the degradation model D then ends with a differentiable
+/// JPEG stage of that quality, so the restoration explains the input's blocks instead of reproducing them; null keeps
+/// the preset's D (bicubic only for both presets).
+/// </param>
 [GenerateSerializer, Immutable, Alias("sair.RestorationOptions")]
 public sealed record RestorationOptions(
     [property: Id(0)] string Preset,
@@ -23,11 +28,16 @@ public sealed record RestorationOptions(
     [property: Id(4)] int Seed,
     [property: Id(5)] int CheckpointEvery,
     [property: Id(6)] FaceChoice Face = FaceChoice.Largest,
-    [property: Id(7)] double Upscale = 1)
+    [property: Id(7)] double Upscale = 1,
+    [property: Id(8)] int? JpegQuality = null)
 {
     public const double MinUpscale = 0.25;
 
     public const double MaxUpscale = 8;
+
+    public const int MinJpegQuality = 1;
+
+    public const int MaxJpegQuality = 100;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad field and its valid range.</summary>
     public void Validate()
@@ -54,6 +64,13 @@ public sealed record RestorationOptions(
             throw new ArgumentException(
                 $"RestorationOptions.Face is {(int)Face}, which this grid does not know: use {string.Join(", ", Enum.GetNames<FaceChoice>())}.",
                 nameof(Face));
+        }
+
+        if (JpegQuality is < MinJpegQuality or > MaxJpegQuality)
+        {
+            throw new ArgumentException(
+                $"RestorationOptions.JpegQuality is {JpegQuality}: use {MinJpegQuality} to {MaxJpegQuality} (the quality the input was saved at), or none.",
+                nameof(JpegQuality));
         }
 
         if (Upscale is < MinUpscale or > MaxUpscale || double.IsNaN(Upscale))

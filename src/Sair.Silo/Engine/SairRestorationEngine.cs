@@ -35,7 +35,7 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
     }
 
     /// <summary>
-    /// The SAIR options of a job: its preset with the job's iterations, seed, checkpoint interval and emotion. Without
+    /// The SAIR options of a job: its preset with the job's iterations, seed, checkpoint interval, D's JPEG stage and emotion. Without
     /// emotion directions on this silo the emotion term is off, and naming an emotion is an error.
     /// </summary>
     public static SairOptions ToSairOptions(RestorationOptions options, bool hasEmotionDirections, int projectionIterations)
@@ -66,6 +66,7 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
             Iterations = options.Iterations,
             Seed = options.Seed,
             CheckpointInterval = options.CheckpointEvery,
+            JpegQuality = options.JpegQuality ?? preset.JpegQuality,
             Emotion = emotion,
             EmotionWeight = hasEmotionDirections ? preset.EmotionWeight : 0,
             Projection = preset.Projection with { Iterations = projectionIterations, Seed = options.Seed },

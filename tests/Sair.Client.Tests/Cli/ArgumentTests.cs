@@ -27,6 +27,7 @@ public sealed class ArgumentTests : IDisposable
     [InlineData("restore -i {photo} --pool family --preset fast", "--preset 'fast' is unknown")]
     [InlineData("restore -i {photo} --pool family --iterations 0", "--iterations 0 is out of range")]
     [InlineData("restore -i {photo} --pool family --upscale 20", "--upscale 20 is out of range")]
+    [InlineData("restore -i {photo} --pool family --jpeg-quality 101", "--jpeg-quality 101 is out of range")]
     [InlineData("restore -i {photo} --pool family --match-threshold 1.5", "--match-threshold 1.5 is out of range")]
     [InlineData("restore -i {photo} --pool family --person ada --skip-unmatched", "apply to pool matching")]
     [InlineData("restore -i {photo} --reference {photo} --person ada", "--person picks someone from a pool")]
@@ -82,7 +83,7 @@ public sealed class ArgumentTests : IDisposable
     [Fact]
     public void Engine_settings_map_to_restoration_options()
     {
-        var settings = new RestoreSettings { Preset = "Official", Iterations = 30, Emotion = "happy", Seed = 9, CheckpointEvery = 50 };
+        var settings = new RestoreSettings { Preset = "Official", Iterations = 30, Emotion = "happy", Seed = 9, CheckpointEvery = 50, JpegQuality = 30 };
 
         var options = settings.Options();
 
@@ -92,7 +93,9 @@ public sealed class ArgumentTests : IDisposable
         Assert.Equal(9, options.Seed);
         // A checkpoint interval longer than the run is clamped to the run, so the options stay valid.
         Assert.Equal(30, options.CheckpointEvery);
+        Assert.Equal(30, options.JpegQuality);
         Assert.Null(new RestoreSettings { Emotion = "auto" }.Options().Emotion);
+        Assert.Null(new RestoreSettings().Options().JpegQuality);
     }
 
     [Fact]

@@ -198,6 +198,21 @@ public sealed class SairRestorationEngineTests
         Assert.Contains("Sair__Engine__EmotionDirectionsPath", emotion.Message);
     }
 
+    [Fact]
+    public async Task A_jpeg_quality_puts_the_jpeg_stage_into_D_and_out_of_range_is_refused()
+    {
+        Assert.Null(SairRestorationEngine.ToSairOptions(Options(5), hasEmotionDirections: false, projectionIterations: 3).JpegQuality);
+        Assert.Equal(30, SairRestorationEngine.ToSairOptions(Options(5) with { JpegQuality = 30 }, false, 3).JpegQuality);
+        Assert.Equal(30, SairRestorationEngine.ToSairOptions(Options(5) with { Preset = "official", JpegQuality = 30 }, false, 3).JpegQuality);
+
+        using var y = TinyEngine.Degrade(TinyEngine.Face(seed: 7), scale: 4);
+        var outcome = await Engine.RestoreAsync(Request("jpeg", y, [], Options(3) with { JpegQuality = 30 }), new Recorder(), CancellationToken.None);
+        Assert.Equal(3, outcome.Iterations);
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() =>
+            Engine.RestoreAsync(Request("jpeg-0", y, [], Options(3) with { JpegQuality = 0 }), new Recorder(), CancellationToken.None));
+        Assert.Contains("JpegQuality is 0", refused.Message);
+    }
+
     /// <summary>A latent as the bytes of an .npy file, one of the formats a pool may attach.</summary>
     private static byte[] LatentBytes(Tensor latent)
     {
