@@ -91,6 +91,7 @@ public sealed record RestorationProgress(
 /// The whole input photo, enlarged by <see cref="RestorationOptions.Upscale"/>, with the restored face pasted back at
 /// its place; null for an aligned input (nothing to paste back into).
 /// </param>
+/// <param name="Note">What the user should know about this restoration, e.g. that the photo kept its own face.</param>
 [GenerateSerializer, Immutable, Alias("sair.RestorationOutcome")]
 public sealed record RestorationOutcome(
     [property: Id(0)] byte[] ImagePng,
@@ -99,4 +100,5 @@ public sealed record RestorationOutcome(
     [property: Id(3)] double? IdentitySimilarity,
     [property: Id(4)] byte[]? ReferenceLatent = null,
     [property: Id(5)] byte[]? CroppedFacePng = null,
-    [property: Id(6)] byte[]? RestoredPhotoPng = null);
+    [property: Id(6)] byte[]? RestoredPhotoPng = null,
+    [property: Id(7)] string? Note = null);

@@ -229,7 +229,8 @@ public sealed class EngineWorker(
             await images.PutAsync(spec.OutputPath, restored.ImagePng, token);
             await CacheReferenceLatentAsync(spec, references, restored);
             await reports.ReportCompletedAsync(attempt, new JobResult(
-                spec.OutputPath, restored.Iterations, restored.FinalLoss, restored.IdentitySimilarity, note, cropped, photo));
+                spec.OutputPath, restored.Iterations, restored.FinalLoss, restored.IdentitySimilarity,
+                restored.Note is { } engineNote ? (note is null ? engineNote : $"{note} {engineNote}") : note, cropped, photo));
             outcome = "completed";
             if (lastCheckpoint is not null)
             {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Sair.Engine.Alignment;
 using Sair.Engine.FaceNets;
 using Sair.Engine.Imaging;
@@ -106,18 +107,45 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
             cancellationToken, resume, Persist);
         using var image = ImageTensors.ToImage(result.Image);
         var (cropped, pasted) = input.Photo is { } photo
-            ? (Png(y), Png(PasteBack(photo, result.Image, request.Options.Upscale)))
+            ? (Png(y), Png(photo.KeepsItsFace is null ? PasteBack(photo, result.Image, request.Options.Upscale) : Canvas(photo, request.Options.Upscale).Pixels))
             : (null, null);
         return new RestorationOutcome(
             ImageFiles.Encode(image, "png"), options.Iterations, result.History[^1].Total, result.IdentitySimilarity, computedLatent,
-            cropped, pasted);
+            cropped, pasted, input.Photo?.KeepsItsFace);
+    }
+
+    /// <summary>
+    /// Below this PSNR between a photo's face (aligned at its own resolution) and the same face taken down to G's size
+    /// and back, the photo holds detail that G's output cannot: pasting the restoration back would blur it. Measured
+    /// against 64 px on the five johns chips (150 px photos, aligned squares of 213–223 px; test
+    /// Detail_psnr_tells_sharp_faces_from_enlarged_small_ones): as they are 30.1–36.3 dB, after a trip through 32 px
+    /// 38.5–45.6 dB. The threshold sits between the two.
+    /// </summary>
+    public const double SharperThanGeneratorPsnr = 37.5;
+
+    /// <summary>
+    /// PSNR (dB) of <paramref name="face"/> (1, 3, s, s) against itself taken down to <paramref name="size"/> and back
+    /// up: high when the face holds no more detail than <paramref name="size"/> pixels can, low when it does.
+    /// </summary>
+    public static double DetailPsnr(Tensor face, int size)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var side = face.shape[^1];
+        var down = nn.functional.interpolate(face, size: [size, size], mode: InterpolationMode.Bicubic, align_corners: false, antialias: true);
+        var up = nn.functional.interpolate(down, size: [side, side], mode: InterpolationMode.Bicubic, align_corners: false).clamp(0, 1);
+        var mse = Math.Max((face - up).square().mean().item<float>(), 1e-10);
+        return 10 * Math.Log10(1 / mse);
     }
 
     /// <summary>Y, and the whole photo it was cut from (null for an aligned input).</summary>
     private sealed record DegradedFace(Tensor Y, WholePhoto? Photo);
 
-    /// <summary>A whole photo (1, 3, H, W) in [0, 1] and where its restored face was cut from.</summary>
-    private sealed record WholePhoto(Tensor Pixels, AlignmentTransform Transform);
+    /// <summary>
+    /// A whole photo (1, 3, H, W) in [0, 1] and where its restored face was cut from; <see cref="KeepsItsFace"/> says
+    /// why the restored face is not pasted back (null: it is).
+    /// </summary>
+    private sealed record WholePhoto(Tensor Pixels, AlignmentTransform Transform, string? KeepsItsFace);
 
     /// <summary>
     /// Detects the faces of a whole photo, picks the job's (<see cref="RestorationOptions.Face"/>) and aligns it to the FFHQ
@@ -141,9 +169,10 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
             }
 
             var face = FaceSelection.Pick(faces, request.Options.Face, decoded.Width, decoded.Height);
-            var side = AlignedSide(models.Template.PhotoToUnit(face.Landmarks), size);
+            var photoToUnit = models.Template.PhotoToUnit(face.Landmarks);
+            var side = AlignedSide(photoToUnit, size);
             var aligned = FaceAligner.Align(pixels, face.Landmarks, side, models.Template);
-            return new DegradedFace(aligned.Face.clamp(0, 1), new WholePhoto(pixels, aligned.Transform));
+            return new DegradedFace(aligned.Face.clamp(0, 1), new WholePhoto(pixels, aligned.Transform, KeepsItsFace(pixels, face.Landmarks, photoToUnit, size)));
         }
         finally
         {
@@ -155,12 +184,38 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
     }
 
     /// <summary>
+    /// Why the photo should keep its own face rather than receive G's <paramref name="size"/> px restoration, or null:
+    /// only a face larger than G's output in the photo can hold more detail than G, and only if it measurably does
+    /// (<see cref="DetailPsnr"/> below <see cref="SharperThanGeneratorPsnr"/>) — a large but blurred face is still
+    /// replaced.
+    /// </summary>
+    private string? KeepsItsFace(Tensor pixels, Tensor landmarks, Affine2D photoToUnit, int size)
+    {
+        var photoSide = PhotoSide(photoToUnit);
+        if (photoSide <= size)
+        {
+            return null;
+        }
+
+        // At most 4 × G's side: enough to see detail beyond G, and a bounded cost for very large faces.
+        var nativeSide = (int)Math.Min(Math.Round(photoSide), 4 * size);
+        using var native = FaceAligner.Align(pixels, landmarks, nativeSide, models.Template);
+        var psnr = DetailPsnr(native.Face.clamp(0, 1), size);
+        return psnr >= SharperThanGeneratorPsnr
+            ? null
+            : string.Create(CultureInfo.InvariantCulture,
+                $"The photo kept its own face: it is {photoSide:0} px wide there and sharper than the generator's {size} px output (detail PSNR {psnr:0.0} dB < {SharperThanGeneratorPsnr:0} dB), so pasting the restoration back would blur it; restored_faces/ holds the restoration.");
+    }
+
+    private static double PhotoSide(Affine2D photoToUnit) => 1 / Math.Sqrt(Math.Abs(photoToUnit.Determinant));
+
+    /// <summary>
     /// The side of the aligned crop: the largest divisor of <paramref name="size"/> not above the aligned square's side in
     /// photo pixels; at least the smallest divisor of 8 or more (alignment needs 8 px), at most <paramref name="size"/>.
     /// </summary>
     public static int AlignedSide(Affine2D photoToUnit, int size)
     {
-        var photoSide = 1 / Math.Sqrt(Math.Abs(photoToUnit.Determinant));
+        var photoSide = PhotoSide(photoToUnit);
         var divisors = Enumerable.Range(1, size).Where(d => size % d == 0 && d >= Math.Min(8, size)).ToList();
         return divisors.LastOrDefault(d => d <= photoSide, divisors[0]);
     }
@@ -171,6 +226,15 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
     /// </summary>
     private Tensor PasteBack(WholePhoto photo, Tensor restoredFace, double upscale)
     {
+        var (canvas, transform) = Canvas(photo, upscale);
+        // The aligned square is about twice the face: a tenth of its side blends the seam well away from the face.
+        var feather = 0.1 * transform.OutputSize * transform.Scale;
+        return FaceAligner.PasteBack(canvas, restoredFace.detach().cpu().clamp(0, 1), transform, feather);
+    }
+
+    /// <summary>The photo enlarged by <paramref name="upscale"/> (bicubic; kept within the silo's pixel limit), and where the face sits on it.</summary>
+    private (Tensor Pixels, AlignmentTransform Transform) Canvas(WholePhoto photo, double upscale)
+    {
         var (height, width) = (photo.Pixels.shape[2], photo.Pixels.shape[3]);
         upscale = Math.Min(upscale, Math.Sqrt((double)models.Options.MaxImagePixels / (height * width)));
         var (newHeight, newWidth) = (Math.Max(1, (long)Math.Round(height * upscale)), Math.Max(1, (long)Math.Round(width * upscale)));
@@ -179,10 +243,7 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
             : nn.functional.interpolate(photo.Pixels, size: [newHeight, newWidth], mode: InterpolationMode.Bicubic, align_corners: false,
                 antialias: newWidth < width).clamp(0, 1);
         var toCanvas = Affine2D.ScaleTranslate((double)width / newWidth, (double)height / newHeight).Then(photo.Transform.PhotoToAligned);
-        var transform = new AlignmentTransform(toCanvas, photo.Transform.OutputSize);
-        // The aligned square is about twice the face: a tenth of its side blends the seam well away from the face.
-        var feather = 0.1 * transform.OutputSize * transform.Scale;
-        return FaceAligner.PasteBack(canvas, restoredFace.detach().cpu().clamp(0, 1), transform, feather);
+        return (canvas, new AlignmentTransform(toCanvas, photo.Transform.OutputSize));
     }
 
     private static byte[] Png(Tensor image)

@@ -6,6 +6,7 @@ using Sair.Silo.Tests.Support;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace Sair.Silo.Tests.Engine;
@@ -15,7 +16,7 @@ namespace Sair.Silo.Tests.Engine;
 /// pastes the restored face back into the photo, leaving everything outside the face's square untouched.
 /// </summary>
 [Collection(TinyEngineCollection.Name)]
-public sealed class WholePhotoRestorationTests
+public sealed class WholePhotoRestorationTests(ITestOutputHelper log)
 {
     private static readonly SairRestorationEngine Engine = new(TinyEngine.Models);
 
@@ -23,9 +24,11 @@ public sealed class WholePhotoRestorationTests
     public async Task The_restored_face_is_pasted_back_into_the_photo_which_is_unchanged_outside_the_face()
     {
         var (_, photos) = JohnsPhotos.People()[0];
-        var png = Scaled(JohnsPhotos.Photo(photos[0]), 120);
+        // A degraded photo, as users bring: the photo was 48 px, enlarged to 120 — no detail G's 64 px cannot hold.
+        var png = Scaled(Scaled(JohnsPhotos.Photo(photos[0]), 48), 120);
 
         var outcome = await Engine.RestoreAsync(Request("paste-back", png, Options(3)), new Progress<RestorationProgress>(), CancellationToken.None);
+        Assert.Null(outcome.Note);
 
         using var input = TinyEngine.FromPng(png);
         using var pasted = TinyEngine.FromPng(outcome.RestoredPhotoPng!);
@@ -51,6 +54,54 @@ public sealed class WholePhotoRestorationTests
         Assert.True(TinyEngine.MeanSquaredError(cropped, aligned.Face) < 1e-4, "the cropped face is not the face the photo's landmarks align to");
         using var restored = TinyEngine.FromPng(outcome.ImagePng);
         Assert.Equal([1L, 3, TinyEngine.Size, TinyEngine.Size], restored.shape);
+    }
+
+    [Fact]
+    public async Task A_face_sharper_than_the_generator_keeps_its_own_pixels_and_the_note_says_why()
+    {
+        var (_, photos) = JohnsPhotos.People()[2];
+        var png = Scaled(JohnsPhotos.Photo(photos[0]), 300);
+
+        var outcome = await Engine.RestoreAsync(Request("sharp", png, Options(2)), new Progress<RestorationProgress>(), CancellationToken.None);
+
+        using var input = TinyEngine.FromPng(png);
+        using var kept = TinyEngine.FromPng(outcome.RestoredPhotoPng!);
+        Assert.Equal(0f, (kept - input).abs().max().item<float>());
+        Assert.Contains("The photo kept its own face", outcome.Note);
+        Assert.Contains($"generator's {TinyEngine.Size} px output", outcome.Note);
+        using var restored = TinyEngine.FromPng(outcome.ImagePng);
+        Assert.Equal([1L, 3, TinyEngine.Size, TinyEngine.Size], restored.shape);
+    }
+
+    [Fact]
+    public void Detail_psnr_tells_sharp_faces_from_enlarged_small_ones()
+    {
+        // The measurement behind SharperThanGeneratorPsnr: every johns person's first photo aligned at its own
+        // resolution, as it is (sharp) and after a trip through 32 px (what a degraded photo holds).
+        var scores = new List<(string Person, double Sharp, double Enlarged, double Side)>();
+        foreach (var (person, photos) in JohnsPhotos.People())
+        {
+            var png = JohnsPhotos.Photo(photos[0]);
+            using var photo = TinyEngine.FromPng(png);
+            using var face = Assert.Single(TinyEngine.Models.Detector.Detect(photo));
+            // The same geometry for both (the detector need not find a blurred face to measure it).
+            var sharp = FaceDetail(png, face.Landmarks);
+            var enlarged = FaceDetail(Scaled(Scaled(png, 32), 150), face.Landmarks);
+            log.WriteLine($"{person}: sharp {sharp.Psnr:0.0} dB ({sharp.Side:0} px), enlarged from 32 px {enlarged.Psnr:0.0} dB ({enlarged.Side:0} px)");
+            scores.Add((person, sharp.Psnr, enlarged.Psnr, sharp.Side));
+        }
+
+        Assert.All(scores, s => Assert.True(s.Side > TinyEngine.Size, $"{s.Person}: the face is only {s.Side:0} px"));
+        Assert.All(scores, s => Assert.True(s.Sharp < SairRestorationEngine.SharperThanGeneratorPsnr, $"{s.Person}: sharp face scored {s.Sharp:0.0} dB"));
+        Assert.All(scores, s => Assert.True(s.Enlarged >= SairRestorationEngine.SharperThanGeneratorPsnr, $"{s.Person}: enlarged face scored {s.Enlarged:0.0} dB"));
+    }
+
+    private static (double Psnr, double Side) FaceDetail(byte[] png, Tensor landmarks)
+    {
+        using var photo = TinyEngine.FromPng(png);
+        var side = 1 / Math.Sqrt(Math.Abs(AlignmentTemplate.Ffhq.PhotoToUnit(landmarks).Determinant));
+        using var aligned = FaceAligner.Align(photo, landmarks, (int)Math.Round(side), AlignmentTemplate.Ffhq);
+        return (SairRestorationEngine.DetailPsnr(aligned.Face.clamp(0, 1), TinyEngine.Size), side);
     }
 
     [Fact]
