@@ -69,7 +69,7 @@ public sealed class RestorationCheckpoint : IDisposable
             ["adam_step"] = AdamStep.ToString(CultureInfo.InvariantCulture),
             ["options"] = OptionsFingerprint,
             ["history"] = JsonSerializer.Serialize(History.Select(r => new HistoryEntry(
-                r.Iteration, r.Iterations, r.Terms.ToDictionary(), r.Total, r.LearningRate, r.Elapsed.Ticks))),
+                r.Iteration, r.Iterations, r.Terms.ToDictionary(), r.Total, r.LearningRate, r.Elapsed.Ticks, r.Recoveries))),
         };
         return Safetensors.Serialize(tensors, metadata);
     }
@@ -94,7 +94,7 @@ public sealed class RestorationCheckpoint : IDisposable
                 }
             }
             var history = JsonSerializer.Deserialize<List<HistoryEntry>>(metadata["history"])!
-                .Select(h => new IterationReport(h.Iteration, h.Iterations, h.Terms, h.Total, h.LearningRate, TimeSpan.FromTicks(h.ElapsedTicks)))
+                .Select(h => new IterationReport(h.Iteration, h.Iterations, h.Terms, h.Total, h.LearningRate, TimeSpan.FromTicks(h.ElapsedTicks), h.Recoveries))
                 .ToList();
             return new RestorationCheckpoint(
                 int.Parse(metadata["next_iteration"], CultureInfo.InvariantCulture),
@@ -122,5 +122,5 @@ public sealed class RestorationCheckpoint : IDisposable
     }
 
     private sealed record HistoryEntry(
-        int Iteration, int Iterations, Dictionary<string, double> Terms, double Total, double LearningRate, long ElapsedTicks);
+        int Iteration, int Iterations, Dictionary<string, double> Terms, double Total, double LearningRate, long ElapsedTicks, int Recoveries = 0);
 }
