@@ -7,7 +7,8 @@ namespace Sair.Engine.Restoration;
 
 /// <summary>
 /// Everything needed to continue a run exactly where it stopped: w, Adam's moments and step count, the next iteration,
-/// the noise RNG's state, the current face mask and the history so far. Resuming from it gives the same result as an
+/// the noise RNG's state, the current face mask and the history so far (whose last report holds the recoveries from
+/// non-finite steps, which set the learning rate). Resuming from it gives the same result as an
 /// uninterrupted run. Serialises to safetensors bytes (tensors + metadata) so a grid can persist it.
 /// </summary>
 public sealed class RestorationCheckpoint : IDisposable

@@ -75,6 +75,7 @@ public sealed class SairRestorer
     /// <param name="cancellationToken">Checked before every iteration (throws <see cref="OperationCanceledException"/>).</param>
     /// <param name="resumeFrom">Continues a run from its checkpoint; the options must be the same.</param>
     /// <param name="onCheckpoint">Receives a checkpoint every <see cref="SairOptions.CheckpointInterval"/> iterations; it owns (and disposes) it.</param>
+    /// <exception cref="NonFiniteException">The run went non-finite again after <see cref="MaxRecoveries"/> recoveries.</exception>
     public RestorationResult Restore(Tensor y01, ReferenceInput reference, SairOptions options, IProgress<IterationReport>? progress = null,
         CancellationToken cancellationToken = default, RestorationCheckpoint? resumeFrom = null, Action<RestorationCheckpoint>? onCheckpoint = null)
     {
