@@ -264,7 +264,8 @@ public sealed class PriorTrainer : IDisposable
                 throw new NonFiniteException(
                     $"Training step {Step + 1}: {nonFinite[0]} went non-finite (NaN or infinite) in {nonFinite.Count} attempts in a row ({counts}); " +
                     "each was rolled back to the weights and optimiser state before the step and retried on a fresh batch with fresh noise. " +
-                    "The weights are still finite: the checkpoint holds them. Train on with a lower learning rate or a stronger R1 (a larger gamma).",
+                    "The checkpoint holds the last finite weights: resuming tries again on other batches; if it fails again, check the " +
+                    "training images or start over with another seed.",
                     nonFinite[0], Step + 1);
             }
         }
