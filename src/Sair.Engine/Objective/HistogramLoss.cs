@@ -103,7 +103,10 @@ public static class HistogramLoss
     {
         using var scope = NewDisposeScope();
         var centers = tensor(Layout.Centers, device: values.device);
-        var nearest = ((values.detach().to(ScalarType.Float64) - RangeStart) / Layout.BinWidth).floor().clamp(0, Bins - 1).to(ScalarType.Int64);
+        // clamp keeps NaN, and NaN cast to an index is −2⁶³: a NaN sample is given bin 0, where its NaN response
+        // makes the loss NaN (which the restorer recovers from) instead of relying on the clamp after the overflow.
+        var nearest = ((values.detach().to(ScalarType.Float64) - RangeStart) / Layout.BinWidth).nan_to_num(0).floor().clamp(0, Bins - 1)
+            .to(ScalarType.Int64);
         var candidates = cat([nearest - 1, nearest, nearest + 1], dim: 1);
         var valid = candidates.ge(0).logical_and(candidates.lt(Bins));
         var bins = candidates.clamp(0, Bins - 1);

@@ -35,6 +35,7 @@ public sealed class SoftHistogramLoss
     /// <param name="generated">NCHW image batch in [0, 1].</param>
     /// <param name="reference">Same shape as <paramref name="generated"/>.</param>
     /// <param name="mask">(N or 1, 1, H, W) weights in [0, 1] (the face region), or null for the whole image.</param>
+    /// <returns>The loss; NaN when <paramref name="generated"/> or <paramref name="reference"/> holds NaN.</returns>
     public Tensor Compute(Tensor generated, Tensor reference, Tensor? mask = null)
     {
         if (generated.dim() != 4 || !generated.shape.SequenceEqual(reference.shape))
@@ -63,7 +64,9 @@ public sealed class SoftHistogramLoss
         var w = mask.expand(n, 1, image.shape[2], image.shape[3]).reshape(n, 1, -1).expand(n, c, -1);
         // Position in units of bins, measured from the first centre; values beyond the outer centres stay in the end bins.
         var position = (x * Bins - 0.5).clamp(0, Bins - 1);
-        var lower = position.detach().floor().clamp(0, Bins - 2);
+        // clamp keeps NaN, and NaN cast to an index is −2⁶³: a NaN pixel takes bin 0 here and its NaN share makes
+        // the loss NaN, which the restorer then recovers from, instead of failing inside scatter_add.
+        var lower = position.detach().nan_to_num(0).floor().clamp(0, Bins - 2);
         var upperShare = position - lower;
         var lowerIndex = lower.to(ScalarType.Int64);
         var histogram = zeros(n, c, Bins, dtype: image.dtype, device: image.device)

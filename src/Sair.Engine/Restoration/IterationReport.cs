@@ -18,8 +18,13 @@ public static class LossTerms
 /// <param name="Total">The sum that was minimised.</param>
 /// <param name="LearningRate">The lr of this step.</param>
 /// <param name="Elapsed">Time spent on the run so far, including before a resume.</param>
+/// <param name="Recoveries">
+/// Non-finite steps the run has recovered from so far (see <see cref="SairRestorer.MaxRecoveries"/>); each halved the
+/// learning rate for the rest of the run.
+/// </param>
 public sealed record IterationReport(
-    int Iteration, int Iterations, IReadOnlyDictionary<string, double> Terms, double Total, double LearningRate, TimeSpan Elapsed);
+    int Iteration, int Iterations, IReadOnlyDictionary<string, double> Terms, double Total, double LearningRate, TimeSpan Elapsed,
+    int Recoveries = 0);
 
 /// <summary>The outcome of <see cref="SairRestorer.Restore"/>.</summary>
 /// <param name="Image">The restored image (1, 3, S, S) in [0, 1] at the generator's resolution S (the caller disposes it).</param>

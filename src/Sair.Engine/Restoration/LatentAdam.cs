@@ -11,6 +11,8 @@ internal sealed class LatentAdam : IDisposable
     private readonly double beta1;
     private readonly double beta2;
     private readonly double epsilon;
+    private (Tensor Parameter, Tensor M, Tensor V)? marked;
+    private long markedStep;
 
     public LatentAdam(Tensor like, double beta1, double beta2, double epsilon)
         : this(zeros_like(like), zeros_like(like), 0, beta1, beta2, epsilon)
@@ -51,9 +53,46 @@ internal sealed class LatentAdam : IDisposable
         parameter.addcdiv_(M, denominator, value: -learningRate / biasCorrection1);
     }
 
+    /// <summary>Whether <see cref="Mark"/> has been called.</summary>
+    public bool IsMarked => marked is not null;
+
+    /// <summary>Remembers <paramref name="parameter"/> and this optimiser's state, to go back to with <see cref="Rewind"/>.</summary>
+    public void Mark(Tensor parameter)
+    {
+        using var noGrad = no_grad();
+        if (marked is null)
+        {
+            marked = (parameter.detach().clone().DetachFromDisposeScope(), M.clone().DetachFromDisposeScope(), V.clone().DetachFromDisposeScope());
+        }
+        else
+        {
+            marked.Value.Parameter.copy_(parameter);
+            marked.Value.M.copy_(M);
+            marked.Value.V.copy_(V);
+        }
+        markedStep = Step;
+    }
+
+    /// <summary>Puts <paramref name="parameter"/> and this optimiser's state back as they were at the last <see cref="Mark"/>.</summary>
+    public void Rewind(Tensor parameter)
+    {
+        var (markedParameter, markedM, markedV) = marked ?? throw new InvalidOperationException("Nothing was marked to rewind to.");
+        using var noGrad = no_grad();
+        parameter.copy_(markedParameter);
+        M.copy_(markedM);
+        V.copy_(markedV);
+        Step = markedStep;
+    }
+
     public void Dispose()
     {
         M.Dispose();
         V.Dispose();
+        if (marked is { } state)
+        {
+            state.Parameter.Dispose();
+            state.M.Dispose();
+            state.V.Dispose();
+        }
     }
 }

@@ -7,7 +7,8 @@ namespace Sair.Engine.Restoration;
 
 /// <summary>
 /// Everything needed to continue a run exactly where it stopped: w, Adam's moments and step count, the next iteration,
-/// the noise RNG's state, the current face mask and the history so far. Resuming from it gives the same result as an
+/// the noise RNG's state, the current face mask and the history so far (whose last report holds the recoveries from
+/// non-finite steps, which set the learning rate). Resuming from it gives the same result as an
 /// uninterrupted run. Serialises to safetensors bytes (tensors + metadata) so a grid can persist it.
 /// </summary>
 public sealed class RestorationCheckpoint : IDisposable
@@ -69,7 +70,7 @@ public sealed class RestorationCheckpoint : IDisposable
             ["adam_step"] = AdamStep.ToString(CultureInfo.InvariantCulture),
             ["options"] = OptionsFingerprint,
             ["history"] = JsonSerializer.Serialize(History.Select(r => new HistoryEntry(
-                r.Iteration, r.Iterations, r.Terms.ToDictionary(), r.Total, r.LearningRate, r.Elapsed.Ticks))),
+                r.Iteration, r.Iterations, r.Terms.ToDictionary(), r.Total, r.LearningRate, r.Elapsed.Ticks, r.Recoveries))),
         };
         return Safetensors.Serialize(tensors, metadata);
     }
@@ -94,7 +95,7 @@ public sealed class RestorationCheckpoint : IDisposable
                 }
             }
             var history = JsonSerializer.Deserialize<List<HistoryEntry>>(metadata["history"])!
-                .Select(h => new IterationReport(h.Iteration, h.Iterations, h.Terms, h.Total, h.LearningRate, TimeSpan.FromTicks(h.ElapsedTicks)))
+                .Select(h => new IterationReport(h.Iteration, h.Iterations, h.Terms, h.Total, h.LearningRate, TimeSpan.FromTicks(h.ElapsedTicks), h.Recoveries))
                 .ToList();
             return new RestorationCheckpoint(
                 int.Parse(metadata["next_iteration"], CultureInfo.InvariantCulture),
@@ -122,5 +123,5 @@ public sealed class RestorationCheckpoint : IDisposable
     }
 
     private sealed record HistoryEntry(
-        int Iteration, int Iterations, Dictionary<string, double> Terms, double Total, double LearningRate, long ElapsedTicks);
+        int Iteration, int Iterations, Dictionary<string, double> Terms, double Total, double LearningRate, long ElapsedTicks, int Recoveries = 0);
 }

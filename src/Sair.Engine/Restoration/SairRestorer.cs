@@ -4,6 +4,7 @@ using Sair.Engine.FaceNets;
 using Sair.Engine.FaceNets.Identity;
 using Sair.Engine.StyleGan;
 using Sair.Engine.Objective;
+using Sair.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace Sair.Engine.Restoration;
@@ -20,6 +21,12 @@ namespace Sair.Engine.Restoration;
 /// </remarks>
 public sealed class SairRestorer
 {
+    /// <summary>
+    /// Non-finite steps a run recovers from before it fails with a <see cref="NonFiniteException"/>. Each recovery
+    /// halves the learning rate for the rest of the run, so the last one steps at 1/32 of the schedule.
+    /// </summary>
+    public const int MaxRecoveries = 5;
+
     private readonly StyleGan2Generator generator;
     private readonly IIdentityNetwork? identity;
     private readonly ILandmarkDetector? landmarks;
@@ -47,6 +54,19 @@ public sealed class SairRestorer
         }
     }
 
+    /// <summary>The name under which <see cref="Perturb"/> sees the latent.</summary>
+    internal const string LatentName = "latent";
+
+    /// <summary>The name under which <see cref="Perturb"/> sees G(w).</summary>
+    internal const string ImageName = "image";
+
+    /// <summary>
+    /// Test seam: replaces, at the given iteration, the rendering G(w) (named <see cref="ImageName"/>), each term's
+    /// weighted value (named as in <see cref="LossTerms"/>) and the latent after each update (named
+    /// <see cref="LatentName"/>) by what it returns.
+    /// </summary>
+    internal Func<int, string, Tensor, Tensor>? Perturb { get; init; }
+
     /// <summary>Restores the degraded face <paramref name="y01"/>.</summary>
     /// <param name="y01">Y, RGB (1, 3, h, h) or (3, h, h) in [0, 1]; h must divide the generator's size S.</param>
     /// <param name="reference">w_z and/or the reference photo Z.</param>
@@ -55,6 +75,7 @@ public sealed class SairRestorer
     /// <param name="cancellationToken">Checked before every iteration (throws <see cref="OperationCanceledException"/>).</param>
     /// <param name="resumeFrom">Continues a run from its checkpoint; the options must be the same.</param>
     /// <param name="onCheckpoint">Receives a checkpoint every <see cref="SairOptions.CheckpointInterval"/> iterations; it owns (and disposes) it.</param>
+    /// <exception cref="NonFiniteException">The run went non-finite again after <see cref="MaxRecoveries"/> recoveries.</exception>
     public RestorationResult Restore(Tensor y01, ReferenceInput reference, SairOptions options, IProgress<IterationReport>? progress = null,
         CancellationToken cancellationToken = default, RestorationCheckpoint? resumeFrom = null, Action<RestorationCheckpoint>? onCheckpoint = null)
     {
@@ -91,7 +112,10 @@ public sealed class SairRestorer
         private readonly int firstIteration;
         private readonly List<IterationReport> history;
         private readonly TimeSpan elapsedBefore;
+        private readonly List<(int Iteration, string What)> nonFinite = [];
         private Tensor? mask;
+        private int recoveries;
+        private int markedIteration;
 
         public Job(SairRestorer owner, Tensor y01, ReferenceInput reference, SairOptions options, RestorationCheckpoint? resume,
             CancellationToken cancellationToken)
@@ -194,6 +218,7 @@ public sealed class SairRestorer
                 firstIteration = resume.NextIteration;
                 history = [.. resume.History];
                 elapsedBefore = history.Count > 0 ? history[^1].Elapsed : TimeSpan.Zero;
+                recoveries = history.Count > 0 ? history[^1].Recoveries : 0;
                 mask = resume.Mask?.to(device).clone().DetachFromDisposeScope();
                 if (resume.RngState is { } state)
                 {
@@ -206,13 +231,19 @@ public sealed class SairRestorer
         public RestorationResult Run(IProgress<IterationReport>? progress, Action<RestorationCheckpoint>? onCheckpoint)
         {
             var clock = Stopwatch.StartNew();
-            for (var i = firstIteration; i < options.Iterations; i++)
+            var i = firstIteration;
+            while (i < options.Iterations)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var report = Step(i, clock);
+                var (report, failed) = Step(i, clock);
+                if (report is null)
+                {
+                    i = Recover(i, failed!);
+                    continue;
+                }
                 history.Add(report);
                 progress?.Report(report);
-                var done = i + 1;
+                var done = ++i;
                 if (onCheckpoint is not null && options.CheckpointInterval > 0 && done % options.CheckpointInterval == 0 && done < options.Iterations)
                 {
                     onCheckpoint(Checkpoint(done));
@@ -220,6 +251,43 @@ public sealed class SairRestorer
             }
             return Finish();
         }
+
+        /// <summary>
+        /// Answers a non-finite step at iteration <paramref name="i"/>: back to the state marked before the last update
+        /// (so a latent that made a term non-finite is stepped to again with half the learning rate, and randomised noise
+        /// is drawn afresh), or, before any update, the same iteration again. Returns the iteration to continue at.
+        /// </summary>
+        private int Recover(int i, string what)
+        {
+            nonFinite.Add((i, what));
+            if (recoveries >= MaxRecoveries)
+            {
+                throw Failure();
+            }
+            recoveries++;
+            if (!adam.IsMarked)
+            {
+                return i;
+            }
+            adam.Rewind(w);
+            history.RemoveAll(report => report.Iteration >= markedIteration);
+            return markedIteration;
+        }
+
+        private NonFiniteException Failure()
+        {
+            var (iteration, what) = nonFinite[0];
+            var counts = string.Join(", ", nonFinite.GroupBy(f => f.What).Select(g => $"{g.Key} ×{g.Count()}"));
+            return new NonFiniteException(
+                $"{char.ToUpperInvariant(what[0])}{what[1..]} went non-finite (NaN or infinite) at iteration {iteration}, and the run did not get " +
+                $"past it: {MaxRecoveries} recoveries, each going back to the last finite latent with half the learning rate, were followed " +
+                $"by more non-finite steps ({counts}). Lower the learning rate or the weight of that term.",
+                what, iteration);
+        }
+
+        private double LearningRate(int i) => options.LearningRateAt(i) * Math.Pow(0.5, recoveries);
+
+        private static string TermWords(string name) => $"the {name.Replace('_', ' ')} term";
 
         public void Dispose()
         {
@@ -237,75 +305,120 @@ public sealed class SairRestorer
             rng.Dispose();
         }
 
-        private IterationReport Step(int i, Stopwatch clock)
+        /// <summary>
+        /// One Adam step on w; the report, or null and what went non-finite (a term's value or gradient, the face
+        /// landmarks of the histogram term, the updated latent), in which case nothing was kept of it except a latent
+        /// update, which <see cref="Recover"/> rewinds.
+        /// </summary>
+        private (IterationReport? Report, string? NonFinite) Step(int i, Stopwatch clock)
         {
             using var scope = NewDisposeScope();
-            var lr = options.LearningRateAt(i);
-            var x = Render(w);
+            var lr = LearningRate(i);
+            Tensor Perturbed(string name, Tensor value) => owner.Perturb is { } perturb ? perturb(i, name, value) : value;
+            var x = Perturbed(ImageName, Render(w));
             var terms = new List<(string Name, Tensor Value)>();
+            void Add(string name, Tensor value) => terms.Add((name, Perturbed(name, value)));
             if (options.DataWeight > 0)
             {
                 var predicted = degradation.forward(x);
                 var data = options.DataForm == TermForm.Official ? DataTerm.Official(predicted, y) : DataTerm.Paper(predicted, y);
-                terms.Add((LossTerms.Data, options.DataWeight * data));
+                Add(LossTerms.Data, options.DataWeight * data);
             }
             if (options.IdentityWeight > 0)
             {
                 var similarity = owner.identity!.Similarity(owner.identity.Embed(x), referenceEmbedding!).mean();
-                terms.Add((LossTerms.Identity, options.IdentityWeight * (1 - similarity)));
+                Add(LossTerms.Identity, options.IdentityWeight * (1 - similarity));
             }
             if (options.LatentPriorWeight > 0)
             {
-                terms.Add((LossTerms.LatentPrior, options.LatentPriorWeight * (w - referenceLatent).pow(2).sum()));
+                Add(LossTerms.LatentPrior, options.LatentPriorWeight * (w - referenceLatent).pow(2).sum());
             }
             if (direction is not null)
             {
                 var term = options.EmotionForm == TermForm.Official ? EmotionTerm.Official(w, direction) : EmotionTerm.Paper(w, direction, gamma);
-                terms.Add((LossTerms.Emotion, options.EmotionWeight * term));
+                Add(LossTerms.Emotion, options.EmotionWeight * term);
             }
             if (histogramTarget is not null && i >= options.HistogramFirstIteration)
             {
                 var generated = HistogramLoss.ToComparisonSize(x, histogramSide);
-                if (mask is null || (i - options.HistogramFirstIteration) % options.MaskInterval == 0)
+                if ((mask is null || (i - options.HistogramFirstIteration) % options.MaskInterval == 0) && !UpdateMask(generated))
                 {
-                    UpdateMask(generated);
+                    return (null, $"the face landmarks of {TermWords(LossTerms.Histogram)}");
                 }
                 var term = softHistogram is not null
                     ? softHistogram.Compute(generated, histogramTarget, mask!)
                     : HistogramLoss.Compute(generated, histogramTarget, mask!);
-                terms.Add((LossTerms.Histogram, options.HistogramWeight * term));
+                Add(LossTerms.Histogram, options.HistogramWeight * term);
             }
             if (options.GeoCrossWeight > 0)
             {
-                terms.Add((LossTerms.GeoCross, options.GeoCrossWeight * GeoCross.Compute(w)));
+                Add(LossTerms.GeoCross, options.GeoCrossWeight * GeoCross.Compute(w));
             }
             if (terms.Count == 0)
             {
                 // Only terms that start later are on (e.g. the official histogram from iteration 201): nothing moves yet.
-                return new IterationReport(i, options.Iterations, new Dictionary<string, double>(), 0, lr, elapsedBefore + clock.Elapsed);
+                return (new IterationReport(i, options.Iterations, new Dictionary<string, double>(), 0, lr, elapsedBefore + clock.Elapsed, recoveries), null);
             }
 
             var total = terms.Select(t => t.Value).Aggregate((a, b) => a + b);
-            var values = terms.ToDictionary(t => t.Name, t => (double)t.Value.item<float>());
+            var values = terms.Select(t => (t.Name, Value: (double)t.Value.item<float>())).ToList();
             var totalValue = total.item<float>();
+            if (values.FirstOrDefault(v => !double.IsFinite(v.Value)).Name is { } broken)
+            {
+                return (null, TermWords(broken));
+            }
             if (!float.IsFinite(totalValue))
             {
-                throw new InvalidOperationException(
-                    $"The loss became {totalValue} at iteration {i} ({string.Join(", ", values.Select(kv => $"{kv.Key} = {kv.Value}"))}); " +
-                    "lower the learning rate or the offending weight.");
+                return (null, "the total loss");
             }
-            var gradient = autograd.grad([total], [w])[0];
+            // The graph is kept only so that a non-finite gradient can be traced to its term; it is freed with the scope.
+            var gradient = autograd.grad([total], [w], retain_graph: true)[0];
+            if (!gradient.isfinite().all().item<bool>())
+            {
+                return (null, NonFiniteGradient(terms));
+            }
+            adam.Mark(w);
+            markedIteration = i;
             adam.Update(w, gradient, lr);
-            return new IterationReport(i, options.Iterations, values, totalValue, lr, elapsedBefore + clock.Elapsed);
+            if (owner.Perturb is not null)
+            {
+                using var noGrad = no_grad();
+                w.copy_(Perturbed(LatentName, w.detach()));
+            }
+            if (!w.isfinite().all().item<bool>())
+            {
+                return (null, "the latent w");
+            }
+            return (new IterationReport(i, options.Iterations, values.ToDictionary(v => v.Name, v => v.Value), totalValue, lr, elapsedBefore + clock.Elapsed,
+                recoveries), null);
         }
 
-        private void UpdateMask(Tensor generated)
+        /// <summary>Which term's own gradient is non-finite (the first), from the graph the total's gradient kept.</summary>
+        private string NonFiniteGradient(List<(string Name, Tensor Value)> terms)
+        {
+            foreach (var (name, value) in terms)
+            {
+                if (!autograd.grad([value], [w], retain_graph: true)[0].isfinite().all().item<bool>())
+                {
+                    return $"the gradient of {TermWords(name)}";
+                }
+            }
+            return "the gradient of the loss";
+        }
+
+        /// <summary>The face mask from the landmarks of <paramref name="generated"/>; false, keeping the old one, when they are not finite.</summary>
+        private bool UpdateMask(Tensor generated)
         {
             using var noGrad = no_grad();
             using var detected = owner.landmarks!.Detect(generated.detach());
+            if (!detected.isfinite().all().item<bool>())
+            {
+                return false;
+            }
             var fresh = LandmarkHullMask.Rasterize(detected, histogramSide, histogramSide).to(generated.device).DetachFromDisposeScope();
             mask?.Dispose();
             mask = fresh;
+            return true;
         }
 
         /// <summary>G(latent) mapped to [0, 1], with this step's noise drawn first when noise is randomised.</summary>

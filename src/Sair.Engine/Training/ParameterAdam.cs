@@ -10,6 +10,8 @@ namespace Sair.Engine.Training;
 internal sealed class ParameterAdam : IDisposable
 {
     private readonly IReadOnlyList<(string Name, Tensor Parameter, Tensor M, Tensor V)> _slots;
+    private List<(Tensor Parameter, Tensor M, Tensor V)>? _marked;
+    private long _markedStep;
 
     public ParameterAdam(IEnumerable<(string Name, Tensor Parameter)> parameters, double learningRate, double beta1, double beta2, double epsilon)
     {
@@ -55,6 +57,44 @@ internal sealed class ParameterAdam : IDisposable
         }
     }
 
+    /// <summary>Whether every gradient there is is finite (one device sync for all of them).</summary>
+    public bool GradientsFinite()
+    {
+        using var scope = NewDisposeScope();
+        var finite = _slots.Where(s => s.Parameter.grad is not null).Select(s => s.Parameter.grad!.isfinite().all()).ToList();
+        return finite.Count == 0 || stack(finite).all().item<bool>();
+    }
+
+    /// <summary>Remembers the parameters, the moments and the step count, to go back to with <see cref="Rewind"/>.</summary>
+    public void Mark()
+    {
+        using var noGrad = no_grad();
+        _marked ??= _slots
+            .Select(s => (zeros_like(s.Parameter).DetachFromDisposeScope(), zeros_like(s.M).DetachFromDisposeScope(), zeros_like(s.V).DetachFromDisposeScope()))
+            .ToList();
+        foreach (var ((_, parameter, m, v), (markedParameter, markedM, markedV)) in _slots.Zip(_marked))
+        {
+            markedParameter.copy_(parameter);
+            markedM.copy_(m);
+            markedV.copy_(v);
+        }
+        _markedStep = Step;
+    }
+
+    /// <summary>Puts the parameters, the moments and the step count back as they were at the last <see cref="Mark"/>.</summary>
+    public void Rewind()
+    {
+        var marked = _marked ?? throw new InvalidOperationException("Nothing was marked to rewind to.");
+        using var noGrad = no_grad();
+        foreach (var ((_, parameter, m, v), (markedParameter, markedM, markedV)) in _slots.Zip(marked))
+        {
+            parameter.copy_(markedParameter);
+            m.copy_(markedM);
+            v.copy_(markedV);
+        }
+        Step = _markedStep;
+    }
+
     /// <summary>The moments as checkpoint entries <c>{prefix}m.{name}</c> and <c>{prefix}v.{name}</c>.</summary>
     public IEnumerable<KeyValuePair<string, Tensor>> State(string prefix) =>
         _slots.Select(s => KeyValuePair.Create($"{prefix}m.{s.Name}", s.M))
@@ -75,6 +115,12 @@ internal sealed class ParameterAdam : IDisposable
     {
         foreach (var (_, _, m, v) in _slots)
         {
+            m.Dispose();
+            v.Dispose();
+        }
+        foreach (var (parameter, m, v) in _marked ?? [])
+        {
+            parameter.Dispose();
             m.Dispose();
             v.Dispose();
         }

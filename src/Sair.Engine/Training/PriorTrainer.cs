@@ -18,7 +18,11 @@ namespace Sair.Engine.Training;
 /// <param name="GLoss">softplus(−D(G(z))), the non-saturating generator loss.</param>
 /// <param name="R1">The R1 penalty E‖∇D(real)‖² when this step regularised D, else null.</param>
 /// <param name="PathLength">The path-length penalty E(‖Jᵀy‖ − a)² when this step regularised G, else null.</param>
-public sealed record TrainingLosses(double DLoss, double GLoss, double? R1, double? PathLength = null);
+/// <param name="NonFinite">
+/// What went non-finite in each attempt at this step that was rolled back and retried (see
+/// <see cref="PriorTrainer.MaxConsecutiveRecoveries"/>); null when the first attempt went through.
+/// </param>
+public sealed record TrainingLosses(double DLoss, double GLoss, double? R1, double? PathLength = null, IReadOnlyList<string>? NonFinite = null);
 
 /// <summary>A progress report of <see cref="PriorTrainer.RunAsync"/>.</summary>
 /// <param name="Step">Steps done, across resumed runs.</param>
@@ -49,8 +53,26 @@ public sealed class PriorTrainer : IDisposable
     /// <summary>One line per start of a run: the libtorch runtime and the CPU kernels it trains on.</summary>
     public const string RunLogFileName = "run.log";
 
+    /// <summary>The log of the attempts rolled back because a loss or gradient went non-finite, inside a run's output folder.</summary>
+    public const string NonFiniteLogFileName = "non-finite.log";
+
     /// <summary>Exported EMA generator file name inside a run's output folder.</summary>
     public const string GeneratorFileName = "generator.safetensors";
+
+    /// <summary>
+    /// Attempts at one step that may go non-finite and be rolled back before training fails with a
+    /// <see cref="NonFiniteException"/>; each retry draws a fresh batch and fresh noise.
+    /// </summary>
+    public const int MaxConsecutiveRecoveries = 5;
+
+    /// <summary>The names of the losses, in the failure messages and for <see cref="Perturb"/>.</summary>
+    internal const string DLossName = "D loss";
+
+    internal const string R1Name = "R1 penalty";
+
+    internal const string GLossName = "G loss";
+
+    internal const string PathLengthName = "path-length penalty";
 
     private const int LatentAvgSamples = 4096;
     private const int GridColumns = 8;
@@ -125,6 +147,9 @@ public sealed class PriorTrainer : IDisposable
 
     /// <summary>The recipe.</summary>
     public PriorTrainingOptions Options { get; private set; }
+
+    /// <summary>Test seam: replaces each loss (named by the <c>…Name</c> constants) by what it returns, before its backward pass.</summary>
+    internal Func<string, Tensor, Tensor>? Perturb { get; set; }
 
     /// <summary>Steps taken.</summary>
     public long Step { get; private set; }
@@ -212,56 +237,124 @@ public sealed class PriorTrainer : IDisposable
 
     /// <summary>
     /// One step: D on augmented real and fake images (logistic loss), lazy R1 every <c>R1Interval</c> steps (from step
-    /// 0), G through D (non-saturating loss), the optional lazy path-length step, then the EMA update.
+    /// 0), G through D (non-saturating loss), the optional lazy path-length step, then the EMA update. Each loss and its
+    /// gradients are checked before its optimiser update; when one is NaN or infinite the whole attempt is undone (G, D,
+    /// both Adam states and the path-length mean go back to where the step started) and the step is tried again on the
+    /// next batch with fresh noise, up to <see cref="MaxConsecutiveRecoveries"/> times.
     /// </summary>
     public TrainingLosses TrainStep()
+    {
+        var nonFinite = new List<string>();
+        while (true)
+        {
+            _adamD.Mark();
+            _adamG.Mark();
+            var meanPathLength = _meanPathLength;
+            var (losses, failed) = TryStep();
+            if (losses is not null)
+            {
+                Step++;
+                ImagesSeen += Options.Batch;
+                return nonFinite.Count == 0 ? losses : losses with { NonFinite = nonFinite };
+            }
+            _adamD.Rewind();
+            _adamG.Rewind();
+            _meanPathLength = meanPathLength;
+            nonFinite.Add(failed!);
+            if (nonFinite.Count > MaxConsecutiveRecoveries)
+            {
+                var counts = string.Join(", ", nonFinite.GroupBy(f => f).Select(g => $"{g.Key} ×{g.Count()}"));
+                throw new NonFiniteException(
+                    $"Training step {Step + 1}: {nonFinite[0]} went non-finite (NaN or infinite) in {nonFinite.Count} attempts in a row ({counts}); " +
+                    "each was rolled back to the weights and optimiser state before the step and retried on a fresh batch with fresh noise. " +
+                    "The checkpoint holds the last finite weights: resuming tries again on other batches; if it fails again, check the " +
+                    "training images or start over with another seed.",
+                    nonFinite[0], Step + 1);
+            }
+        }
+    }
+
+    /// <summary>One attempt at a step; null and what went non-finite when it must be undone (before the EMA update).</summary>
+    private (TrainingLosses? Losses, string? NonFinite) TryStep()
     {
         using var scope = NewDisposeScope();
         var options = Options;
         var real = NextRealBatch();
-
-        SetRequiresGrad(_g, false);
-        SetRequiresGrad(_d, true);
-        Tensor fake;
-        using (no_grad())
+        try
         {
-            fake = Generate(options.Batch);
-        }
-        var dLoss = F.softplus(_d.forward(Augment(real)).neg()).mean().add(F.softplus(_d.forward(Augment(fake))).mean());
-        _d.zero_grad();
-        dLoss.backward();
-        _adamD.Update();
-
-        double? r1 = null;
-        if (Step % options.R1Interval == 0)
-        {
-            var realInput = real.detach().requires_grad_(true);
-            var prediction = _d.forward(Augment(realInput));
-            var gradient = autograd.grad([prediction.sum()], [realInput], retain_graph: true, create_graph: true)[0];
-            var penalty = gradient.square().sum([1, 2, 3]).mean();
+            SetRequiresGrad(_g, false);
+            SetRequiresGrad(_d, true);
+            Tensor fake;
+            using (no_grad())
+            {
+                fake = Generate(options.Batch);
+            }
+            var dLoss = Perturbed(DLossName, F.softplus(_d.forward(Augment(real)).neg()).mean().add(F.softplus(_d.forward(Augment(fake))).mean()));
             _d.zero_grad();
-            penalty.mul(options.EffectiveR1Gamma / 2 * options.R1Interval).backward();
+            if (Backward(DLossName, dLoss, dLoss, _adamD) is { } dFailed)
+            {
+                return (null, dFailed);
+            }
             _adamD.Update();
-            r1 = penalty.item<float>();
-        }
 
-        SetRequiresGrad(_g, true);
-        SetRequiresGrad(_d, false);
-        var gLoss = F.softplus(_d.forward(Augment(Generate(options.Batch))).neg()).mean();
-        _g.zero_grad();
-        gLoss.backward();
-        _adamG.Update();
-        double? pathLength = null;
-        if (options.PathLengthWeight > 0 && Step % options.PathLengthInterval == 0)
+            double? r1 = null;
+            if (Step % options.R1Interval == 0)
+            {
+                var realInput = real.detach().requires_grad_(true);
+                var prediction = _d.forward(Augment(realInput));
+                var gradient = autograd.grad([prediction.sum()], [realInput], retain_graph: true, create_graph: true)[0];
+                var penalty = Perturbed(R1Name, gradient.square().sum([1, 2, 3]).mean());
+                _d.zero_grad();
+                if (Backward(R1Name, penalty, penalty.mul(options.EffectiveR1Gamma / 2 * options.R1Interval), _adamD) is { } r1Failed)
+                {
+                    return (null, r1Failed);
+                }
+                _adamD.Update();
+                r1 = penalty.item<float>();
+            }
+
+            SetRequiresGrad(_g, true);
+            SetRequiresGrad(_d, false);
+            var gLoss = Perturbed(GLossName, F.softplus(_d.forward(Augment(Generate(options.Batch))).neg()).mean());
+            _g.zero_grad();
+            if (Backward(GLossName, gLoss, gLoss, _adamG) is { } gFailed)
+            {
+                return (null, gFailed);
+            }
+            _adamG.Update();
+            double? pathLength = null;
+            if (options.PathLengthWeight > 0 && Step % options.PathLengthInterval == 0)
+            {
+                var (penalty, failed) = RegularisePathLength();
+                if (failed is not null)
+                {
+                    return (null, failed);
+                }
+                pathLength = penalty;
+            }
+            UpdateEma();
+            return (new TrainingLosses(dLoss.item<float>(), gLoss.item<float>(), r1, pathLength), null);
+        }
+        finally
         {
-            pathLength = RegularisePathLength();
+            SetRequiresGrad(_d, true);
         }
-        SetRequiresGrad(_d, true);
+    }
 
-        UpdateEma();
-        Step++;
-        ImagesSeen += options.Batch;
-        return new TrainingLosses(dLoss.item<float>(), gLoss.item<float>(), r1, pathLength);
+    private Tensor Perturbed(string name, Tensor loss) => Perturb is { } perturb ? perturb(name, loss) : loss;
+
+    /// <summary>
+    /// Back-propagates <paramref name="objective"/> (<paramref name="loss"/> as weighted) when the loss is finite and
+    /// checks the gradients it left in <paramref name="adam"/>'s parameters; what went non-finite, or null.
+    /// </summary>
+    private static string? Backward(string name, Tensor loss, Tensor objective, ParameterAdam adam)
+    {
+        if (!float.IsFinite(loss.item<float>()))
+        {
+            return $"the {name}";
+        }
+        objective.backward();
+        return adam.GradientsFinite() ? null : $"the gradient of the {name}";
     }
 
     /// <summary>Writes the whole training state as one safetensors file (atomically).</summary>
@@ -373,7 +466,8 @@ public sealed class PriorTrainer : IDisposable
     /// Trains on the faces under <paramref name="dataDir"/> until <c>options.TotalImages</c>, writing to
     /// <paramref name="outDir"/>: <c>checkpoint.safetensors</c> every <c>CheckpointEvery</c> steps (and at the end or on
     /// cancellation), <c>samples/step-NNNNNNN.png</c>, <c>ffd.csv</c>, <c>train-log.csv</c>, <c>run.log</c> and finally
-    /// <c>generator.safetensors</c>. When the folder already holds a checkpoint the run continues from it (its options
+    /// <c>generator.safetensors</c>; attempts rolled back because a loss went non-finite are listed in
+    /// <c>non-finite.log</c>. When the folder already holds a checkpoint the run continues from it (its options
     /// win, except the run length). Cancelling saves the checkpoint and the generator, then throws
     /// <see cref="OperationCanceledException"/>. FFD needs the face-api models (<c>bash models/install.sh</c>), found
     /// by <paramref name="models"/> or else <see cref="FaceModelLocator.Default"/>.
@@ -436,6 +530,11 @@ public sealed class PriorTrainer : IDisposable
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var losses = trainer.TrainStep();
+                foreach (var what in losses.NonFinite ?? [])
+                {
+                    AppendLine(Path.Combine(outDir, NonFiniteLogFileName), null,
+                        $"step {trainer.Step}: {what} went non-finite; the attempt was rolled back and retried on a fresh batch");
+                }
                 var rate = (trainer.ImagesSeen - startImages) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
                 double? ffdValue = null;
                 string? gridPath = null;
@@ -568,7 +667,7 @@ public sealed class PriorTrainer : IDisposable
 
     // StyleGAN2's path-length regulariser on a smaller batch: for y ~ N(0, I)/√(H·W), ‖∂(g(w)·y)/∂w‖ over the W+ rows
     // (mean of squares, then root) is pulled toward its running mean a; weighted by the interval (lazy).
-    private double RegularisePathLength()
+    private (double Penalty, string? NonFinite) RegularisePathLength()
     {
         var options = Options;
         var batch = Math.Max(1, options.Batch / options.PathLengthBatchShrink);
@@ -579,12 +678,15 @@ public sealed class PriorTrainer : IDisposable
         var lengths = gradient.square().sum([2]).mean([1]).sqrt();
         // a moves toward this batch's mean; as in StyleGAN2 the penalty also differentiates through the moved a.
         var mean = lengths.mean().sub(_meanPathLength).mul_(options.PathLengthDecay).add_(_meanPathLength);
-        var penalty = lengths.sub(mean).square().mean();
+        var penalty = Perturbed(PathLengthName, lengths.sub(mean).square().mean());
         _g.zero_grad();
-        penalty.mul(options.PathLengthWeight * options.PathLengthInterval).backward();
+        if (Backward(PathLengthName, penalty, penalty.mul(options.PathLengthWeight * options.PathLengthInterval), _adamG) is { } failed)
+        {
+            return (double.NaN, failed);
+        }
         _adamG.Update();
         _meanPathLength = mean.item<float>();
-        return penalty.item<float>();
+        return (penalty.item<float>(), null);
     }
 
     // G(z) with style mixing: with probability MixingProbability, rows [0, cut) of W+ come from w₁ and [cut, n) from

@@ -228,7 +228,7 @@ public sealed class EngineModels : IDisposable
 
     private InvalidOperationException NotLoaded(string what) => new(
         Readiness.Failure is { } failure
-            ? $"The SAIR models failed to load, so the {what} is unavailable: {failure.Message}"
+            ? $"The SAIR models failed to load, so the {what} is unavailable: {NativeErrors.Clean(failure.Message)}"
             : Restores || what is "identity network" or "face detector"
                 ? $"The {what} is not loaded yet: wait for the engine's readiness."
                 : $"This silo holds no {what}: it runs as a coordinator (Sair:Silo:Role); restorations run on engine silos.");

@@ -1,3 +1,4 @@
+using Sair.Engine.Runtime;
 using Sair.Silo.Health;
 
 namespace Sair.Silo.Engine;
@@ -17,7 +18,7 @@ public sealed class ModelsReadiness : IEngineReadiness
     public string? Reason => IsReady
         ? null
         : Failure is { } failure
-            ? $"the engine's models could not be loaded: {failure.Message}"
+            ? $"the engine's models could not be loaded: {NativeErrors.Clean(failure.Message)}"
             : _notReady ?? "the engine is loading its models";
 
     /// <summary>Why loading failed, or null.</summary>

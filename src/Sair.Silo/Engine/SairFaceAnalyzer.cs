@@ -1,6 +1,7 @@
 using Sair.Engine.Alignment;
 using Sair.Engine.FaceNets;
 using Sair.Engine.Imaging;
+using Sair.Engine.Runtime;
 using Sair.Grains.Engine;
 using static TorchSharp.torch;
 
@@ -13,7 +14,13 @@ namespace Sair.Silo.Engine;
 /// </summary>
 public sealed class SairFaceAnalyzer(EngineModels models) : IFaceAnalyzer
 {
-    public async Task<FaceAnalysis> AnalyzeAsync(byte[] photo, FaceChoice choice, CancellationToken cancellationToken)
+    public Task<FaceAnalysis> AnalyzeAsync(byte[] photo, FaceChoice choice, CancellationToken cancellationToken) =>
+        NativeErrors.ForUserAsync(() => AnalyzeOnWorkerAsync(photo, choice, cancellationToken));
+
+    public Task<float[]> EmbedAlignedAsync(byte[] photo, FaceFraming framing, CancellationToken cancellationToken) =>
+        NativeErrors.ForUserAsync(() => EmbedAlignedOnWorkerAsync(photo, framing, cancellationToken));
+
+    private async Task<FaceAnalysis> AnalyzeOnWorkerAsync(byte[] photo, FaceChoice choice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(photo);
         await models.Readiness.WhenReadyAsync(cancellationToken);
@@ -21,7 +28,7 @@ public sealed class SairFaceAnalyzer(EngineModels models) : IFaceAnalyzer
         return await Task.Run(() => Analyze(photo, choice), cancellationToken);
     }
 
-    public async Task<float[]> EmbedAlignedAsync(byte[] photo, FaceFraming framing, CancellationToken cancellationToken)
+    private async Task<float[]> EmbedAlignedOnWorkerAsync(byte[] photo, FaceFraming framing, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(photo);
         if (framing is not (FaceFraming.Ffhq or FaceFraming.DlibChip))

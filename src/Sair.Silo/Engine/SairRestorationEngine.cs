@@ -4,6 +4,7 @@ using Sair.Engine.FaceNets;
 using Sair.Engine.Imaging;
 using Sair.Engine.IO;
 using Sair.Engine.Restoration;
+using Sair.Engine.Runtime;
 using Sair.Engine.StyleGan;
 using Sair.Grains.Engine;
 using static TorchSharp.torch;
@@ -23,7 +24,14 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
     /// <summary>The presets <see cref="RestorationOptions.Preset"/> may name.</summary>
     public static IReadOnlyList<string> Presets { get; } = ["paper", "official"];
 
-    public async Task<RestorationOutcome> RestoreAsync(
+    /// <remarks>
+    /// A run that keeps going non-finite fails with a <see cref="NonFiniteException"/> naming the term; a libtorch error
+    /// reaches the grid as a <see cref="LibTorchException"/> without its native backtrace.
+    /// </remarks>
+    public Task<RestorationOutcome> RestoreAsync(RestorationRequest request, IProgress<RestorationProgress> progress, CancellationToken cancellationToken) =>
+        NativeErrors.ForUserAsync(() => RestoreOnWorkerAsync(request, progress, cancellationToken));
+
+    private async Task<RestorationOutcome> RestoreOnWorkerAsync(
         RestorationRequest request, IProgress<RestorationProgress> progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Sair.Engine.FaceNets;
+using Sair.Engine.Runtime;
 using Sair.Engine.Training;
 using Sair.Grains.Training;
 
@@ -13,7 +14,17 @@ namespace Sair.Silo.Engine;
 /// </summary>
 public sealed class SairTrainingEngine(EngineModels models) : ITrainingEngine
 {
-    public async Task<TrainingOutcome> TrainPriorAsync(TrainingRequest request, IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A step that keeps going non-finite fails with a <see cref="NonFiniteException"/> naming the loss; a libtorch error
+    /// reaches the grid as a <see cref="LibTorchException"/> without its native backtrace.
+    /// </remarks>
+    public Task<TrainingOutcome> TrainPriorAsync(TrainingRequest request, IProgress<TrainingProgress> progress, CancellationToken cancellationToken) =>
+        NativeErrors.ForUserAsync(() => TrainPriorOnWorkerAsync(request, progress, cancellationToken));
+
+    public Task<TrainingOutcome> FitEmotionsAsync(TrainingRequest request, IProgress<TrainingProgress> progress, CancellationToken cancellationToken) =>
+        NativeErrors.ForUserAsync(() => FitEmotionsOnWorkerAsync(request, progress, cancellationToken));
+
+    private async Task<TrainingOutcome> TrainPriorOnWorkerAsync(TrainingRequest request, IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(progress);
@@ -32,7 +43,7 @@ public sealed class SairTrainingEngine(EngineModels models) : ITrainingEngine
         return new TrainingOutcome(spec.OutputFolder, [Path.Combine(spec.OutputFolder, PriorTrainer.GeneratorFileName)], final, []);
     }
 
-    public async Task<TrainingOutcome> FitEmotionsAsync(TrainingRequest request, IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
+    private async Task<TrainingOutcome> FitEmotionsOnWorkerAsync(TrainingRequest request, IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(progress);

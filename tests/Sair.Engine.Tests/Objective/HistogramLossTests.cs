@@ -88,4 +88,23 @@ public sealed class HistogramLossTests
         using var x = zeros(1, 3, 8, 8, dtype: ScalarType.Float64);
         Assert.Contains("float32", Assert.Throws<ArgumentException>(() => HistogramLoss.Emd(x, x)).Message);
     }
+
+    [Fact]
+    public void Non_finite_samples_never_become_bin_indices()
+    {
+        using var scope = NewDisposeScope();
+        var refImage = Load("hist_ref256.npy")[.., .., 64..128, 64..128];
+        var broken = refImage.clone();
+        broken[0, 0, 2, 3] = tensor(float.NaN);
+        broken[0, 1, 4, 4] = tensor(float.PositiveInfinity);
+        broken[0, 2, 6, 1] = tensor(float.NegativeInfinity);
+        var mask = ones(1, 1, 64, 64);
+
+        var (bins, _) = HistogramLoss.BinResponses(broken.reshape(3, -1));
+        Assert.True(bins.min().item<long>() >= 0 && bins.max().item<long>() < HistogramLoss.Bins);
+        Assert.True(float.IsNaN(HistogramLoss.Compute(broken, refImage, mask).item<float>()));
+        var infinite = refImage.clone();
+        infinite[0, 1, 4, 4] = tensor(float.PositiveInfinity);
+        Assert.True(float.IsFinite(HistogramLoss.Compute(infinite, refImage, mask).item<float>()), "±∞ lies outside every bin");
+    }
 }

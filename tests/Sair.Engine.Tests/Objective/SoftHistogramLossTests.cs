@@ -59,4 +59,21 @@ public sealed class SoftHistogramLossTests
             Assert.True(x.grad!.abs().sum().item<float>() > 0, "the loss must move the pixels");
         }
     }
+
+    [Fact]
+    public void Non_finite_pixels_give_a_non_finite_loss_never_an_index_error()
+    {
+        using var scope = NewDisposeScope();
+        var image = Load("hist_ref256.npy")[.., .., 96..160, 96..160].clamp(0, 1);
+        var broken = image.clone();
+        broken[0, 1, 5, 7] = tensor(float.NaN);
+        broken[0, 2, 9, 9] = tensor(float.NegativeInfinity);
+        var loss = new SoftHistogramLoss();
+
+        Assert.True(float.IsNaN(loss.Compute(broken, image).item<float>()));
+        Assert.True(float.IsNaN(loss.Compute(image, broken, ones(1, 1, 64, 64)).item<float>()));
+        var infinite = image.clone();
+        infinite[0, 0, 3, 3] = tensor(float.PositiveInfinity);
+        Assert.True(float.IsFinite(loss.Compute(infinite, image).item<float>()), "±∞ lands in the end bins like any value beyond them");
+    }
 }
