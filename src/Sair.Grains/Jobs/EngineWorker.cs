@@ -368,7 +368,7 @@ public sealed class EngineWorker(
         var person = selection.Person;
         if (person is null)
         {
-            var matches = await pool.MatchPhotoAsync(input, 1, spec.Framing, spec.Options.Face);
+            var matches = await AcrossFailoverAsync(() => pool.MatchPhotoAsync(input, 1, spec.Framing, spec.Options.Face), token);
             if (matches.IsDefaultOrEmpty)
             {
                 throw new InvalidOperationException(
@@ -387,7 +387,7 @@ public sealed class EngineWorker(
             person = matches[0].Person;
         }
 
-        var references = await pool.ListAsync(person);
+        var references = await AcrossFailoverAsync(() => pool.ListAsync(person), token);
         if (references.IsDefaultOrEmpty)
         {
             throw new InvalidOperationException($"Pool '{poolName}' has no references for '{person}': enroll some first.");
@@ -402,6 +402,25 @@ public sealed class EngineWorker(
         }
 
         return (faces, null);
+    }
+
+    /// <summary>
+    /// Calls a grain on another silo, retrying for a few seconds while a silo failure settles: until the cluster has
+    /// declared the silo dead, calls may be forwarded to its activations and rejected, which must not fail the job.
+    /// </summary>
+    private static async Task<T> AcrossFailoverAsync<T>(Func<Task<T>> call, CancellationToken token)
+    {
+        for (var tries = 1; ; tries++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception exception) when (tries < 5 && exception is OrleansMessageRejectionException or SiloUnavailableException)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(tries), token);
+            }
+        }
     }
 
     private async Task PublishLoadAsync(CancellationToken stoppingToken)
