@@ -26,7 +26,10 @@ public interface IRestorationEngine
 /// <param name="References">Reference faces of the same person (aligned faces and, where known, embeddings).</param>
 /// <param name="Options">What to optimise and how long.</param>
 /// <param name="ResumeFrom">The last persisted checkpoint of an interrupted attempt, or null to start fresh.</param>
-/// <param name="PersistCheckpointAsync">Stores a checkpoint durably; returns once it is safe to resume from it.</param>
+/// <param name="PersistCheckpointAsync">
+/// Stores a checkpoint durably; returns once it is safe to resume from it. Await each call before the next: a job's
+/// checkpoints alternate between two blobs, and the one a resume may start from is only safe while nothing overlaps it.
+/// </param>
 /// <param name="Framing">
 /// How the input frames its face: <see cref="FaceFraming.Unaligned"/> is a whole photo whose face
 /// (<see cref="RestorationOptions.Face"/>) the engine detects, aligns, restores and pastes back; any other framing is an

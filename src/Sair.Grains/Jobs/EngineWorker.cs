@@ -188,27 +188,35 @@ public sealed class EngineWorker(
 
             var input = await images.GetAsync(spec.InputPath, token);
             var (references, note) = await ResolveReferencesAsync(spec, input, token);
-            var resume = checkpointPath is null
-                ? null
-                : new RestorationCheckpoint(checkpointIteration, await images.GetAsync(checkpointPath, token));
-            var lastCheckpoint = checkpointPath;
+            var resume = checkpointPath is null ? null : await LoadCheckpointAsync(jobId, attempt, checkpointPath, checkpointIteration, token);
+            var slot = 0;
 
+            // The grain owns a checkpoint once it accepts the report (it deletes the one before, and all of them when
+            // the job finishes; a refused one it deletes itself). Until then the blob is this run's to clean up.
             async Task PersistCheckpointAsync(RestorationCheckpoint checkpoint, CancellationToken cancellationToken)
             {
-                var path = $"jobs/{jobId}/checkpoint-{checkpoint.Iteration:D6}.bin";
-                await images.PutAsync(path, checkpoint.State, cancellationToken);
-                if (!await reports.ReportCheckpointAsync(attempt, checkpoint.Iteration, path))
+                // A stopped run writes nothing more: its job may already be finished and its checkpoints deleted.
+                token.ThrowIfCancellationRequested();
+                var path = JobCheckpoints.Path(jobId, attempt, slot);
+                bool accepted;
+                try
+                {
+                    await images.PutAsync(path, checkpoint.State, cancellationToken);
+                    accepted = await reports.ReportCheckpointAsync(attempt, checkpoint.Iteration, path);
+                }
+                catch
+                {
+                    await TryDeleteAsync(path);
+                    throw;
+                }
+
+                if (!accepted)
                 {
                     await cancellation.CancelAsync();
                     cancellationToken.ThrowIfCancellationRequested();
                 }
 
-                if (lastCheckpoint is not null && lastCheckpoint != path)
-                {
-                    await images.DeleteAsync(lastCheckpoint, cancellationToken);
-                }
-
-                lastCheckpoint = path;
+                slot = 1 - slot;
             }
 
             if (resume is not null)
@@ -232,10 +240,6 @@ public sealed class EngineWorker(
                 spec.OutputPath, restored.Iterations, restored.FinalLoss, restored.IdentitySimilarity,
                 restored.Note is { } engineNote ? (note is null ? engineNote : $"{note} {engineNote}") : note, cropped, photo));
             outcome = "completed";
-            if (lastCheckpoint is not null)
-            {
-                await images.DeleteAsync(lastCheckpoint, CancellationToken.None);
-            }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -265,6 +269,37 @@ public sealed class EngineWorker(
         var dot = outputPath.LastIndexOf('.');
         var stem = dot > slash ? outputPath[..dot] : outputPath;
         return $"{stem}.{kind}.png";
+    }
+
+    /// <summary>
+    /// The checkpoint to resume from, or null to start over when it is gone: a run whose report was lost deletes its
+    /// unacknowledged checkpoint (it cannot tell whether the grain took it), which costs the work done, not the job.
+    /// </summary>
+    private async Task<RestorationCheckpoint?> LoadCheckpointAsync(
+        string jobId, int attempt, string path, int iteration, CancellationToken token)
+    {
+        try
+        {
+            return new RestorationCheckpoint(iteration, await images.GetAsync(path, token));
+        }
+        catch (FileNotFoundException)
+        {
+            logger.LogWarning("Job {JobId} attempt {Attempt}: checkpoint {Path} is gone; starting from the beginning",
+                jobId, attempt, path);
+            return null;
+        }
+    }
+
+    private async Task TryDeleteAsync(string path)
+    {
+        try
+        {
+            await images.DeleteAsync(path, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "Could not delete checkpoint {Path}", path);
+        }
     }
 
     private async Task<string?> PutCompanionAsync(string path, byte[]? content, CancellationToken token)
@@ -334,7 +369,7 @@ public sealed class EngineWorker(
         var person = selection.Person;
         if (person is null)
         {
-            var matches = await pool.MatchPhotoAsync(input, 1, spec.Framing, spec.Options.Face);
+            var matches = await AcrossFailoverAsync(() => pool.MatchPhotoAsync(input, 1, spec.Framing, spec.Options.Face), token);
             if (matches.IsDefaultOrEmpty)
             {
                 throw new InvalidOperationException(
@@ -353,7 +388,7 @@ public sealed class EngineWorker(
             person = matches[0].Person;
         }
 
-        var references = await pool.ListAsync(person);
+        var references = await AcrossFailoverAsync(() => pool.ListAsync(person), token);
         if (references.IsDefaultOrEmpty)
         {
             throw new InvalidOperationException($"Pool '{poolName}' has no references for '{person}': enroll some first.");
@@ -368,6 +403,25 @@ public sealed class EngineWorker(
         }
 
         return (faces, null);
+    }
+
+    /// <summary>
+    /// Calls a grain on another silo, retrying for a few seconds while a silo failure settles: until the cluster has
+    /// declared the silo dead, calls may be forwarded to its activations and rejected, which must not fail the job.
+    /// </summary>
+    private static async Task<T> AcrossFailoverAsync<T>(Func<Task<T>> call, CancellationToken token)
+    {
+        for (var tries = 1; ; tries++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception exception) when (tries < 5 && exception is OrleansMessageRejectionException or SiloUnavailableException)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(tries), token);
+            }
+        }
     }
 
     private async Task PublishLoadAsync(CancellationToken stoppingToken)

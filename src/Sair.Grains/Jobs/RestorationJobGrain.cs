@@ -29,6 +29,7 @@ public sealed class RestorationJobState
 public sealed class RestorationJobGrain(
     [PersistentState("job", GridStorage.Jobs)] IPersistentState<RestorationJobState> job,
     EngineWorker worker,
+    IImageStore images,
     ILocalSiloDetails silo,
     IOptions<EngineWorkerOptions> options,
     ILogger<RestorationJobGrain> logger) : Grain, IRestorationJobGrain, IRestorationJobReports, IRemindable
@@ -143,13 +144,27 @@ public sealed class RestorationJobGrain(
     {
         if (!IsCurrent(attempt))
         {
+            // Written by a run that lost its attempt, possibly after this job finished and deleted its checkpoints:
+            // nothing will resume from it, and its writer may not live to delete it.
+            if (JobCheckpoints.IsOf(JobId, attempt, path) && (State.State.IsFinished() || path != State.CheckpointPath))
+            {
+                await DeleteCheckpointAsync(path);
+            }
+
             return false;
         }
 
+        var previous = State.CheckpointPath;
         State.CheckpointIteration = iteration;
         State.CheckpointPath = path;
         await job.WriteStateAsync();
         Changed();
+        if (previous is not null && previous != path)
+        {
+            // Only once the new one is persisted: until then a resume still starts from the previous one.
+            await DeleteCheckpointAsync(previous);
+        }
+
         return true;
     }
 
@@ -195,10 +210,15 @@ public sealed class RestorationJobGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        // Being activated by the tick already resumed an orphaned job (OnActivateAsync); here only the leftovers.
+        // Being activated by the tick already resumed an orphaned job (OnActivateAsync); here only the leftovers,
+        // among them a finished job whose checkpoints could not all be deleted (or whose silo died before it tried).
         if (State.Spec is null || State.State.IsFinished())
         {
-            await ForgetReminderAsync();
+            if (State.Spec is null || await DeleteAllCheckpointsAsync())
+            {
+                await ForgetReminderAsync();
+            }
+
             return;
         }
 
@@ -223,7 +243,12 @@ public sealed class RestorationJobGrain(
         await job.WriteStateAsync();
         _watchdog?.Dispose();
         _watchdog = null;
-        await ForgetReminderAsync();
+        // After the state: a run still writing is refused from now on and its late checkpoint deleted on refusal.
+        if (await DeleteAllCheckpointsAsync())
+        {
+            await ForgetReminderAsync();
+        }
+
         Changed();
         var preset = GridTelemetry.PresetTags(State.Spec!.Options.Preset);
         if (state == JobState.Completed)
@@ -242,6 +267,33 @@ public sealed class RestorationJobGrain(
 
         logger.LogInformation("Job {JobId}: {State} after attempt {Attempt}{Error}", JobId, state, State.Attempt,
             error is null ? "" : $" ({error})");
+    }
+
+    /// <summary>Deletes every checkpoint any attempt can have written; false when one could not be (the reminder retries).</summary>
+    private async Task<bool> DeleteAllCheckpointsAsync()
+    {
+        var deleted = true;
+        var paths = JobCheckpoints.AllPaths(JobId, State.Attempt);
+        foreach (var path in State.CheckpointPath is { } resumable ? paths.Append(resumable).Distinct() : paths)
+        {
+            deleted &= await DeleteCheckpointAsync(path);
+        }
+
+        return deleted;
+    }
+
+    private async Task<bool> DeleteCheckpointAsync(string path)
+    {
+        try
+        {
+            await images.DeleteAsync(path, CancellationToken.None);
+            return true;
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "Job {JobId}: could not delete checkpoint {Path}", JobId, path);
+            return false;
+        }
     }
 
     private async Task ForgetReminderAsync()

@@ -28,8 +28,10 @@ public sealed class AlbumGrainTests
         // Long enough runs (90 iterations of 10 ms) that a checkpointed one is still running when Silo_2 goes, even
         // on a machine busy with other test assemblies.
         var options = Options with { Iterations = 90 };
+        // On a loaded machine a run seen part-way could otherwise finish before the stop reaches it.
+        grid.Recorder.LimitFinishes("Silo_2", 1);
         await album.SubmitAsync(new AlbumSpec(photos, ReferenceSelection.FromPool("family"), options, "results/failover"));
-        // Stop Silo_2 once it has finished some photos and is part-way through another (a checkpoint is stored).
+        // Stop Silo_2 once it has finished a photo and is part-way through another (a checkpoint is stored).
         await Eventually.WaitAsync(
             () => Task.FromResult(CheckpointedRunsOn(grid, "Silo_2")),
             running => running > 0 && grid.Recorder.Finishes.Any(f => f.Silo == "Silo_2"),

@@ -1,6 +1,7 @@
 using System.Text;
 using Sair.Grains.Engine;
 using Sair.Grains.Jobs;
+using Sair.Grains.Pools;
 using Sair.Grains.Tests.Support;
 
 namespace Sair.Grains.Tests.Jobs;
@@ -73,6 +74,20 @@ public sealed class RestorationJobGrainTests(SingleEngineGridFixture fixture) : 
 
         Assert.Contains("Iterations", error.Message);
         Assert.Equal(JobState.NotStarted, (await Grid.Client.GetGrain<IRestorationJobGrain>("invalid").GetStatusAsync()).State);
+    }
+
+    [Fact]
+    public async Task A_pool_match_rejected_while_a_silo_failure_settles_is_retried_instead_of_failing_the_job()
+    {
+        await Grid.Client.GetGrain<IReferencePoolGrain>("settling").EnrollAsync("ada", Encoding.UTF8.GetBytes("face:ada:ref"));
+        await Grid.Images.PutAsync("in/settling.png", Encoding.UTF8.GetBytes("face:ada:settling"), default);
+        var job = Grid.Client.GetGrain<IRestorationJobGrain>("settling");
+        Grid.Analyzer.RejectNextAnalyses(2);
+
+        await job.StartAsync(new JobSpec("in/settling.png", "out/settling.png", ReferenceSelection.FromPool("settling"), Options));
+        var status = await Eventually.WaitAsync(job.GetStatusAsync, s => s.State.IsFinished(), TimeSpan.FromSeconds(20), "the job to finish");
+
+        Assert.Equal((JobState.Completed, 1), (status.State, status.Attempt));
     }
 
     private async Task<JobSpec> SpecAsync(string id, string photo, RestorationOptions options)

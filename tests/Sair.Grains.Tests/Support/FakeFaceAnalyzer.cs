@@ -20,8 +20,18 @@ public sealed class FakeFaceAnalyzer : IFaceAnalyzer
     /// <summary>Every detection asked for: the photo's text and which face was to be picked.</summary>
     public ConcurrentQueue<(string Photo, FaceChoice Choice)> DetectCalls { get; } = new();
 
+    private int _rejections;
+
+    /// <summary>The next this many detections fail as a call to an activation on a silo just gone does, until the cluster settles.</summary>
+    public void RejectNextAnalyses(int count) => Volatile.Write(ref _rejections, count);
+
     public Task<FaceAnalysis> AnalyzeAsync(byte[] photo, FaceChoice choice, CancellationToken cancellationToken)
     {
+        if (Interlocked.Decrement(ref _rejections) >= 0)
+        {
+            throw new SiloUnavailableException("fake analyzer: the silo of this activation is gone");
+        }
+
         DetectCalls.Enqueue((Encoding.UTF8.GetString(photo), choice));
         var parts = Encoding.UTF8.GetString(photo).Split(':');
         if (parts.Length < 3 || parts[0] != "face")

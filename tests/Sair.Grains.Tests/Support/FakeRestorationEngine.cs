@@ -13,6 +13,41 @@ public sealed class EngineRecorder
 
     /// <summary>The references each request carried (id and attached latent, if any).</summary>
     public ConcurrentDictionary<string, IReadOnlyList<ReferenceFace>> References { get; } = new();
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, int> _finishesLeft = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Lets only <paramref name="count"/> more runs on the silo finish; the others, their iterations done, wait until
+    /// stopped. A test that stops the silo then knows the runs it saw unfinished are still unfinished.
+    /// </summary>
+    public void LimitFinishes(string silo, int count)
+    {
+        lock (_gate)
+        {
+            _finishesLeft[silo] = count;
+        }
+    }
+
+    /// <summary>True when a run on the silo may finish now (and counts it against the limit).</summary>
+    public bool MayFinish(string silo)
+    {
+        lock (_gate)
+        {
+            if (!_finishesLeft.TryGetValue(silo, out var left))
+            {
+                return true;
+            }
+
+            if (left == 0)
+            {
+                return false;
+            }
+
+            _finishesLeft[silo] = left - 1;
+            return true;
+        }
+    }
 }
 
 /// <summary>
@@ -53,6 +88,11 @@ public sealed class FakeRestorationEngine(string silo, EngineRecorder recorder, 
                 await request.PersistCheckpointAsync(
                     new RestorationCheckpoint(iteration, CheckpointState(request.JobId, iteration)), cancellationToken);
             }
+        }
+
+        while (!recorder.MayFinish(silo))
+        {
+            await Task.Delay(iterationTime, cancellationToken);
         }
 
         recorder.Finishes.Enqueue((request.JobId, silo));

@@ -12,11 +12,25 @@ public sealed class InMemoryImageStore : IImageStore
 
     public IEnumerable<string> Paths => _blobs.Keys;
 
-    public Task PutAsync(string path, byte[] content, CancellationToken cancellationToken)
+    /// <summary>Runs before a put lands: a test holds a write in flight there (<see cref="PutGate"/>) or fails it.</summary>
+    public Func<string, Task>? BeforePut { get; set; }
+
+    /// <summary>Runs after a put landed, before the writer learns it did: a test holds or fails the writer there.</summary>
+    public Func<string, Task>? AfterPut { get; set; }
+
+    public async Task PutAsync(string path, byte[] content, CancellationToken cancellationToken)
     {
+        if (BeforePut is { } before)
+        {
+            await before(path);
+        }
+
         _blobs[path] = [.. content];
         Puts.AddOrUpdate(path, 1, (_, count) => count + 1);
-        return Task.CompletedTask;
+        if (AfterPut is { } after)
+        {
+            await after(path);
+        }
     }
 
     public Task<byte[]> GetAsync(string path, CancellationToken cancellationToken) =>
