@@ -83,7 +83,7 @@ internal static class QualityBench
         var withIdentity = new SairRestorer(generator, models.Identity, models.Landmarks, models.Expressions, models.EmotionDirections);
         var withoutIdentity = new SairRestorer(generator, null, models.Landmarks, models.Expressions, models.EmotionDirections);
         var cpuModel = Sair.Engine.Runtime.CpuKernels.CpuModel();
-        Console.WriteLine($"# Quality benchmark: set {setName}, n = {photos.Count} photos of {people.Count} people, generator {engineOptions.GeneratorPath} " +
+        Console.WriteLine($"# Quality benchmark: set {setName}, n = {photos.Count} photos of {people.Count} people, generator {args.String("generator", EmbeddedDefaults.GeneratorSetting)} " +
             $"({size} px), paper preset, {iterations} iterations, reference projection {engineOptions.ProjectionIterations} iterations " +
             $"({projectionSeconds:0.0} s each), seed {seed}, {cpuModel}, {models.Device}");
         Console.WriteLine();
@@ -213,13 +213,13 @@ internal static class QualityBench
     /// </summary>
     private static (List<Photo> Photos, List<Person> People) Pick(string setName, int count, SairFaceAnalyzer analyzer, int size, Device device)
     {
-        var (folders, chips) = setName switch
+        var folders = setName switch
         {
-            "johns" => (Directory.GetDirectories(RepoPaths.SharedFile("fixtures", "faces", "johns"))
-                .Select(d => (Path.GetFileName(d), Directory.GetFiles(d, "*.jpg"))).ToList(), true),
-            "lfw-holdout" => (HoldoutList.Committed.People
+            "johns" => Directory.GetDirectories(RepoPaths.SharedFile("fixtures", "faces", "johns"))
+                .Select(d => (Path.GetFileName(d), Directory.GetFiles(d, "*.jpg"))).ToList(),
+            "lfw-holdout" => HoldoutList.Committed.People
                 .Select(p => (p, Directory.GetFiles(RepoPaths.SharedFile("data", "faces-train", "lfw"), p + "_*.jpg")
-                    .Where(f => HoldoutList.PersonOf(f) == p).ToArray())).ToList(), false),
+                    .Where(f => HoldoutList.PersonOf(f) == p).ToArray())).ToList(),
             _ => throw new ArgumentException($"--set {setName}: use johns or lfw-holdout"),
         };
         var people = new List<Person>();
@@ -227,7 +227,7 @@ internal static class QualityBench
         foreach (var (name, files) in folders.OrderBy(f => f.Item1, StringComparer.Ordinal))
         {
             var sorted = files.Order(StringComparer.Ordinal).ToList();
-            if (sorted.Count >= 2 && Align(analyzer, sorted[^1], chips, size, device) is { } reference)
+            if (sorted.Count >= 2 && Align(analyzer, sorted[^1], size, device) is { } reference)
             {
                 people.Add(new Person(name, sorted[^1], reference));
                 truths.Add(sorted[..^1]);
@@ -239,7 +239,7 @@ internal static class QualityBench
         {
             for (var p = 0; p < people.Count && photos.Count < count; p++)
             {
-                if (k < truths[p].Count && Align(analyzer, truths[p][k], chips, size, device) is { } truth)
+                if (k < truths[p].Count && Align(analyzer, truths[p][k], size, device) is { } truth)
                 {
                     photos.Add(new Photo(people[p].Name, truths[p][k], truth));
                 }
@@ -258,12 +258,13 @@ internal static class QualityBench
 
     /// <summary>
     /// A photo as a pool enrols it (detected, aligned to the prior's template at the pools' size, stored as PNG), then
-    /// resized to G's side as the engine resizes a reference. A dlib chip is set in a grey border first, as the silo
-    /// tests do: it is cut too tight around the face for the detector. Null (and a note) when no face is found.
+    /// resized to G's side as the engine resizes a reference. Both sets are tight crops (dlib chips; deep-funneled LFW
+    /// at 150 px, where the detector found no face in 10 photos of a first 4-photo run), so each is set in a grey
+    /// border first, as the silo tests do, like a face in a real photo. Null (and a note) when no face is found.
     /// </summary>
-    private static Tensor? Align(SairFaceAnalyzer analyzer, string file, bool chip, int size, Device device)
+    private static Tensor? Align(SairFaceAnalyzer analyzer, string file, int size, Device device)
     {
-        var bytes = chip ? InBorder(file) : File.ReadAllBytes(file);
+        var bytes = InBorder(file);
         try
         {
             var analysis = analyzer.AnalyzeAsync(bytes, FaceChoice.Largest, CancellationToken.None).GetAwaiter().GetResult();
@@ -282,9 +283,9 @@ internal static class QualityBench
         }
     }
 
-    private static byte[] InBorder(string chipPath)
+    private static byte[] InBorder(string path)
     {
-        using var chip = ImageFiles.Load(chipPath);
+        using var chip = ImageFiles.Load(path);
         var border = chip.Width / 2;
         using var photo = new Image<Rgb24>(chip.Width + 2 * border, chip.Height + 2 * border, new Rgb24(110, 110, 110));
         photo.Mutate(p => p.DrawImage(chip, new Point(border, border), 1f));
