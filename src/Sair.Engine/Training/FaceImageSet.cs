@@ -64,6 +64,9 @@ public sealed class FaceImageSet : IDisposable
     /// <summary>Files that could not be read when loading.</summary>
     public int SkippedFiles { get; private init; }
 
+    /// <summary>Files left out because they show a person of the hold-out list given when loading.</summary>
+    public int HeldOutFiles { get; private init; }
+
     /// <summary>Number of faces.</summary>
     public int Count => Files.Count;
 
@@ -73,10 +76,12 @@ public sealed class FaceImageSet : IDisposable
     /// <summary>
     /// Loads every image under <paramref name="folder"/> (recursively, sorted by path so the order is reproducible).
     /// <paramref name="crops"/> maps a top-level sub-folder name (e.g. <c>lfw</c>) to its crop; other images use
-    /// <paramref name="defaultCrop"/>. Unreadable files are skipped and counted in <see cref="SkippedFiles"/>.
+    /// <paramref name="defaultCrop"/>. Unreadable files are skipped and counted in <see cref="SkippedFiles"/>; photos of
+    /// <paramref name="holdout"/>'s people are never read and are counted in <see cref="HeldOutFiles"/>.
     /// </summary>
     public static FaceImageSet Load(string folder, int size, CropBox? defaultCrop = null,
-        IReadOnlyDictionary<string, CropBox>? crops = null, int maxImages = 0, CancellationToken cancellationToken = default)
+        IReadOnlyDictionary<string, CropBox>? crops = null, int maxImages = 0, HoldoutList? holdout = null,
+        CancellationToken cancellationToken = default)
     {
         if (!Directory.Exists(folder))
         {
@@ -90,10 +95,11 @@ public sealed class FaceImageSet : IDisposable
             crop.Validate();
         }
         var root = Path.GetFullPath(folder);
-        var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+        var candidates = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
             .Order(StringComparer.Ordinal)
             .ToList();
+        var files = holdout is null ? candidates : candidates.Where(f => !holdout.Excludes(f)).ToList();
         if (maxImages > 0 && files.Count > maxImages)
         {
             files = files.Take(maxImages).ToList();
@@ -126,7 +132,7 @@ public sealed class FaceImageSet : IDisposable
             pixels[kept[k]].CopyTo(all, (long)k * plane);
         }
         var images = tensor(all, [kept.Count, 3, size, size]).DetachFromDisposeScope();
-        return new FaceImageSet(images, kept.Select(i => files[i]).ToList()) { SkippedFiles = files.Count - kept.Count };
+        return new FaceImageSet(images, kept.Select(i => files[i]).ToList()) { SkippedFiles = files.Count - kept.Count, HeldOutFiles = candidates.Count - files.Count };
     }
 
     /// <summary>A set made from an existing uint8 tensor (N, 3, S, S) (copied), e.g. for tests.</summary>

@@ -77,7 +77,7 @@ public static class PriorCard
         using var noGrad = no_grad();
         say?.Invoke($"loading the training faces from {dataDir} at {options.Size} px");
         using var data = FaceImageSet.Load(dataDir, options.Size, options.DefaultCrop,
-            options.CropsBySubfolder ?? PriorTrainingOptions.DefaultCropsBySubfolder, options.MaxImages, cancellationToken);
+            options.CropsBySubfolder ?? PriorTrainingOptions.DefaultCropsBySubfolder, options.MaxImages, options.Holdout(), cancellationToken);
         if (data.Count < 2 * samples)
         {
             throw new ArgumentException($"{dataDir} holds {data.Count} faces; the card's half-vs-half FFD needs {2 * samples}: lower the sample count.");

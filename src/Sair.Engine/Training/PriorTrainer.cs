@@ -505,7 +505,9 @@ public sealed class PriorTrainer : IDisposable
         // The recogniser first: a missing model should fail before minutes of image loading.
         using var ffd = options.FfdEvery > 0 ? new FaceFrechetDistance(FaceRecognitionNet.Load(models), ownsNet: true) : null;
         using var data = FaceImageSet.Load(dataDir, options.Size, options.DefaultCrop,
-            options.CropsBySubfolder ?? PriorTrainingOptions.DefaultCropsBySubfolder, options.MaxImages, cancellationToken);
+            options.CropsBySubfolder ?? PriorTrainingOptions.DefaultCropsBySubfolder, options.MaxImages, options.Holdout(), cancellationToken);
+        File.AppendAllText(Path.Combine(outDir, RunLogFileName),
+            $"{DateTimeOffset.UtcNow:u} {data.Count} faces; {data.HeldOutFiles} photos of the {options.Holdout().People.Count} held-out people left out{Environment.NewLine}");
         var checkpoint = Path.Combine(outDir, CheckpointFileName);
         using var trainer = File.Exists(checkpoint)
             ? Resume(checkpoint, data, options.TotalImages)

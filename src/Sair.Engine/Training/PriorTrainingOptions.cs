@@ -116,6 +116,16 @@ public sealed record PriorTrainingOptions
     /// </summary>
     public IReadOnlyDictionary<string, CropBox>? CropsBySubfolder { get; init; }
 
+    /// <summary>
+    /// LFW-style person names (file name before its last _NNNN) whose photos are never trained on. Null holds out
+    /// <see cref="HoldoutList.Committed"/> (<c>priors/holdout/lfw-people.txt</c>), the people the quality benchmark
+    /// restores; an empty list trains on every photo.
+    /// </summary>
+    public IReadOnlyList<string>? HeldOutPeople { get; init; }
+
+    /// <summary>The people actually held out (see <see cref="HeldOutPeople"/>).</summary>
+    public HoldoutList Holdout() => HeldOutPeople is null ? HoldoutList.Committed : new HoldoutList(HeldOutPeople);
+
     /// <summary>Use at most this many images (0: all).</summary>
     public int MaxImages { get; init; }
 

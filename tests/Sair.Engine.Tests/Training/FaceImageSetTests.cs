@@ -1,6 +1,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using Sair.Engine.Training;
+using Sair.Tests;
 using static TorchSharp.torch;
 
 namespace Sair.Engine.Tests.Training;
@@ -38,6 +39,37 @@ public sealed class FaceImageSetTests : IDisposable
         using var batch = set.Batch(tensor(new long[] { 1, 0 }));
         Assert.Equal(1f, batch[1].min().item<float>());
         Assert.Equal(-1f, batch[0, 1].max().item<float>());
+    }
+
+    [Fact]
+    public void Photos_of_held_out_people_are_not_loaded()
+    {
+        Rgb24 Grey(int x, int y) => new(128, 128, 128);
+        Write("lfw/Ann_Lee_0001.png", 4, 4, Grey);
+        Write("lfw/Ann_Lee_0002.png", 4, 4, Grey);
+        Write("lfw/Ann_Lee_Smith_0001.png", 4, 4, Grey);
+        Write("lfw/Bob_Ray_0001.png", 4, 4, Grey);
+        Write("utkface/1_0_0_20170109.png", 4, 4, Grey);
+
+        using var set = FaceImageSet.Load(_dir, 4, holdout: HoldoutList.Parse("# held out\nAnn_Lee\n\nBob_Ray\n"));
+
+        Assert.Equal(["Ann_Lee_Smith_0001.png", "1_0_0_20170109.png"], set.Files.Select(Path.GetFileName));
+        Assert.Equal(3, set.HeldOutFiles);
+        Assert.Equal(2L, set.Images.shape[0]);
+        using var all = FaceImageSet.Load(_dir, 4);
+        Assert.Equal(5, all.Count);
+    }
+
+    [Fact]
+    public void Training_holds_out_the_committed_list_unless_told_otherwise()
+    {
+        var committed = new PriorTrainingOptions().Holdout();
+        Assert.Equal(HoldoutList.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "priors", "holdout", "lfw-people.txt"))).People, committed.People);
+        Assert.Equal(30, committed.People.Count);
+        Assert.True(committed.Excludes("/data/lfw/Kofi_Annan_0003.jpg"));
+        Assert.False(new PriorTrainingOptions { HeldOutPeople = [] }.Holdout().Excludes("/data/lfw/Kofi_Annan_0003.jpg"));
+        Assert.Null(HoldoutList.PersonOf("Kofi_Annan.jpg"));
+        Assert.Equal("Kofi_Annan", HoldoutList.PersonOf("Kofi_Annan_0003.jpg"));
     }
 
     [Fact]

@@ -1,0 +1,405 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Sair.Engine.Degradation;
+using Sair.Engine.FaceNets;
+using Sair.Engine.FaceNets.Identity;
+using Sair.Engine.Imaging;
+using Sair.Engine.Restoration;
+using Sair.Engine.Training;
+using Sair.Grains.Engine;
+using Sair.Silo;
+using Sair.Silo.Engine;
+using Sair.Tests;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Sair.Bench;
+
+/// <summary>
+/// Restoration quality on people the prior has not seen (issue 15): each ground-truth face is aligned as a pool enrols
+/// a photo, degraded the paper's way, and restored by (a) bicubic, (b) SAIR with another photo of the same person,
+/// (c) SAIR without identity and (d) SAIR with a wrong person's photo, each SAIR run set up as an engine silo sets up
+/// a job. Scored by an identity net the loss does not use (Human's faceres), rank-1 among the set's ground truths, and
+/// consistency PSNR of the task's degradation applied to the result against the input; the loss's own net (face-api)
+/// in a separate column shows how far optimising it carries over.
+/// </summary>
+internal static class QualityBench
+{
+    private static readonly string[] Variants = ["bicubic", "sair+ref", "sair no-id", "sair wrong-ref"];
+
+    public static int Run(BenchArgs args)
+    {
+        var setName = args.String("set", "johns");
+        var count = args.Int("n", 10);
+        var iterations = args.Int("iterations", 400);
+        var tasks = args.String("tasks", "x4,x2jpeg30").Split(',').Select(QualityTask.Parse).ToList();
+        var seed = args.Int("seed", 0);
+        var outDir = Path.GetFullPath(args.String("out", "quality-results"));
+        var panel = args.Int("panel", 128);
+        var engineOptions = new SairEngineOptions
+        {
+            GeneratorPath = args.String("generator", EmbeddedDefaults.GeneratorSetting),
+            AlignmentTemplatePath = args.String("template", "") is { Length: > 0 } template ? template : null,
+            EmotionDirectionsPath = args.String("emotions", "") is { Length: > 0 } emotions ? emotions : null,
+            Device = args.String("device", "auto"),
+            Threads = args.Int("threads", 0),
+        };
+        engineOptions.ProjectionIterations = args.Int("projection", engineOptions.ProjectionIterations);
+        if (string.Equals(engineOptions.GeneratorPath, EmbeddedDefaults.GeneratorSetting, StringComparison.OrdinalIgnoreCase))
+        {
+            EmbeddedDefaults.Apply(engineOptions);
+        }
+
+        Directory.CreateDirectory(outDir);
+        using var models = new EngineModels(engineOptions, restores: true);
+        models.LoadAsync().GetAwaiter().GetResult();
+        using var lease = models.AcquireGeneratorAsync(CancellationToken.None).GetAwaiter().GetResult();
+        var generator = lease.Generator;
+        var size = generator.Config.Size;
+        // The scoring net: faceres through the crop the engine gives it for template-aligned faces (EngineModels.LoadIdentity).
+        var faceresNet = FaceResNet.Load(engineOptions.FaceModels());
+        faceresNet.to(models.Device);
+        using var faceres = new FaceResIdentity(faceresNet, ownsNet: true, models.Template.DlibChip());
+        var analyzer = new SairFaceAnalyzer(models);
+
+        var (photos, people) = Pick(setName, count, analyzer, size, models.Device);
+        var options = SairRestorationEngine.ToSairOptions(
+            new RestorationOptions("paper", iterations, Emotion: null, EmotionStrength: 0, seed, CheckpointEvery: Math.Min(50, iterations)),
+            models.EmotionDirections is not null, engineOptions.ProjectionIterations);
+        // A pool reference without a latent is projected on its first job and the latent cached on it; later jobs reuse it.
+        var projectionClock = Stopwatch.StartNew();
+        var latents = people.ToDictionary(p => p.Name, p =>
+        {
+            using var inversion = ReferenceInversion.Project(generator, p.Reference, options.Projection, models.Identity);
+            return inversion.Latent.clone().DetachFromDisposeScope();
+        });
+        var projectionSeconds = projectionClock.Elapsed.TotalSeconds / people.Count;
+
+        var withIdentity = new SairRestorer(generator, models.Identity, models.Landmarks, models.Expressions, models.EmotionDirections);
+        var withoutIdentity = new SairRestorer(generator, null, models.Landmarks, models.Expressions, models.EmotionDirections);
+        var cpuModel = Sair.Engine.Runtime.CpuKernels.CpuModel();
+        Console.WriteLine($"# Quality benchmark: set {setName}, n = {photos.Count} photos of {people.Count} people, generator {args.String("generator", EmbeddedDefaults.GeneratorSetting)} " +
+            $"({size} px), paper preset, {iterations} iterations, reference projection {engineOptions.ProjectionIterations} iterations " +
+            $"({projectionSeconds:0.0} s each), seed {seed}, {cpuModel}, {models.Device}");
+        Console.WriteLine();
+        Console.WriteLine("| task | variant | n | faceres cos to GT | rank-1 photo | rank-1 person | consistency PSNR dB | face-api cos to GT | s/face |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+
+        var report = new List<object>();
+        var summaries = new List<string>();
+        foreach (var task in tasks)
+        {
+            var taskOptions = options with { JpegQuality = task.JpegQuality };
+            var rows = new List<Row>();
+            foreach (var (photo, index) in photos.Select((p, i) => (p, i)))
+            {
+                var wrong = people[(people.FindIndex(p => p.Name == photo.Person) + 1) % people.Count];
+                var right = people.Single(p => p.Name == photo.Person);
+                var y = SyntheticDegradation.Apply(photo.Truth, task.Degradation, seed).DetachFromDisposeScope();
+                var results = new Tensor[Variants.Length];
+                var seconds = new double[Variants.Length];
+                results[0] = Timed(() => F.interpolate(y, size: [size, size], mode: InterpolationMode.Bicubic, align_corners: false).clamp(0, 1), out seconds[0]);
+                results[1] = Timed(() => Restore(withIdentity, y, ReferenceInput.FromLatent(latents[right.Name], right.Reference), taskOptions), out seconds[1]);
+                results[2] = Timed(() => Restore(withoutIdentity, y, ReferenceInput.FromLatent(models.MeanWPlus), taskOptions with { IdentityWeight = 0 }), out seconds[2]);
+                results[3] = Timed(() => Restore(withIdentity, y, ReferenceInput.FromLatent(latents[wrong.Name], wrong.Reference), taskOptions), out seconds[3]);
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{task.Name} {index + 1}/{photos.Count} {Path.GetFileName(photo.File)}: SAIR {seconds[1]:0.0} / {seconds[2]:0.0} / {seconds[3]:0.0} s"));
+                rows.Add(new Row(photo, y, results, seconds, right.Reference, wrong.Name));
+            }
+
+            var scores = ScoreAll(rows, photos, task, seed, faceres, models.Identity, models.Device);
+            for (var v = 0; v < Variants.Length; v++)
+            {
+                var s = scores.Where(x => x.Variant == v).ToList();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {task.Name} | {Variants[v]} | {s.Count} | {MeanStd(s.Select(x => x.FaceRes))} | {s.Count(x => x.Rank1Photo)}/{s.Count} | " +
+                    $"{s.Count(x => x.Rank1Person)}/{s.Count} | {PsnrMeanStd(s.Select(x => x.Psnr))} | {MeanStd(s.Select(x => x.FaceApi))} | {s.Average(x => x.Seconds):0.0} |"));
+            }
+
+            summaries.Add(Wins(task, scores, photos.Count));
+            WriteMontage(rows, panel, Path.Combine(outDir, $"montage-{task.Name}.png"));
+            report.Add(new
+            {
+                task = task.Name,
+                scale = task.Degradation.Scale,
+                jpegQuality = task.Degradation.JpegQuality,
+                jpegInLoss = taskOptions.JpegQuality,
+                photos = rows.Select((r, i) => new
+                {
+                    person = r.Photo.Person,
+                    file = Path.GetFileName(r.Photo.File),
+                    reference = Path.GetFileName(people.Single(p => p.Name == r.Photo.Person).File),
+                    wrongReferencePerson = r.WrongPerson,
+                    variants = scores.Where(x => x.Photo == i).Select(x => new
+                    {
+                        variant = Variants[x.Variant],
+                        faceresCos = x.FaceRes,
+                        faceApiCos = x.FaceApi,
+                        rank1Photo = x.Rank1Photo,
+                        rank1Person = x.Rank1Person,
+                        consistencyPsnr = x.Psnr,
+                        seconds = x.Seconds,
+                    }).ToList(),
+                }).ToList(),
+            });
+            foreach (var row in rows)
+            {
+                row.Dispose();
+            }
+        }
+
+        Console.WriteLine();
+        foreach (var line in summaries)
+        {
+            Console.WriteLine(line);
+        }
+
+        File.WriteAllText(Path.Combine(outDir, "quality.json"), JsonSerializer.Serialize(new
+        {
+            set = setName,
+            n = photos.Count,
+            people = people.Select(p => p.Name),
+            generator = engineOptions.GeneratorPath,
+            iterations,
+            projectionIterations = engineOptions.ProjectionIterations,
+            projectionSecondsPerReference = projectionSeconds,
+            seed,
+            cpu = cpuModel,
+            tasks = report,
+        }, new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            // An exact consistency (D(result) = input) is +∞ dB; written as "Infinity".
+            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        }));
+        Console.Error.WriteLine($"wrote {outDir}/quality.json and montage-<task>.png");
+        foreach (var latent in latents.Values)
+        {
+            latent.Dispose();
+        }
+
+        return 0;
+    }
+
+    /// <summary>One ground-truth face: its person, file and aligned face at G's size.</summary>
+    private sealed record Photo(string Person, string File, Tensor Truth);
+
+    /// <summary>A person's reference photo (aligned at G's size), the one photo of them never restored.</summary>
+    private sealed record Person(string Name, string File, Tensor Reference);
+
+    private sealed record Row(Photo Photo, Tensor Input, Tensor[] Results, double[] Seconds, Tensor Reference, string WrongPerson) : IDisposable
+    {
+        public void Dispose()
+        {
+            Input.Dispose();
+            foreach (var result in Results)
+            {
+                result.Dispose();
+            }
+        }
+    }
+
+    private sealed record Score(int Photo, int Variant, double FaceRes, double FaceApi, bool Rank1Photo, bool Rank1Person, double Psnr, double Seconds);
+
+    /// <summary>
+    /// The set's people (sorted) with their photos (sorted): each person's last photo is their reference, the others
+    /// are ground truths, taken round-robin (every person's first, then every person's second, ...) up to
+    /// <paramref name="count"/>. Photos the detector finds no face in are left out and named.
+    /// </summary>
+    private static (List<Photo> Photos, List<Person> People) Pick(string setName, int count, SairFaceAnalyzer analyzer, int size, Device device)
+    {
+        var folders = setName switch
+        {
+            "johns" => Directory.GetDirectories(RepoPaths.SharedFile("fixtures", "faces", "johns"))
+                .Select(d => (Path.GetFileName(d), Directory.GetFiles(d, "*.jpg"))).ToList(),
+            "lfw-holdout" => HoldoutList.Committed.People
+                .Select(p => (p, Directory.GetFiles(RepoPaths.SharedFile("data", "faces-train", "lfw"), p + "_*.jpg")
+                    .Where(f => HoldoutList.PersonOf(f) == p).ToArray())).ToList(),
+            _ => throw new ArgumentException($"--set {setName}: use johns or lfw-holdout"),
+        };
+        var people = new List<Person>();
+        var truths = new List<List<string>>();
+        foreach (var (name, files) in folders.OrderBy(f => f.Item1, StringComparer.Ordinal))
+        {
+            var sorted = files.Order(StringComparer.Ordinal).ToList();
+            if (sorted.Count >= 2 && Align(analyzer, sorted[^1], size, device) is { } reference)
+            {
+                people.Add(new Person(name, sorted[^1], reference));
+                truths.Add(sorted[..^1]);
+            }
+        }
+
+        var photos = new List<Photo>();
+        for (var k = 0; photos.Count < count && truths.Any(t => k < t.Count); k++)
+        {
+            for (var p = 0; p < people.Count && photos.Count < count; p++)
+            {
+                if (k < truths[p].Count && Align(analyzer, truths[p][k], size, device) is { } truth)
+                {
+                    photos.Add(new Photo(people[p].Name, truths[p][k], truth));
+                }
+            }
+        }
+
+        // Only people with a ground truth are restored; each one's wrong reference is the next of them.
+        people = people.Where(p => photos.Any(ph => ph.Person == p.Name)).ToList();
+        if (people.Count < 2)
+        {
+            throw new InvalidOperationException($"set {setName} gave ground truths of {people.Count} person(s); the wrong-reference variant needs 2 or more.");
+        }
+
+        return (photos, people);
+    }
+
+    /// <summary>
+    /// A photo as a pool enrols it (detected, aligned to the prior's template at the pools' size, stored as PNG), then
+    /// resized to G's side as the engine resizes a reference. Both sets are tight crops (dlib chips; deep-funneled LFW
+    /// at 150 px, where the detector found no face in 10 photos of a first 4-photo run), so each is set in a grey
+    /// border first, as the silo tests do, like a face in a real photo. Null (and a note) when no face is found.
+    /// </summary>
+    private static Tensor? Align(SairFaceAnalyzer analyzer, string file, int size, Device device)
+    {
+        var bytes = InBorder(file);
+        try
+        {
+            var analysis = analyzer.AnalyzeAsync(bytes, FaceChoice.Largest, CancellationToken.None).GetAwaiter().GetResult();
+            using var decoded = ImageFiles.Decode(analysis.AlignedFacePng, file);
+            using var scope = NewDisposeScope();
+            var pixels = ImageTensors.ToTensor(decoded);
+            var face = decoded.Width == size
+                ? pixels
+                : F.interpolate(pixels, size: [size, size], mode: InterpolationMode.Bicubic, align_corners: false, antialias: decoded.Width > size).clamp(0, 1);
+            return face.to(device).MoveToOuterDisposeScope();
+        }
+        catch (FaceNotFoundException)
+        {
+            Console.Error.WriteLine($"no face found in {file}: left out");
+            return null;
+        }
+    }
+
+    private static byte[] InBorder(string path)
+    {
+        using var chip = ImageFiles.Load(path);
+        var border = chip.Width / 2;
+        using var photo = new Image<Rgb24>(chip.Width + 2 * border, chip.Height + 2 * border, new Rgb24(110, 110, 110));
+        photo.Mutate(p => p.DrawImage(chip, new Point(border, border), 1f));
+        return ImageFiles.Encode(photo, "png");
+    }
+
+    private static Tensor Restore(SairRestorer restorer, Tensor y, ReferenceInput reference, SairOptions options)
+    {
+        using var result = restorer.Restore(y, reference, options);
+        return result.Image.detach().clone().DetachFromDisposeScope();
+    }
+
+    private static Tensor Timed(Func<Tensor> run, out double seconds)
+    {
+        var clock = Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        var result = run().cpu().DetachFromDisposeScope();
+        seconds = clock.Elapsed.TotalSeconds;
+        return result;
+    }
+
+    /// <summary>Every variant of every photo scored against the ground truths of the whole run.</summary>
+    private static List<Score> ScoreAll(List<Row> rows, List<Photo> photos, QualityTask task, int seed,
+        IIdentityNetwork scoring, IIdentityNetwork loss, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var truths = cat(photos.Select(p => p.Truth.to(device)).ToList(), 0);
+        var (scoringTruths, lossTruths) = (scoring.Embed(truths), loss.Embed(truths));
+        var scores = new List<Score>();
+        for (var v = 0; v < Variants.Length; v++)
+        {
+            var results = cat(rows.Select(r => r.Results[v].to(device)).ToList(), 0);
+            var byScoring = QualityScores.CosineMatrix(scoring.Embed(results), scoringTruths);
+            var byLoss = QualityScores.CosineMatrix(loss.Embed(results), lossTruths);
+            var nearest = QualityScores.Nearest(byScoring);
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var degraded = SyntheticDegradation.Apply(rows[i].Results[v], task.Degradation, seed);
+                scores.Add(new Score(i, v, byScoring[i, i].item<double>(), byLoss[i, i].item<double>(), nearest[i] == i,
+                    photos[nearest[i]].Person == photos[i].Person, QualityScores.Psnr(degraded, rows[i].Input), rows[i].Seconds[v]));
+            }
+        }
+
+        return scores;
+    }
+
+    private static string Wins(QualityTask task, List<Score> scores, int n)
+    {
+        var bicubic = scores.Where(s => s.Variant == 0).ToDictionary(s => s.Photo);
+        var parts = Enumerable.Range(1, Variants.Length - 1).Select(v =>
+        {
+            var mine = scores.Where(s => s.Variant == v).ToList();
+            return $"{Variants[v]} {mine.Count(s => s.FaceRes > bicubic[s.Photo].FaceRes)}/{n} (PSNR {mine.Count(s => s.Psnr > bicubic[s.Photo].Psnr)}/{n})";
+        });
+        return $"- {task.Name}: photos where SAIR beats bicubic on faceres cos (on PSNR): {string.Join("; ", parts)}";
+    }
+
+    /// <summary>Mean ± sample standard deviation.</summary>
+    private static string MeanStd(IEnumerable<double> values, string format = "0.000")
+    {
+        var list = values.ToList();
+        var mean = list.Average();
+        var std = list.Count > 1 ? Math.Sqrt(list.Sum(x => (x - mean) * (x - mean)) / (list.Count - 1)) : 0;
+        return $"{mean.ToString(format, CultureInfo.InvariantCulture)} ± {std.ToString(format, CultureInfo.InvariantCulture)}";
+    }
+
+    /// <summary>
+    /// PSNR mean ± std over the results whose degraded copy differs from the input, and how many gave the input back
+    /// exactly (∞ dB: bicubic often does, its ↓ undoing its ↑ to the 8-bit level and a JPEG re-encode leaving a JPEG
+    /// image as it is).
+    /// </summary>
+    private static string PsnrMeanStd(IEnumerable<double> values)
+    {
+        var list = values.ToList();
+        var finite = list.Where(double.IsFinite).ToList();
+        var exact = list.Count - finite.Count;
+        var stats = finite.Count > 0 ? MeanStd(finite, "0.0") : "–";
+        return exact > 0 ? $"{stats} (+{exact} exact, ∞)" : stats;
+    }
+
+    /// <summary>
+    /// Rows = photos; columns = GT | input | bicubic | SAIR + ref | SAIR no-id | SAIR wrong ref | the reference, each
+    /// enlarged to <paramref name="panel"/> px by nearest neighbour so that every pixel the method made stays visible.
+    /// </summary>
+    private static void WriteMontage(List<Row> rows, int panel, string path)
+    {
+        using var scope = NewDisposeScope();
+        const int gutter = 2;
+        Tensor Panel(Tensor image) => F.pad(F.interpolate(image.cpu(), size: [panel, panel], mode: InterpolationMode.Nearest),
+            [0, gutter, 0, gutter], value: 1);
+        var lines = rows.Select(r => cat(new[] { r.Photo.Truth, r.Input }.Concat(r.Results).Append(r.Reference).Select(Panel).ToList(), 3)).ToList();
+        using var image = ImageTensors.ToImage(cat(lines, 2));
+        ImageFiles.Save(image, path);
+    }
+}
+
+/// <summary>A degradation the benchmark restores: ×s bicubic (the PULSE kernel), then optionally a real JPEG at quality q.</summary>
+internal sealed record QualityTask(string Name, SyntheticDegradationOptions Degradation)
+{
+    /// <summary>The JPEG stage the loss's D gets for this task (the engine's differentiable JPEG), or null.</summary>
+    public double? JpegQuality => Degradation.JpegQuality;
+
+    /// <summary><c>x4</c>, <c>x32</c>, <c>x2jpeg30</c>, ...</summary>
+    public static QualityTask Parse(string name)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(name.Trim(), "^x([0-9]+)(?:jpeg([0-9]+))?$");
+        if (!match.Success)
+        {
+            throw new ArgumentException($"--tasks entry '{name}': use x<scale> or x<scale>jpeg<quality>, e.g. x4,x2jpeg30");
+        }
+
+        var scale = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        int? quality = match.Groups[2].Success ? int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) : null;
+        return new QualityTask(name.Trim(), new SyntheticDegradationOptions(scale, JpegQuality: quality));
+    }
+}
