@@ -210,8 +210,9 @@ public sealed class RestorationJobGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        // Being activated by the tick already resumed an orphaned job (OnActivateAsync); here only the leftovers,
-        // among them a finished job whose checkpoints could not all be deleted (or whose silo died before it tried).
+        // Being activated by the tick already resumed an orphaned job (OnActivateAsync); here only the leftovers: the
+        // final sweep of a finished job (a late write of a dead superseded run, a delete that failed, a silo that died
+        // before it tried), after which the reminder goes.
         if (State.Spec is null || State.State.IsFinished())
         {
             if (State.Spec is null || await DeleteAllCheckpointsAsync())
@@ -243,11 +244,10 @@ public sealed class RestorationJobGrain(
         await job.WriteStateAsync();
         _watchdog?.Dispose();
         _watchdog = null;
-        // After the state: a run still writing is refused from now on and its late checkpoint deleted on refusal.
-        if (await DeleteAllCheckpointsAsync())
-        {
-            await ForgetReminderAsync();
-        }
+        // After the state: a run still writing is refused from now on and its late checkpoint deleted on refusal. The
+        // revive reminder stays for one more tick, which sweeps again and then goes: a superseded run whose silo died
+        // between a late write and its report (so no refusal deletes it) leaves nothing behind either.
+        await DeleteAllCheckpointsAsync();
 
         Changed();
         var preset = GridTelemetry.PresetTags(State.Spec!.Options.Preset);

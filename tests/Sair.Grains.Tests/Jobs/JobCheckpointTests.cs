@@ -35,6 +35,21 @@ public sealed class JobCheckpointTests
     }
 
     [Fact]
+    public async Task A_late_write_whose_writer_died_before_reporting_is_swept_by_the_finished_jobs_last_reminder_tick()
+    {
+        await using var grid = await GridCluster.StartAsync(silos: 2, iterationTime: TimeSpan.FromMilliseconds(10));
+        var job = await StartAsync(grid, "swept", iterations: 30);
+        await Eventually.WaitAsync(job.GetStatusAsync, s => s.State.IsFinished(), Wait, "the job to complete");
+
+        // A superseded run's write that lands after completion, from a silo that dies before its report: no refusal
+        // ever names it, so only the final sweep can delete it.
+        await grid.Images.PutAsync(JobCheckpoints.Path("swept", 1, 1), Encoding.UTF8.GetBytes("orphan"), default);
+
+        await Eventually.WaitAsync(() => Task.FromResult(Checkpoints(grid, "swept").Count), count => count == 0, Wait,
+            "the finished job's last reminder tick to sweep the orphaned checkpoint");
+    }
+
+    [Fact]
     public async Task A_late_report_of_a_superseded_attempt_deletes_its_blob_but_not_the_checkpoint_the_job_resumed_from()
     {
         await using var grid = await GridCluster.StartAsync(silos: 3, iterationTime: TimeSpan.FromMilliseconds(10));
