@@ -30,7 +30,9 @@ namespace Sair.Bench;
 /// </summary>
 internal static class QualityBench
 {
-    private static readonly string[] Variants = ["bicubic", "sair+ref", "sair no-id", "sair wrong-ref"];
+    /// <summary>The variants a run can restore (<c>--variants</c>, by short name); bicubic is always first.</summary>
+    private static readonly (string Key, string Name)[] KnownVariants =
+        [("bicubic", "bicubic"), ("ref", "sair+ref"), ("noid", "sair no-id"), ("wrong", "sair wrong-ref")];
 
     public static int Run(BenchArgs args)
     {
@@ -41,6 +43,19 @@ internal static class QualityBench
         var seed = args.Int("seed", 0);
         var outDir = Path.GetFullPath(args.String("out", "quality-results"));
         var panel = args.Int("panel", 128);
+        var keys = ("bicubic," + args.String("variants", "ref,noid,wrong")).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Distinct().ToList();
+        var unknown = keys.Where(k => KnownVariants.All(v => v.Key != k)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ArgumentException($"--variants {string.Join(",", unknown)}: use any of ref,noid,wrong");
+        }
+        // Back-projection (--backproject k): each SAIR result also scored after k steps of x ← x + U(Y − D(x)),
+        // U = bicubic ↑, D = the task's bicubic ↓ — the low frequencies taken from the input, the rest from SAIR.
+        var backProject = args.Int("backproject", 0);
+        var sairKeys = keys.Skip(1).ToList();
+        var variantNames = keys.Select(k => KnownVariants.Single(v => v.Key == k).Name)
+            .Concat(backProject > 0 ? sairKeys.Select(k => KnownVariants.Single(v => v.Key == k).Name + " +bp") : []).ToList();
         var engineOptions = new SairEngineOptions
         {
             GeneratorPath = args.String("generator", EmbeddedDefaults.GeneratorSetting),
@@ -71,6 +86,33 @@ internal static class QualityBench
         var options = SairRestorationEngine.ToSairOptions(
             new RestorationOptions("paper", iterations, Emotion: null, EmotionStrength: 0, seed, CheckpointEvery: Math.Min(50, iterations)),
             models.EmotionDirections is not null, engineOptions.ProjectionIterations);
+        // Ablation overrides of the preset (issue 15, item 4); each one changed is named in the output.
+        var overrides = new List<string>();
+        if (args.String("lr", "") is { Length: > 0 } lr)
+        {
+            options = options with { LearningRate = double.Parse(lr, CultureInfo.InvariantCulture) };
+            overrides.Add($"lr {lr}");
+        }
+        if (args.String("geocross", "") is { Length: > 0 } geocross)
+        {
+            options = options with { GeoCrossWeight = double.Parse(geocross, CultureInfo.InvariantCulture) };
+            overrides.Add($"GEOCROSS {geocross}");
+        }
+        if (args.String("noise", "") is { Length: > 0 } noise)
+        {
+            options = options with { RandomizeNoise = noise == "random" ? true : noise == "fixed" ? false : throw new ArgumentException("--noise: fixed or random") };
+            overrides.Add($"noise {noise}");
+        }
+        if (args.String("latent-prior", "") is { Length: > 0 } latentPrior)
+        {
+            options = options with { LatentPriorWeight = double.Parse(latentPrior, CultureInfo.InvariantCulture) };
+            overrides.Add($"latent prior {latentPrior}");
+        }
+        if (backProject > 0)
+        {
+            overrides.Add($"back-projection {backProject}");
+        }
+        var settings = overrides.Count == 0 ? "paper preset" : "paper preset with " + string.Join(", ", overrides);
         // A pool reference without a latent is projected on its first job and the latent cached on it; later jobs reuse it.
         var projectionClock = Stopwatch.StartNew();
         var latents = people.ToDictionary(p => p.Name, p =>
@@ -84,7 +126,7 @@ internal static class QualityBench
         var withoutIdentity = new SairRestorer(generator, null, models.Landmarks, models.Expressions, models.EmotionDirections);
         var cpuModel = Sair.Engine.Runtime.CpuKernels.CpuModel();
         Console.WriteLine($"# Quality benchmark: set {setName}, n = {photos.Count} photos of {people.Count} people, generator {args.String("generator", EmbeddedDefaults.GeneratorSetting)} " +
-            $"({size} px), paper preset, {iterations} iterations, reference projection {engineOptions.ProjectionIterations} iterations " +
+            $"({size} px), {settings}, {iterations} iterations, reference projection {engineOptions.ProjectionIterations} iterations " +
             $"({projectionSeconds:0.0} s each), seed {seed}, {cpuModel}, {models.Device}");
         Console.WriteLine();
         Console.WriteLine("| task | variant | n | faceres cos to GT | rank-1 photo | rank-1 person | consistency PSNR dB | face-api cos to GT | s/face |");
@@ -101,27 +143,39 @@ internal static class QualityBench
                 var wrong = people[(people.FindIndex(p => p.Name == photo.Person) + 1) % people.Count];
                 var right = people.Single(p => p.Name == photo.Person);
                 var y = SyntheticDegradation.Apply(photo.Truth, task.Degradation, seed).DetachFromDisposeScope();
-                var results = new Tensor[Variants.Length];
-                var seconds = new double[Variants.Length];
-                results[0] = Timed(() => F.interpolate(y, size: [size, size], mode: InterpolationMode.Bicubic, align_corners: false).clamp(0, 1), out seconds[0]);
-                results[1] = Timed(() => Restore(withIdentity, y, ReferenceInput.FromLatent(latents[right.Name], right.Reference), taskOptions), out seconds[1]);
-                results[2] = Timed(() => Restore(withoutIdentity, y, ReferenceInput.FromLatent(models.MeanWPlus), taskOptions with { IdentityWeight = 0 }), out seconds[2]);
-                results[3] = Timed(() => Restore(withIdentity, y, ReferenceInput.FromLatent(latents[wrong.Name], wrong.Reference), taskOptions), out seconds[3]);
+                var results = new Tensor[variantNames.Count];
+                var seconds = new double[variantNames.Count];
+                for (var v = 0; v < keys.Count; v++)
+                {
+                    results[v] = keys[v] switch
+                    {
+                        "bicubic" => Timed(() => F.interpolate(y, size: [size, size], mode: InterpolationMode.Bicubic, align_corners: false).clamp(0, 1), out seconds[v]),
+                        "ref" => Timed(() => Restore(withIdentity, y, ReferenceInput.FromLatent(latents[right.Name], right.Reference), taskOptions), out seconds[v]),
+                        "noid" => Timed(() => Restore(withoutIdentity, y, ReferenceInput.FromLatent(models.MeanWPlus), taskOptions with { IdentityWeight = 0 }), out seconds[v]),
+                        _ => Timed(() => Restore(withIdentity, y, ReferenceInput.FromLatent(latents[wrong.Name], wrong.Reference), taskOptions), out seconds[v]),
+                    };
+                }
+                for (var b = 0; b < (backProject > 0 ? sairKeys.Count : 0); b++)
+                {
+                    var source = results[1 + b];
+                    results[keys.Count + b] = Timed(() => BackProject(source, y, task, backProject), out seconds[keys.Count + b]);
+                    seconds[keys.Count + b] += seconds[1 + b];
+                }
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{task.Name} {index + 1}/{photos.Count} {Path.GetFileName(photo.File)}: SAIR {seconds[1]:0.0} / {seconds[2]:0.0} / {seconds[3]:0.0} s"));
+                    $"{task.Name} {index + 1}/{photos.Count} {Path.GetFileName(photo.File)}: SAIR {string.Join(" / ", seconds.Skip(1).Take(sairKeys.Count).Select(x => x.ToString("0.0", CultureInfo.InvariantCulture)))} s"));
                 rows.Add(new Row(photo, y, results, seconds, right.Reference, wrong.Name));
             }
 
-            var scores = ScoreAll(rows, photos, task, seed, faceres, models.Identity, models.Device);
-            for (var v = 0; v < Variants.Length; v++)
+            var scores = ScoreAll(rows, photos, task, seed, faceres, models.Identity, models.Device, variantNames.Count);
+            for (var v = 0; v < variantNames.Count; v++)
             {
                 var s = scores.Where(x => x.Variant == v).ToList();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {task.Name} | {Variants[v]} | {s.Count} | {MeanStd(s.Select(x => x.FaceRes))} | {s.Count(x => x.Rank1Photo)}/{s.Count} | " +
+                    $"| {task.Name} | {variantNames[v]} | {s.Count} | {MeanStd(s.Select(x => x.FaceRes))} | {s.Count(x => x.Rank1Photo)}/{s.Count} | " +
                     $"{s.Count(x => x.Rank1Person)}/{s.Count} | {PsnrMeanStd(s.Select(x => x.Psnr))} | {MeanStd(s.Select(x => x.FaceApi))} | {s.Average(x => x.Seconds):0.0} |"));
             }
 
-            summaries.Add(Wins(task, scores, photos.Count));
+            summaries.Add(Wins(task, scores, photos.Count, variantNames));
             WriteMontage(rows, panel, Path.Combine(outDir, $"montage-{task.Name}.png"));
             report.Add(new
             {
@@ -137,7 +191,7 @@ internal static class QualityBench
                     wrongReferencePerson = r.WrongPerson,
                     variants = scores.Where(x => x.Photo == i).Select(x => new
                     {
-                        variant = Variants[x.Variant],
+                        variant = variantNames[x.Variant],
                         faceresCos = x.FaceRes,
                         faceApiCos = x.FaceApi,
                         rank1Photo = x.Rank1Photo,
@@ -165,6 +219,7 @@ internal static class QualityBench
             n = photos.Count,
             people = people.Select(p => p.Name),
             generator = engineOptions.GeneratorPath,
+            settings,
             iterations,
             projectionIterations = engineOptions.ProjectionIterations,
             projectionSecondsPerReference = projectionSeconds,
@@ -292,6 +347,24 @@ internal static class QualityBench
         return ImageFiles.Encode(photo, "png");
     }
 
+    /// <summary>
+    /// Iterative back-projection (Irani and Peleg): <paramref name="steps"/> times x ← clamp(x + U(Y − D(x))), with D the
+    /// task's bicubic ↓ (without its JPEG stage) and U libtorch's bicubic ↑, so that D(x) approaches the input while
+    /// what D cannot see stays the restoration's.
+    /// </summary>
+    private static Tensor BackProject(Tensor result, Tensor y, QualityTask task, int steps)
+    {
+        using var noGrad = no_grad();
+        using var down = new DegradationOperator(new DegradationOptions(task.Degradation.Scale, task.Degradation.BlurSigma));
+        var x = result.clone();
+        for (var k = 0; k < steps; k++)
+        {
+            var residual = y - down.forward(x);
+            x = (x + F.interpolate(residual, size: [x.shape[2], x.shape[3]], mode: InterpolationMode.Bicubic, align_corners: false)).clamp(0, 1);
+        }
+        return x;
+    }
+
     private static Tensor Restore(SairRestorer restorer, Tensor y, ReferenceInput reference, SairOptions options)
     {
         using var result = restorer.Restore(y, reference, options);
@@ -309,14 +382,14 @@ internal static class QualityBench
 
     /// <summary>Every variant of every photo scored against the ground truths of the whole run.</summary>
     private static List<Score> ScoreAll(List<Row> rows, List<Photo> photos, QualityTask task, int seed,
-        IIdentityNetwork scoring, IIdentityNetwork loss, Device device)
+        IIdentityNetwork scoring, IIdentityNetwork loss, Device device, int variants)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var truths = cat(photos.Select(p => p.Truth.to(device)).ToList(), 0);
         var (scoringTruths, lossTruths) = (scoring.Embed(truths), loss.Embed(truths));
         var scores = new List<Score>();
-        for (var v = 0; v < Variants.Length; v++)
+        for (var v = 0; v < variants; v++)
         {
             var results = cat(rows.Select(r => r.Results[v].to(device)).ToList(), 0);
             var byScoring = QualityScores.CosineMatrix(scoring.Embed(results), scoringTruths);
@@ -333,13 +406,13 @@ internal static class QualityBench
         return scores;
     }
 
-    private static string Wins(QualityTask task, List<Score> scores, int n)
+    private static string Wins(QualityTask task, List<Score> scores, int n, List<string> variantNames)
     {
         var bicubic = scores.Where(s => s.Variant == 0).ToDictionary(s => s.Photo);
-        var parts = Enumerable.Range(1, Variants.Length - 1).Select(v =>
+        var parts = Enumerable.Range(1, variantNames.Count - 1).Select(v =>
         {
             var mine = scores.Where(s => s.Variant == v).ToList();
-            return $"{Variants[v]} {mine.Count(s => s.FaceRes > bicubic[s.Photo].FaceRes)}/{n} (PSNR {mine.Count(s => s.Psnr > bicubic[s.Photo].Psnr)}/{n})";
+            return $"{variantNames[v]} {mine.Count(s => s.FaceRes > bicubic[s.Photo].FaceRes)}/{n} (PSNR {mine.Count(s => s.Psnr > bicubic[s.Photo].Psnr)}/{n})";
         });
         return $"- {task.Name}: photos where SAIR beats bicubic on faceres cos (on PSNR): {string.Join("; ", parts)}";
     }

@@ -3,11 +3,17 @@ using Sair.Silo;
 using Sair.Silo.Engine;
 using Sair.Silo.Tools;
 
-if (args.FirstOrDefault() is "render" or "package-prior")
+if (args.FirstOrDefault() is "render" or "package-prior" or "align-faces" or "train-prior")
 {
     try
     {
-        return args[0] == "render" ? RenderCommand.Run(args[1..]) : PackagePriorCommand.Run(args[1..]);
+        return args[0] switch
+        {
+            "render" => RenderCommand.Run(args[1..]),
+            "align-faces" => AlignFacesCommand.Run(args[1..]),
+            "train-prior" => TrainPriorCommand.Run(args[1..]),
+            _ => PackagePriorCommand.Run(args[1..]),
+        };
     }
     catch (Exception e) when (e is ArgumentException or IOException or Sair.Engine.IO.CheckpointException or InvalidOperationException
                                    or Sair.Engine.Runtime.CpuKernelsException)

@@ -8,7 +8,9 @@ namespace Sair.Grains.Placement;
 /// Orleans' metadata placement filters compare candidates with the calling silo's metadata, which a client call
 /// does not have, hence this director. Load comes from the board (refreshed every fraction of a second) plus the
 /// placements this silo made since the chosen silo's last report, so a burst of placements spreads instead of all
-/// landing on the silo that looked idle.
+/// landing on the silo that looked idle. A silo is an engine when its metadata says so or when it reports engine load:
+/// a silo's metadata cache fetches a new silo's metadata once, and when that fetch times out (a busy engine silo
+/// answering late) it would otherwise never learn of the engine.
 /// </summary>
 public sealed class EnginePlacementDirector(ISiloMetadataCache metadata, EngineLoadCache loads) : IPlacementDirector
 {
@@ -18,7 +20,8 @@ public sealed class EnginePlacementDirector(ISiloMetadataCache metadata, EngineL
 
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
-        var engines = context.GetCompatibleSilos(target).Where(IsEngine).ToArray();
+        var known = loads.Loads;
+        var engines = context.GetCompatibleSilos(target).Where(silo => IsEngine(silo) || known.ContainsKey(silo)).ToArray();
         if (engines.Length == 0)
         {
             throw new OrleansException(
@@ -27,7 +30,6 @@ public sealed class EnginePlacementDirector(ISiloMetadataCache metadata, EngineL
         }
 
         var now = DateTimeOffset.UtcNow;
-        var known = loads.Loads;
         lock (_gate)
         {
             foreach (var placements in _recentPlacements.Values)

@@ -100,6 +100,7 @@ public sealed class GridCluster : IAsyncDisposable
         await cluster.DeployAsync();
         var grid = new GridCluster(cluster, images, recorder, analyzer, training);
         await grid.WaitForEngineMetadataAsync(silos - 1);
+        await grid.WaitForEngineLoadsAsync(silos - 1);
         return grid;
     }
 
@@ -127,6 +128,25 @@ public sealed class GridCluster : IAsyncDisposable
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException($"Silo metadata did not show {engines} engine silos everywhere within 15 s.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>
+    /// Each silo's placement reads engine loads (slots) from its own copy of the load board, filled a little after
+    /// the engines report; until then an engine counts as one slot. Tests of placement start once every silo knows
+    /// every engine's capacity (on a loaded machine that took longer than the first burst of placements).
+    /// </summary>
+    private async Task WaitForEngineLoadsAsync(int engines)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!Cluster.Silos.All(silo => silo.ServiceProvider.GetRequiredService<EngineLoadCache>().Loads.Count == engines))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The engine load board did not show {engines} engine silos on every silo within 15 s.");
             }
 
             await Task.Delay(50);
