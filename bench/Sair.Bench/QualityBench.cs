@@ -50,8 +50,8 @@ internal static class QualityBench
         {
             throw new ArgumentException($"--variants {string.Join(",", unknown)}: use any of ref,noid,wrong");
         }
-        // Back-projection (--backproject k): each SAIR result also scored after k steps of x ← x + U(Y − D(x)),
-        // U = bicubic ↑, D = the task's bicubic ↓ — the low frequencies taken from the input, the rest from SAIR.
+        // Back-projection (--backproject k): each SAIR result also scored after k steps of the engine's BackProjection
+        // (x ← x + U(Y − D(x)), U = bicubic ↑, D = the task's bicubic ↓), as preset paper-bp does inside the restorer.
         var backProject = args.Int("backproject", 0);
         var sairKeys = keys.Skip(1).ToList();
         var variantNames = keys.Select(k => KnownVariants.Single(v => v.Key == k).Name)
@@ -158,7 +158,8 @@ internal static class QualityBench
                 for (var b = 0; b < (backProject > 0 ? sairKeys.Count : 0); b++)
                 {
                     var source = results[1 + b];
-                    results[keys.Count + b] = Timed(() => BackProject(source, y, task, backProject), out seconds[keys.Count + b]);
+                    results[keys.Count + b] = Timed(() => BackProjection.Apply(source, y,
+                        new DegradationOptions(task.Degradation.Scale, task.Degradation.BlurSigma), backProject), out seconds[keys.Count + b]);
                     seconds[keys.Count + b] += seconds[1 + b];
                 }
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -345,24 +346,6 @@ internal static class QualityBench
         using var photo = new Image<Rgb24>(chip.Width + 2 * border, chip.Height + 2 * border, new Rgb24(110, 110, 110));
         photo.Mutate(p => p.DrawImage(chip, new Point(border, border), 1f));
         return ImageFiles.Encode(photo, "png");
-    }
-
-    /// <summary>
-    /// Iterative back-projection (Irani and Peleg): <paramref name="steps"/> times x ← clamp(x + U(Y − D(x))), with D the
-    /// task's bicubic ↓ (without its JPEG stage) and U libtorch's bicubic ↑, so that D(x) approaches the input while
-    /// what D cannot see stays the restoration's.
-    /// </summary>
-    private static Tensor BackProject(Tensor result, Tensor y, QualityTask task, int steps)
-    {
-        using var noGrad = no_grad();
-        using var down = new DegradationOperator(new DegradationOptions(task.Degradation.Scale, task.Degradation.BlurSigma));
-        var x = result.clone();
-        for (var k = 0; k < steps; k++)
-        {
-            var residual = y - down.forward(x);
-            x = (x + F.interpolate(residual, size: [x.shape[2], x.shape[3]], mode: InterpolationMode.Bicubic, align_corners: false)).clamp(0, 1);
-        }
-        return x;
     }
 
     private static Tensor Restore(SairRestorer restorer, Tensor y, ReferenceInput reference, SairOptions options)

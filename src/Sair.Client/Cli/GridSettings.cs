@@ -90,10 +90,10 @@ public class EngineSettings : GridSettings
 {
     public static readonly string[] Emotions = ["auto", "neutral", "angry", "sad", "happy", "surprise", "fear", "disgust"];
 
-    public static readonly string[] Presets = ["paper", "official"];
+    public static readonly string[] Presets = ["paper", "paper-bp", "official"];
 
     [CommandOption("--preset <NAME>")]
-    [Description("SAIR settings: [green]paper[/] (the paper's equations) or [green]official[/] (the authors' code)")]
+    [Description("SAIR settings: [green]paper[/] (the paper's equations), [green]paper-bp[/] (paper, then the result back-projected onto the input) or [green]official[/] (the authors' code)")]
     [DefaultValue("paper")]
     public string Preset { get; init; } = "paper";
 
@@ -139,7 +139,7 @@ public class EngineSettings : GridSettings
 
         if (!Presets.Contains(Preset, StringComparer.OrdinalIgnoreCase))
         {
-            return ValidationResult.Error($"--preset '{Preset}' is unknown: use {string.Join(" or ", Presets)}.");
+            return ValidationResult.Error($"--preset '{Preset}' is unknown: use {string.Join(", ", Presets)}.");
         }
 
         if (!Emotions.Contains(Emotion, StringComparer.OrdinalIgnoreCase))

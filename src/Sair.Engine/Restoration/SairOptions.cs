@@ -120,6 +120,12 @@ public sealed record SairOptions
     /// <summary>Seeds every random draw of a run (fresh noise, the mean latent of a projection).</summary>
     public long Seed { get; init; }
 
+    /// <summary>
+    /// Steps of <see cref="Degradation.BackProjection"/> applied to the final image (0 in both of the authors'
+    /// presets): the result is moved toward D(x) = Y, so its low frequencies come from the input.
+    /// </summary>
+    public int BackProjectionSteps { get; init; }
+
     /// <summary>A checkpoint is handed out after every this many iterations; 0 for none.</summary>
     public int CheckpointInterval { get; init; }
 
@@ -128,6 +134,12 @@ public sealed record SairOptions
 
     /// <summary>The paper's formulation (spec §2, left column); the default.</summary>
     public static SairOptions Paper() => new();
+
+    /// <summary>
+    /// <see cref="Paper"/>, then 5 steps of back-projection onto the input (preset <c>paper-bp</c>; not from the paper:
+    /// chosen by the quality benchmark's ablation, docs/quality.md).
+    /// </summary>
+    public static SairOptions PaperBackProjected() => new() { BackProjectionSteps = 5 };
 
     /// <summary>
     /// The SAIR authors' published code (spec §2, right column): data 120 × per-image MSE clamped at 1e-4;
@@ -183,6 +195,7 @@ public sealed record SairOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1, nameof(Iterations));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaskInterval, 1, nameof(MaskInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(CheckpointInterval, 0, nameof(CheckpointInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BackProjectionSteps, 0, nameof(BackProjectionSteps));
         ArgumentOutOfRangeException.ThrowIfLessThan(HistogramFirstIteration, 0, nameof(HistogramFirstIteration));
         ArgumentOutOfRangeException.ThrowIfLessThan(HistogramSide, 8, nameof(HistogramSide));
         ArgumentOutOfRangeException.ThrowIfLessThan(SoftHistogramBins, 2, nameof(SoftHistogramBins));
@@ -214,7 +227,7 @@ public sealed record SairOptions
         Iterations, LearningRate, Schedule, Beta1, Beta2, Epsilon, DataForm, DataWeight, BlurSigma, JpegQuality, IdentityWeight,
         LatentPriorWeight, EmotionForm, EmotionWeight, Emotion, RenderWithEmotionShift, HistogramForm, HistogramWeight,
         HistogramFirstIteration, SoftHistogramBins, HistogramSide, MaskInterval, GeoCrossWeight, OutputNormalization,
-        RandomizeNoise, Seed,
+        RandomizeNoise, Seed, BackProjectionSteps,
     }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-"));
 }
 

@@ -445,6 +445,10 @@ public sealed class SairRestorer
             var latent = w.detach().clone();
             var outputLatent = options.RenderWithEmotionShift && direction is not null ? latent + gamma * direction : latent.clone();
             var image = Render(outputLatent);
+            if (options.BackProjectionSteps > 0)
+            {
+                image = BackProjection.Apply(image, y, degradation.Options, options.BackProjectionSteps);
+            }
             double? similarity = null;
             if (owner.identity is not null)
             {

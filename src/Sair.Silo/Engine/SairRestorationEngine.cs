@@ -22,7 +22,7 @@ namespace Sair.Silo.Engine;
 public sealed class SairRestorationEngine(EngineModels models) : IRestorationEngine
 {
     /// <summary>The presets <see cref="RestorationOptions.Preset"/> may name.</summary>
-    public static IReadOnlyList<string> Presets { get; } = ["paper", "official"];
+    public static IReadOnlyList<string> Presets { get; } = ["paper", "paper-bp", "official"];
 
     /// <remarks>
     /// A run that keeps going non-finite fails with a <see cref="NonFiniteException"/> naming the term; a libtorch error
@@ -53,6 +53,7 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         var preset = options.Preset.Trim().ToLowerInvariant() switch
         {
             "paper" => SairOptions.Paper(),
+            "paper-bp" => SairOptions.PaperBackProjected(),
             "official" => SairOptions.Official(),
             _ => throw new ArgumentException(
                 $"Unknown preset '{options.Preset}': use one of {string.Join(", ", Presets)}.", nameof(options)),

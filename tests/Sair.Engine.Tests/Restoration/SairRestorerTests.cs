@@ -31,6 +31,24 @@ public sealed class SairRestorerTests
     }
 
     [Fact]
+    public void Back_projection_steps_make_the_result_explain_Y_and_leave_the_latent_alone()
+    {
+        using var scope = NewDisposeScope();
+        using var g = TinySair.LoadGenerator();
+        var y = TinySair.Degrade(g, TinySair.RandomWPlus(g, seed: 12), scale: 4);
+        var options = SairOptions.Paper().ForAblation(AblationStage.DataOnly) with { Iterations = 5 };
+        using var down = new DegradationOperator(new DegradationOptions(4));
+
+        using var plain = new SairRestorer(g).Restore(y, ReferenceInput.FromLatent(TinySair.MeanWPlus(g)), options);
+        using var projected = new SairRestorer(g).Restore(y, ReferenceInput.FromLatent(TinySair.MeanWPlus(g)), options with { BackProjectionSteps = 5 });
+
+        var plainError = (down.forward(plain.Image) - y).abs().mean().item<float>();
+        var projectedError = (down.forward(projected.Image) - y).abs().mean().item<float>();
+        Assert.True(projectedError < plainError / 10, $"mean |D(x) − Y|: {plainError} without, {projectedError} with back-projection");
+        Assert.Equal(0, (plain.Latent - projected.Latent).abs().max().item<float>());
+    }
+
+    [Fact]
     public void Identity_term_alone_raises_the_similarity_to_the_reference_photo()
     {
         using var scope = NewDisposeScope();

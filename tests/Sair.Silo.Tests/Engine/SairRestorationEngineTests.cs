@@ -194,8 +194,18 @@ public sealed class SairRestorationEngineTests
         var emotion = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             Engine.RestoreAsync(Request("emotion", y, [], Options(5) with { Emotion = "happy" }), new Recorder(), CancellationToken.None));
 
-        Assert.Contains("paper, official", preset.Message);
+        Assert.Contains("paper, paper-bp, official", preset.Message);
         Assert.Contains("Sair__Engine__EmotionDirectionsPath", emotion.Message);
+    }
+
+    [Fact]
+    public void Preset_paper_bp_is_the_paper_objective_with_five_back_projection_steps()
+    {
+        var paper = SairRestorationEngine.ToSairOptions(Options(5), hasEmotionDirections: false, projectionIterations: 3);
+        var paperBp = SairRestorationEngine.ToSairOptions(Options(5) with { Preset = "Paper-BP" }, hasEmotionDirections: false, projectionIterations: 3);
+
+        Assert.Equal(0, paper.BackProjectionSteps);
+        Assert.Equal(paper with { BackProjectionSteps = 5 }, paperBp);
     }
 
     [Fact]
