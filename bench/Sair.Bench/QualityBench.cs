@@ -53,6 +53,7 @@ internal static class QualityBench
         // Back-projection (--backproject k): each SAIR result also scored after k steps of the engine's BackProjection
         // (x ← x + U(Y − D(x)), U = bicubic ↑, D = the task's bicubic ↓), as preset paper-bp does inside the restorer.
         var backProject = args.Int("backproject", 0);
+        var preset = args.String("preset", "paper");
         var sairKeys = keys.Skip(1).ToList();
         var variantNames = keys.Select(k => KnownVariants.Single(v => v.Key == k).Name)
             .Concat(backProject > 0 ? sairKeys.Select(k => KnownVariants.Single(v => v.Key == k).Name + " +bp") : []).ToList();
@@ -84,7 +85,7 @@ internal static class QualityBench
 
         var (photos, people) = Pick(setName, count, analyzer, size, models.Device);
         var options = SairRestorationEngine.ToSairOptions(
-            new RestorationOptions("paper", iterations, Emotion: null, EmotionStrength: 0, seed, CheckpointEvery: Math.Min(50, iterations)),
+            new RestorationOptions(preset, iterations, Emotion: null, EmotionStrength: 0, seed, CheckpointEvery: Math.Min(50, iterations)),
             models.EmotionDirections is not null, engineOptions.ProjectionIterations);
         // Ablation overrides of the preset (issue 15, item 4); each one changed is named in the output.
         var overrides = new List<string>();
@@ -112,7 +113,7 @@ internal static class QualityBench
         {
             overrides.Add($"back-projection {backProject}");
         }
-        var settings = overrides.Count == 0 ? "paper preset" : "paper preset with " + string.Join(", ", overrides);
+        var settings = overrides.Count == 0 ? $"{preset} preset" : $"{preset} preset with " + string.Join(", ", overrides);
         // A pool reference without a latent is projected on its first job and the latent cached on it; later jobs reuse it.
         var projectionClock = Stopwatch.StartNew();
         var latents = people.ToDictionary(p => p.Name, p =>

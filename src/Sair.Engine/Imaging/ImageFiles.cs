@@ -3,6 +3,7 @@ using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
 using Sair.Engine.IO;
 
 namespace Sair.Engine.Imaging;
@@ -30,7 +31,11 @@ public static class ImageFiles
         return Decode(File.ReadAllBytes(path), path, limits);
     }
 
-    /// <summary>Loads an RGB image from encoded bytes (PNG, JPEG, BMP, GIF, TGA, …); <paramref name="source"/> names it in errors.</summary>
+    /// <summary>
+    /// Loads an RGB image from encoded bytes (PNG, JPEG, BMP, GIF, TGA, …); <paramref name="source"/> names it in errors.
+    /// The image comes upright: an EXIF orientation (a phone photo taken sideways) is applied and removed, as photo
+    /// viewers show it.
+    /// </summary>
     public static Image<Rgb24> Decode(byte[] bytes, string source, ImageLimits? limits = null)
     {
         limits ??= ImageLimits.Default;
@@ -66,7 +71,9 @@ public static class ImageFiles
         }
         try
         {
-            return Image.Load<Rgb24>(bytes);
+            var image = Image.Load<Rgb24>(bytes);
+            image.Mutate(x => x.AutoOrient());
+            return image;
         }
         catch (Exception e) when (e is InvalidImageContentException or UnknownImageFormatException or NotSupportedException
                                       or ImageFormatException or IndexOutOfRangeException or ArgumentException)

@@ -79,6 +79,27 @@ public sealed class ImageFilesTests : IDisposable
         Assert.Equal(new Rgb24(77, 77, 77), rgb[1, 1]);
     }
 
+    [Theory]
+    [InlineData((ushort)1, 40, 20, 0, 0)]
+    [InlineData((ushort)6, 20, 40, 19, 0)]
+    [InlineData((ushort)8, 20, 40, 0, 39)]
+    [InlineData((ushort)3, 40, 20, 39, 19)]
+    public void A_photo_with_an_exif_orientation_comes_upright(ushort orientation, int width, int height, int redX, int redY)
+    {
+        // 40×20 as stored, red in the stored top-left corner; the tag says how a viewer turns it.
+        using var stored = new Image<Rgb24>(40, 20, new Rgb24(0, 0, 255));
+        stored[0, 0] = new Rgb24(255, 0, 0);
+        stored.Metadata.ExifProfile = new SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifProfile();
+        stored.Metadata.ExifProfile.SetValue(SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifTag.Orientation, orientation);
+        using var encoded = new MemoryStream();
+        stored.SaveAsPng(encoded);
+
+        using var upright = ImageFiles.Decode(encoded.ToArray(), "phone.png");
+
+        Assert.Equal((width, height), (upright.Width, upright.Height));
+        Assert.Equal(new Rgb24(255, 0, 0), upright[redX, redY]);
+    }
+
     [Fact]
     public void Real_fixture_photo_loads()
     {
