@@ -93,9 +93,9 @@ public class EngineSettings : GridSettings
     public static readonly string[] Presets = ["paper", "paper-bp", "official"];
 
     [CommandOption("--preset <NAME>")]
-    [Description("SAIR settings: [green]paper[/] (the paper's equations), [green]paper-bp[/] (paper, then the result back-projected onto the input) or [green]official[/] (the authors' code)")]
-    [DefaultValue("paper")]
-    public string Preset { get; init; } = "paper";
+    [Description("SAIR settings: [green]paper[/] (the paper's equations), [green]paper-bp[/] (paper, then the result back-projected onto the input; the default, chosen by docs/quality.md) or [green]official[/] (the authors' code)")]
+    [DefaultValue("paper-bp")]
+    public string Preset { get; init; } = "paper-bp";
 
     [CommandOption("--iterations <N>")]
     [Description("Optimisation steps per photo")]

@@ -71,12 +71,16 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
             emotion = Emotions.Names[Emotions.IndexOf(named)];
         }
 
+        var jpegQuality = options.JpegQuality ?? preset.JpegQuality;
         return preset with
         {
             Iterations = options.Iterations,
             Seed = options.Seed,
             CheckpointInterval = options.CheckpointEvery,
-            JpegQuality = options.JpegQuality ?? preset.JpegQuality,
+            JpegQuality = jpegQuality,
+            // Back-projection inverts D's linear part only; onto a JPEG input it puts the blocks back and lowered the
+            // independent identity score on the ×2 + JPEG q30 benchmark (docs/quality.md), so a JPEG D goes without it.
+            BackProjectionSteps = jpegQuality is null ? preset.BackProjectionSteps : 0,
             Emotion = emotion,
             EmotionWeight = hasEmotionDirections ? preset.EmotionWeight : 0,
             Projection = preset.Projection with { Iterations = projectionIterations, Seed = options.Seed },

@@ -199,13 +199,15 @@ public sealed class SairRestorationEngineTests
     }
 
     [Fact]
-    public void Preset_paper_bp_is_the_paper_objective_with_five_back_projection_steps()
+    public void Preset_paper_bp_is_the_paper_objective_with_five_back_projection_steps_unless_D_has_a_jpeg_stage()
     {
         var paper = SairRestorationEngine.ToSairOptions(Options(5), hasEmotionDirections: false, projectionIterations: 3);
         var paperBp = SairRestorationEngine.ToSairOptions(Options(5) with { Preset = "Paper-BP" }, hasEmotionDirections: false, projectionIterations: 3);
 
         Assert.Equal(0, paper.BackProjectionSteps);
         Assert.Equal(paper with { BackProjectionSteps = 5 }, paperBp);
+        // With a JPEG stage in D there is nothing linear to invert: no back-projection.
+        Assert.Equal(0, SairRestorationEngine.ToSairOptions(Options(5) with { Preset = "paper-bp", JpegQuality = 30 }, false, 3).BackProjectionSteps);
     }
 
     [Fact]
