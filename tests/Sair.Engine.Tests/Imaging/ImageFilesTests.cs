@@ -80,24 +80,37 @@ public sealed class ImageFilesTests : IDisposable
     }
 
     [Theory]
-    [InlineData((ushort)1, 40, 20, 0, 0)]
-    [InlineData((ushort)6, 20, 40, 19, 0)]
-    [InlineData((ushort)8, 20, 40, 0, 39)]
-    [InlineData((ushort)3, 40, 20, 39, 19)]
-    public void A_photo_with_an_exif_orientation_comes_upright(ushort orientation, int width, int height, int redX, int redY)
+    [InlineData((ushort)1, 40, 20, 4, 4)]
+    [InlineData((ushort)2, 40, 20, 35, 4)]
+    [InlineData((ushort)3, 40, 20, 35, 15)]
+    [InlineData((ushort)4, 40, 20, 4, 15)]
+    [InlineData((ushort)5, 20, 40, 4, 4)]
+    [InlineData((ushort)6, 20, 40, 15, 4)]
+    [InlineData((ushort)7, 20, 40, 15, 35)]
+    [InlineData((ushort)8, 20, 40, 4, 35)]
+    public void A_jpeg_with_an_exif_orientation_comes_upright(ushort orientation, int width, int height, int redX, int redY)
     {
-        // 40×20 as stored, red in the stored top-left corner; the tag says how a viewer turns it.
+        // 40×20 as stored, a red 8×8 block in the stored top-left corner; the tag says how a viewer turns it.
         using var stored = new Image<Rgb24>(40, 20, new Rgb24(0, 0, 255));
-        stored[0, 0] = new Rgb24(255, 0, 0);
+        for (var y = 0; y < 8; y++)
+        {
+            for (var x = 0; x < 8; x++)
+            {
+                stored[x, y] = new Rgb24(255, 0, 0);
+            }
+        }
         stored.Metadata.ExifProfile = new SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifProfile();
         stored.Metadata.ExifProfile.SetValue(SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifTag.Orientation, orientation);
         using var encoded = new MemoryStream();
-        stored.SaveAsPng(encoded);
+        stored.SaveAsJpeg(encoded, new SixLabors.ImageSharp.Formats.Jpeg.JpegEncoder { Quality = 95 });
 
-        using var upright = ImageFiles.Decode(encoded.ToArray(), "phone.png");
+        using var upright = ImageFiles.Decode(encoded.ToArray(), "phone.jpg");
 
         Assert.Equal((width, height), (upright.Width, upright.Height));
-        Assert.Equal(new Rgb24(255, 0, 0), upright[redX, redY]);
+        var centre = upright[redX, redY];
+        Assert.True(centre.R > 200 && centre.B < 80, $"orientation {orientation}: pixel ({redX}, {redY}) is {centre}, not the red block");
+        var left = upright.Metadata.ExifProfile?.GetValue(SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifTag.Orientation)?.Value;
+        Assert.True(left is null or 0 or 1, $"the orientation tag {left} survived, so a later save would turn the photo twice");
     }
 
     [Fact]
