@@ -28,6 +28,10 @@ public class RestoreSettings : EngineSettings
     [Description("Reference pool to take the identity from; each photo is matched to its closest person")]
     public string? Pool { get; init; }
 
+    [CommandOption("--no-identity")]
+    [Description("Restore without a reference: no identity term, only the prior, the input and the skin-colour and expression terms (instead of --reference or --pool)")]
+    public bool NoIdentity { get; init; }
+
     [CommandOption("--person <NAME>")]
     [Description("Use this person of --pool for every photo instead of matching")]
     public string? Person { get; init; }
@@ -84,9 +88,10 @@ public class RestoreSettings : EngineSettings
             return ValidationResult.Error($"-i/--input '{Input}' does not exist.");
         }
 
-        if ((Reference is null) == (Pool is null))
+        if ((Reference is not null ? 1 : 0) + (Pool is not null ? 1 : 0) + (NoIdentity ? 1 : 0) != 1)
         {
-            return ValidationResult.Error("SAIR restores towards a known identity: give either --reference <PATH> or --pool <NAME> (not both).");
+            return ValidationResult.Error(
+                "SAIR restores towards a known identity: give one of --reference <PATH> or --pool <NAME>, or --no-identity to restore without one.");
         }
 
         if (Reference is not null && !File.Exists(Reference) && !Directory.Exists(Reference))
@@ -125,6 +130,11 @@ public class RestoreSettings : EngineSettings
     /// <summary>Checks the reference photos (all must be usable: a bad reference would mislead every photo).</summary>
     public ReferenceChoice References()
     {
+        if (NoIdentity)
+        {
+            return ReferenceChoice.None;
+        }
+
         if (Pool is not null)
         {
             return new ReferenceChoice(Pool, Person, [], MatchThreshold, SkipUnmatched);

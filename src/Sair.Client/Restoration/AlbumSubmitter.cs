@@ -15,9 +15,14 @@ namespace Sair.Client.Restoration;
 /// <param name="Pool">A reference pool; with <paramref name="Person"/> null each photo gets its best match.</param>
 /// <param name="ReferencePhotos">Explicit reference photos (already checked), used instead of a pool.</param>
 public sealed record ReferenceChoice(
-    string? Pool, string? Person, IReadOnlyList<AcceptedPhoto> ReferencePhotos, double MatchThreshold = 0, bool SkipUnmatched = false)
+    string? Pool, string? Person, IReadOnlyList<AcceptedPhoto> ReferencePhotos, double MatchThreshold = 0, bool SkipUnmatched = false,
+    bool NoIdentity = false)
 {
-    public string Describe() => Pool is null
+    /// <summary>No reference at all: restored without the identity term (--no-identity).</summary>
+    public static ReferenceChoice None { get; } = new(null, null, [], NoIdentity: true);
+
+    public string Describe() => NoIdentity ? "no identity (--no-identity)"
+        : Pool is null
         ? $"{ReferencePhotos.Count} reference photo(s)"
         : Person is null ? $"pool '{Pool}' (best match per photo)" : $"pool '{Pool}', person '{Person}'";
 }
@@ -103,6 +108,11 @@ public static partial class AlbumSubmitter
     private static async Task<ReferenceSelection> ResolveReferencesAsync(
         IGridConnection grid, string albumId, ReferenceChoice references, CancellationToken cancellationToken)
     {
+        if (references.NoIdentity)
+        {
+            return ReferenceSelection.None();
+        }
+
         if (references.Pool is { } pool)
         {
             if (references.Person is { } person)

@@ -353,6 +353,11 @@ public sealed class EngineWorker(
     private async Task<(IReadOnlyList<ReferenceFace> Faces, string? Note)> ResolveReferencesAsync(JobSpec spec, byte[] input, CancellationToken token)
     {
         var selection = spec.References;
+        if (selection.WithoutIdentity)
+        {
+            return ([], "without the identity term, as asked (no reference)");
+        }
+
         if (!selection.ReferencePaths.IsDefaultOrEmpty)
         {
             var explicitFaces = new List<ReferenceFace>();

@@ -96,15 +96,29 @@ public sealed record ReferenceSelection(
     [property: Id(2)] ImmutableArray<string> ReferencePaths,
     [property: Id(3)] int MaxReferences = 8,
     [property: Id(10)] double MatchThreshold = 0,
-    [property: Id(11)] bool SkipUnmatched = false)
+    [property: Id(11)] bool SkipUnmatched = false,
+    [property: Id(12)] bool WithoutIdentity = false)
 {
     public static ReferenceSelection FromPool(string poolName, string? person = null) => new(poolName, person, []);
 
     public static ReferenceSelection FromPaths(params string[] paths) => new(null, null, [.. paths]);
 
+    /// <summary>No reference: the photos are restored without the identity term (<c>sair restore --no-identity</c>).</summary>
+    public static ReferenceSelection None() => new(null, null, [], WithoutIdentity: true);
+
     public void Validate()
     {
         var hasPaths = !ReferencePaths.IsDefaultOrEmpty;
+        if (WithoutIdentity)
+        {
+            if (hasPaths || !string.IsNullOrWhiteSpace(PoolName) || Person is not null)
+            {
+                throw new ArgumentException("ReferenceSelection without identity takes no pool, person or reference paths.");
+            }
+
+            return;
+        }
+
         if (hasPaths == !string.IsNullOrWhiteSpace(PoolName))
         {
             throw new ArgumentException(

@@ -20,8 +20,9 @@ public sealed class ArgumentTests : IDisposable
 
     [Theory]
     [InlineData("restore --pool family", "-i/--input is required")]
-    [InlineData("restore -i {photo}", "either --reference <PATH> or --pool <NAME>")]
-    [InlineData("restore -i {photo} --pool family --reference {photo}", "not both")]
+    [InlineData("restore -i {photo}", "one of --reference <PATH> or --pool <NAME>, or --no-identity")]
+    [InlineData("restore -i {photo} --pool family --reference {photo}", "give one of --reference")]
+    [InlineData("restore -i {photo} --pool family --no-identity", "or --no-identity to restore without one")]
     [InlineData("restore -i {folder}/missing.jpg --pool family", "does not exist")]
     [InlineData("restore -i {photo} --pool family --emotion smug", "--emotion 'smug' is unknown")]
     [InlineData("restore -i {photo} --pool family --preset fast", "--preset 'fast' is unknown")]
@@ -78,6 +79,19 @@ public sealed class ArgumentTests : IDisposable
         Assert.Equal(ExitCodes.Failure, exit);
         Assert.Contains("test: no grid here", cli.Output, StringComparison.Ordinal);
         Assert.Equal(1, grid.Calls);
+    }
+
+    [Fact]
+    public void No_identity_is_a_reference_choice_of_its_own()
+    {
+        var settings = new RestoreSettings { Input = Path.Combine(_folder, "photo.png"), NoIdentity = true };
+
+        Assert.True(settings.Validate().Successful);
+        var choice = settings.References();
+        Assert.True(choice.NoIdentity);
+        Assert.Null(choice.Pool);
+        Assert.Empty(choice.ReferencePhotos);
+        Assert.Contains("no identity", choice.Describe());
     }
 
     [Fact]

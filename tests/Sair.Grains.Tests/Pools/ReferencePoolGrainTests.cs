@@ -166,6 +166,34 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
     }
 
     [Fact]
+    public async Task An_album_without_identity_hands_the_engine_no_reference_and_says_so()
+    {
+        await Grid.Images.PutAsync("in/no-identity/a.png", Photo("face:ada:degraded"), default);
+        var album = Grid.Client.GetGrain<IAlbumGrain>("album-no-identity");
+
+        await album.SubmitAsync(new AlbumSpec(["in/no-identity/a.png"], ReferenceSelection.None(),
+            new RestorationOptions("balanced", 3, null, 0, 1, 3), "out/album-no-identity"));
+        await Eventually.WaitAsync(album.GetProgressAsync, p => p.IsFinished, TimeSpan.FromSeconds(10), "the album");
+
+        var result = Assert.Single(await album.ListResultsAsync());
+        Assert.Equal(JobState.Completed, result.State);
+        Assert.Contains("without the identity term", result.Note, StringComparison.Ordinal);
+        Assert.Empty(Grid.Recorder.References[result.JobId]);
+    }
+
+    [Theory]
+    [InlineData("p", null)]
+    [InlineData(null, "refs/a.png")]
+    public void A_selection_without_identity_takes_no_pool_or_paths(string? pool, string? path)
+    {
+        var selection = ReferenceSelection.None() with { PoolName = pool, ReferencePaths = path is null ? [] : [path] };
+
+        var refused = Assert.Throws<ArgumentException>(selection.Validate);
+
+        Assert.Contains("without identity", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_photo_without_a_face_is_refused_and_nothing_is_stored()
     {
         var pool = Grid.Client.GetGrain<IReferencePoolGrain>("pool-noface");
