@@ -21,12 +21,16 @@ public class RestoreSettings : EngineSettings
     public string Output { get; init; } = "results";
 
     [CommandOption("--reference <PATH>")]
-    [Description("Reference photo or folder of photos of the same person (instead of --pool)")]
+    [Description("Reference photo or folder of photos of the same person (instead of --pool): each face is detected and aligned as pool enrolment does")]
     public string? Reference { get; init; }
 
     [CommandOption("--pool <NAME>")]
     [Description("Reference pool to take the identity from; each photo is matched to its closest person")]
     public string? Pool { get; init; }
+
+    [CommandOption("--aligned-reference")]
+    [Description("The --reference photos are already aligned square face crops: used whole, without face detection")]
+    public bool AlignedReference { get; init; }
 
     [CommandOption("--no-identity")]
     [Description("Restore without a reference: no identity term, only the prior, the input and the skin-colour and expression terms (instead of --reference or --pool)")]
@@ -99,6 +103,11 @@ public class RestoreSettings : EngineSettings
             return ValidationResult.Error($"--reference '{Reference}' does not exist.");
         }
 
+        if (AlignedReference && Reference is null)
+        {
+            return ValidationResult.Error("--aligned-reference describes --reference photos: add --reference <PATH>.");
+        }
+
         if (Person is not null && Pool is null)
         {
             return ValidationResult.Error("--person picks someone from a pool: add --pool <NAME>.");
@@ -140,14 +149,14 @@ public class RestoreSettings : EngineSettings
             return new ReferenceChoice(Pool, Person, [], MatchThreshold, SkipUnmatched);
         }
 
-        var references = PhotoIntake.Check(PhotoIntake.ListInputs(Reference!), aligned: false);
+        var references = PhotoIntake.Check(PhotoIntake.ListInputs(Reference!), aligned: AlignedReference);
         if (references.Rejected.Count > 0)
         {
             throw new CommandFailedException(string.Join(Environment.NewLine, references.Rejected.Select(r => $"reference {r.Source}: {r.Reason}")));
         }
 
         return references.Accepted.Count > 0
-            ? new ReferenceChoice(null, null, references.Accepted)
+            ? new ReferenceChoice(null, null, references.Accepted, ReferencesAligned: AlignedReference)
             : throw new CommandFailedException($"--reference '{Reference}' holds no photos.");
     }
 }

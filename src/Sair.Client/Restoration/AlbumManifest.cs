@@ -80,8 +80,6 @@ public static class ImageStorePlan
 
     public static string Input(string albumId, int index, string name) => $"{AlbumFolder(albumId)}/inputs/{index:D4}-{name}.png";
 
-    public static string Reference(string albumId, string name) => $"{AlbumFolder(albumId)}/references/{name}.png";
-
     public static string Results(string albumId) => $"{AlbumFolder(albumId)}/results";
 }
 

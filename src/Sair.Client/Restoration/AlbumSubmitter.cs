@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Sair.Client.Grid;
@@ -16,8 +15,14 @@ namespace Sair.Client.Restoration;
 /// <param name="ReferencePhotos">Explicit reference photos (already checked), used instead of a pool.</param>
 public sealed record ReferenceChoice(
     string? Pool, string? Person, IReadOnlyList<AcceptedPhoto> ReferencePhotos, double MatchThreshold = 0, bool SkipUnmatched = false,
-    bool NoIdentity = false)
+    bool NoIdentity = false, bool ReferencesAligned = false)
 {
+    /// <summary>The person the reference photos of an album are enrolled as, in the album's own pool.</summary>
+    public const string ReferencePerson = "reference";
+
+    /// <summary>The pool that holds an album's --reference photos: <c>refs-&lt;album id&gt;</c>.</summary>
+    public static string AlbumPool(string albumId) => $"refs-{albumId}";
+
     /// <summary>No reference at all: restored without the identity term (--no-identity).</summary>
     public static ReferenceChoice None { get; } = new(null, null, [], NoIdentity: true);
 
@@ -132,15 +137,28 @@ public static partial class AlbumSubmitter
             };
         }
 
-        var paths = ImmutableArray.CreateBuilder<string>();
+        // --reference photos are enrolled exactly as 'sair pool enroll' does (face detected and aligned to the
+        // generator's template, or taken whole with --aligned-reference), into a pool of the album's own.
+        var albumPool = grid.Grains.GetGrain<IReferencePoolGrain>(ReferenceChoice.AlbumPool(albumId));
         foreach (var reference in references.ReferencePhotos)
         {
-            var path = ImageStorePlan.Reference(albumId, reference.Name);
-            await grid.Images.PutAsync(path, reference.Png, cancellationToken);
-            paths.Add(path);
+            try
+            {
+                await albumPool.EnrollAsync(ReferenceChoice.ReferencePerson, reference.Png,
+                    references.ReferencesAligned ? FaceFraming.Ffhq : FaceFraming.Unaligned);
+            }
+            catch (FaceNotFoundException exception)
+            {
+                throw new CommandFailedException(
+                    $"reference {reference.Source}: no usable face ({exception.Message}). Give a photo in which the face is visible" +
+                    (references.ReferencesAligned ? "." : ", or --aligned-reference if it is already an aligned face crop."), exception);
+            }
         }
 
-        return new ReferenceSelection(null, null, paths.ToImmutable(), Math.Max(1, paths.Count));
+        return ReferenceSelection.FromPool(ReferenceChoice.AlbumPool(albumId), ReferenceChoice.ReferencePerson) with
+        {
+            MaxReferences = Math.Max(1, references.ReferencePhotos.Count),
+        };
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")]
