@@ -20,6 +20,9 @@ public static class SairApp
         app.Configure(config =>
         {
             config.SetApplicationName("sair");
+            config.SetApplicationVersion(typeof(SairApp).Assembly
+                .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+                .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown");
             config.UseStrictParsing();
             config.ConfigureConsole(console);
             config.SetHelpProvider(new SairHelpProvider(config.Settings));

@@ -107,6 +107,10 @@ public class EngineSettings : GridSettings
     [DefaultValue("auto")]
     public string Emotion { get; init; } = "auto";
 
+    [CommandOption("-w|--identity-weight <W>")]
+    [Description("Weight of the identity term, 0-10 (default: the preset's, 1 for paper): lower keeps the result closer to the input photo, higher pulls it toward the reference person")]
+    public double? IdentityWeight { get; init; }
+
     [CommandOption("--jpeg-quality <Q>")]
     [Description("The JPEG quality the photos were saved at (1-100): the degradation model then includes that JPEG compression, so the result explains the blocks instead of copying them. Default: none (bicubic degradation only, as in the paper)")]
     public int? JpegQuality { get; init; }
@@ -157,6 +161,11 @@ public class EngineSettings : GridSettings
             return ValidationResult.Error($"--checkpoint-every {CheckpointEvery} is out of range: use 1 or more.");
         }
 
+        if (IdentityWeight is { } weight && !(weight is >= 0 and <= RestorationOptions.MaxIdentityWeight))
+        {
+            return ValidationResult.Error($"--identity-weight {weight} is out of range: use 0 to {RestorationOptions.MaxIdentityWeight}.");
+        }
+
         if (JpegQuality is < RestorationOptions.MinJpegQuality or > RestorationOptions.MaxJpegQuality)
         {
             return ValidationResult.Error($"--jpeg-quality {JpegQuality} is out of range: use {RestorationOptions.MinJpegQuality} to {RestorationOptions.MaxJpegQuality}.");
@@ -189,5 +198,6 @@ public class EngineSettings : GridSettings
         EmotionStrength: 0,
         Seed,
         Math.Min(CheckpointEvery, Iterations),
-        JpegQuality: JpegQuality);
+        JpegQuality: JpegQuality,
+        IdentityWeight: IdentityWeight);
 }

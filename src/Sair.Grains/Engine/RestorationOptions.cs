@@ -19,6 +19,10 @@ namespace Sair.Grains.Engine;
 /// JPEG stage of that quality, so the restoration explains the input's blocks instead of reproducing them; null keeps
 /// the preset's D (bicubic only for both presets).
 /// </param>
+/// <param name="IdentityWeight">
+/// Weight of the identity term (0 … <see cref="MaxIdentityWeight"/>), or null for the preset's (paper 1, official
+/// 0.4): lower follows the input more closely, higher pulls the face toward the reference person.
+/// </param>
 [GenerateSerializer, Immutable, Alias("sair.RestorationOptions")]
 public sealed record RestorationOptions(
     [property: Id(0)] string Preset,
@@ -29,8 +33,11 @@ public sealed record RestorationOptions(
     [property: Id(5)] int CheckpointEvery,
     [property: Id(6)] FaceChoice Face = FaceChoice.Largest,
     [property: Id(7)] double Upscale = 1,
-    [property: Id(8)] int? JpegQuality = null)
+    [property: Id(8)] int? JpegQuality = null,
+    [property: Id(9)] double? IdentityWeight = null)
 {
+    public const double MaxIdentityWeight = 10;
+
     public const double MinUpscale = 0.25;
 
     public const double MaxUpscale = 8;
@@ -64,6 +71,12 @@ public sealed record RestorationOptions(
             throw new ArgumentException(
                 $"RestorationOptions.Face is {(int)Face}, which this grid does not know: use {string.Join(", ", Enum.GetNames<FaceChoice>())}.",
                 nameof(Face));
+        }
+
+        if (IdentityWeight is { } weight && !(weight is >= 0 and <= MaxIdentityWeight))
+        {
+            throw new ArgumentException(
+                $"RestorationOptions.IdentityWeight is {weight}: use 0 to {MaxIdentityWeight}, or none for the preset's.", nameof(IdentityWeight));
         }
 
         if (JpegQuality is < MinJpegQuality or > MaxJpegQuality)

@@ -78,6 +78,7 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
             Seed = options.Seed,
             CheckpointInterval = options.CheckpointEvery,
             JpegQuality = jpegQuality,
+            IdentityWeight = options.IdentityWeight ?? preset.IdentityWeight,
             // Back-projection inverts D's linear part only; onto a JPEG input it puts the blocks back and lowered the
             // independent identity score on the ×2 + JPEG q30 benchmark (docs/quality.md), so a JPEG D goes without it.
             BackProjectionSteps = jpegQuality is null ? preset.BackProjectionSteps : 0,

@@ -29,6 +29,8 @@ public sealed class ArgumentTests : IDisposable
     [InlineData("restore -i {photo} --pool family --iterations 0", "--iterations 0 is out of range")]
     [InlineData("restore -i {photo} --pool family --upscale 20", "--upscale 20 is out of range")]
     [InlineData("restore -i {photo} --pool family --jpeg-quality 101", "--jpeg-quality 101 is out of range")]
+    [InlineData("restore -i {photo} --pool family -w 11", "--identity-weight 11 is out of range")]
+    [InlineData("restore -i {photo} --pool family --identity-weight -0.5", "--identity-weight -0.5 is out of range")]
     [InlineData("restore -i {photo} --pool family --match-threshold 1.5", "--match-threshold 1.5 is out of range")]
     [InlineData("restore -i {photo} --pool family --person ada --skip-unmatched", "apply to pool matching")]
     [InlineData("restore -i {photo} --reference {photo} --person ada", "--person picks someone from a pool")]
@@ -110,6 +112,8 @@ public sealed class ArgumentTests : IDisposable
         Assert.Equal(30, options.JpegQuality);
         Assert.Null(new RestoreSettings { Emotion = "auto" }.Options().Emotion);
         Assert.Null(new RestoreSettings().Options().JpegQuality);
+        Assert.Null(new RestoreSettings().Options().IdentityWeight);
+        Assert.Equal(0.5, new RestoreSettings { IdentityWeight = 0.5 }.Options().IdentityWeight);
     }
 
     [Fact]

@@ -46,6 +46,18 @@ public sealed class HelpSnapshotTests
         }
     }
 
+    [Fact]
+    public async Task Version_prints_the_build_and_starts_nothing()
+    {
+        var grid = new NoGridConnector();
+        using var cli = new Support.Cli(grid, width: 120);
+
+        Assert.Equal(ExitCodes.Success, await cli.RunAsync("--version"));
+
+        Assert.Matches(@"^\d+\.\d+\.\d+", cli.Output.Trim());
+        Assert.Equal(0, grid.Calls);
+    }
+
     private static string Normalise(string text) =>
         string.Join('\n', text.ReplaceLineEndings("\n").Split('\n').Select(line => line.TrimEnd())).Trim() + "\n";
 }

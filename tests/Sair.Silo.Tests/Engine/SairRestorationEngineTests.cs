@@ -206,6 +206,8 @@ public sealed class SairRestorationEngineTests
 
         Assert.Equal(0, paper.BackProjectionSteps);
         Assert.Equal(paper with { BackProjectionSteps = 5 }, paperBp);
+        Assert.Equal(0.3, SairRestorationEngine.ToSairOptions(Options(5) with { IdentityWeight = 0.3 }, false, 3).IdentityWeight);
+        Assert.Equal(0.4, SairRestorationEngine.ToSairOptions(Options(5) with { Preset = "official" }, false, 3).IdentityWeight);
         // With a JPEG stage in D there is nothing linear to invert: no back-projection.
         Assert.Equal(0, SairRestorationEngine.ToSairOptions(Options(5) with { Preset = "paper-bp", JpegQuality = 30 }, false, 3).BackProjectionSteps);
     }
