@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Sair.Client.Cli;
 using Sair.Client.Grid;
+using Sair.Client.Output;
 using Sair.Client.Photos;
 using Sair.Client.Restoration;
 using Sair.Grains.Albums;
@@ -56,11 +57,24 @@ public class AlbumOutputSettings : AlbumSettings
     [DefaultValue(2.0)]
     public double Upscale { get; init; } = 2.0;
 
+    [CommandOption("--ext <EXT>")]
+    [Description("Format of restored_imgs/: auto (the input's: JPEG for .jpg inputs, else PNG), png or jpg")]
+    [DefaultValue("auto")]
+    public string Ext { get; init; } = "auto";
+
+    [CommandOption("--suffix <TEXT>")]
+    [Description("Added to the names in restored_faces/ and restored_imgs/ (name_00_<suffix>.png, name_<suffix>.<ext>)")]
+    public string? Suffix { get; init; }
+
+    /// <summary>How the output folder's files are named and encoded.</summary>
+    public OutputLayout Layout => new(Upscale, Ext, Suffix ?? "");
+
     public override ValidationResult Validate()
     {
         var album = base.Validate();
         return !album.Successful ? album
             : Upscale is < 0.25 or > 8 || double.IsNaN(Upscale) ? ValidationResult.Error($"--upscale {Upscale} is out of range: use 0.25 to 8.")
+            : OutputLayout.Problem(Ext, Suffix) is { } layoutProblem ? ValidationResult.Error(layoutProblem)
             : string.IsNullOrWhiteSpace(Output) ? ValidationResult.Error("-o/--output is empty: name a folder for the results.")
             : ValidationResult.Success();
     }
@@ -98,7 +112,7 @@ public sealed class AlbumSubmitCommand(IGridConnector connector, IAnsiConsole co
         Console.MarkupLine($"Submitted album [bold]{Markup.Escape(manifest.AlbumId)}[/]: {submitted} photo(s), {manifest.Photos.Count - submitted} refused.");
         if (settings.Watch)
         {
-            return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Upscale, cancellationToken);
+            return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Layout, cancellationToken);
         }
 
         Console.MarkupLine($"Follow it with 'sair album watch {Markup.Escape(manifest.AlbumId)} -o <folder>'.");
@@ -113,7 +127,7 @@ public sealed class AlbumWatchCommand(IGridConnector connector, IAnsiConsole con
     {
         var grid = await session.ConnectAsync(cancellationToken);
         var manifest = await AlbumManifest.LoadAsync(grid.Images, settings.Album, cancellationToken);
-        return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Upscale, cancellationToken);
+        return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Layout, cancellationToken);
     }
 }
 
@@ -124,7 +138,7 @@ public sealed class AlbumResultsCommand(IGridConnector connector, IAnsiConsole c
     {
         var grid = await session.ConnectAsync(cancellationToken);
         var manifest = await AlbumManifest.LoadAsync(grid.Images, settings.Album, cancellationToken);
-        return await AlbumRun.WriteAsync(Console, grid, manifest, new Dictionary<int, TimeSpan>(), settings.Output, settings.Upscale, cancellationToken);
+        return await AlbumRun.WriteAsync(Console, grid, manifest, new Dictionary<int, TimeSpan>(), settings.Output, settings.Layout, cancellationToken);
     }
 }
 

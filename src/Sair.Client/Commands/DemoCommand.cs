@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Sair.Client.Cli;
 using Sair.Client.Grid;
+using Sair.Client.Output;
 using Sair.Client.Photos;
 using Sair.Client.Restoration;
 using Sair.Grains.Engine;
@@ -102,6 +103,6 @@ public sealed class DemoCommand(IGridConnector connector, IAnsiConsole console, 
             new ReferenceChoice(DemoSettings.PoolName, null, []), settings.Options(), FaceFraming.DlibChip, cancellationToken);
         History.Append(home, manifest);
         Console.MarkupLine($"Submitted album [bold]{Markup.Escape(manifest.AlbumId)}[/] ({manifest.Photos.Count(p => p.Index >= 0)} photos).");
-        return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, upscale: 4, cancellationToken);
+        return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, new OutputLayout(4), cancellationToken);
     }
 }

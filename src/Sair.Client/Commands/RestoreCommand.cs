@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Sair.Client.Cli;
 using Sair.Client.Grid;
+using Sair.Client.Output;
 using Sair.Client.Photos;
 using Sair.Client.Restoration;
 using Sair.Grains.Engine;
@@ -53,6 +54,18 @@ public class RestoreSettings : EngineSettings
     [Description("Scale of restored_imgs/ (the whole photo with the restored face pasted back) relative to the input photo")]
     [DefaultValue(2.0)]
     public double Upscale { get; init; } = 2.0;
+
+    [CommandOption("--ext <EXT>")]
+    [Description("Format of restored_imgs/: auto (the input's: JPEG for .jpg inputs, else PNG), png or jpg")]
+    [DefaultValue("auto")]
+    public string Ext { get; init; } = "auto";
+
+    [CommandOption("--suffix <TEXT>")]
+    [Description("Added to the names in restored_faces/ and restored_imgs/ (name_00_<suffix>.png, name_<suffix>.<ext>)")]
+    public string? Suffix { get; init; }
+
+    /// <summary>How the output folder's files are named and encoded.</summary>
+    public OutputLayout Layout => new(Upscale, Ext, Suffix ?? "");
 
     [CommandOption("--aligned")]
     [Description("Inputs are already aligned square face crops (refuses other shapes); restored_imgs/ then holds the restored face itself")]
@@ -128,6 +141,11 @@ public class RestoreSettings : EngineSettings
             return ValidationResult.Error($"--upscale {Upscale} is out of range: use {RestorationOptions.MinUpscale} to {RestorationOptions.MaxUpscale}.");
         }
 
+        if (OutputLayout.Problem(Ext, Suffix) is { } layoutProblem)
+        {
+            return ValidationResult.Error(layoutProblem);
+        }
+
         if (string.IsNullOrWhiteSpace(Output))
         {
             return ValidationResult.Error("-o/--output is empty: name a folder for the results.");
@@ -174,12 +192,12 @@ public sealed class RestoreCommand(IGridConnector connector, IAnsiConsole consol
         {
             var refused = new AlbumManifest(albumId, DateTimeOffset.UtcNow, references.Describe(), settings.JobOptions(),
                 [.. intake.Rejected.Select(r => new ManifestPhoto(-1, r.Source, null, null, 0, 0, null, null, null, r.Reason))]);
-            return await AlbumRun.WriteAsync(Console, null, refused, new Dictionary<int, TimeSpan>(), settings.Output, settings.Upscale, cancellationToken);
+            return await AlbumRun.WriteAsync(Console, null, refused, new Dictionary<int, TimeSpan>(), settings.Output, settings.Layout, cancellationToken);
         }
 
         var grid = await session.ConnectAsync(cancellationToken);
         var manifest = await AlbumSubmitter.SubmitAsync(grid, albumId, intake, references, settings.JobOptions(), settings.Framing, cancellationToken);
         History.Append(home, manifest);
-        return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Upscale, cancellationToken);
+        return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Layout, cancellationToken);
     }
 }

@@ -40,6 +40,15 @@ public static class FaceImages
         return Png(photo);
     }
 
+    /// <summary>The PNG re-encoded as a JPEG of the given quality (4:2:0, as photos are saved).</summary>
+    public static byte[] Jpeg(byte[] png, int quality)
+    {
+        using var image = Image.Load<Rgb24>(png);
+        using var stream = new MemoryStream();
+        image.Save(stream, new SixLabors.ImageSharp.Formats.Jpeg.JpegEncoder { Quality = quality });
+        return stream.ToArray();
+    }
+
     private static byte[] Png(Image<Rgb24> image)
     {
         using var stream = new MemoryStream();

@@ -10,7 +10,7 @@ public static class AlbumRun
 {
     /// <returns>The exit code the run deserves (0, 1 or 2).</returns>
     public static async Task<int> FinishAsync(
-        IAnsiConsole console, IGridConnection grid, AlbumManifest manifest, string outputFolder, double upscale, CancellationToken cancellationToken)
+        IAnsiConsole console, IGridConnection grid, AlbumManifest manifest, string outputFolder, OutputLayout layout, CancellationToken cancellationToken)
     {
         IReadOnlyDictionary<int, TimeSpan> durations;
         try
@@ -25,7 +25,7 @@ public static class AlbumRun
             throw;
         }
 
-        return await WriteAsync(console, grid, manifest, durations, outputFolder, upscale, cancellationToken);
+        return await WriteAsync(console, grid, manifest, durations, outputFolder, layout, cancellationToken);
     }
 
     /// <summary>Writes whatever the album has now (finished or not) and prints the summary.</summary>
@@ -35,14 +35,14 @@ public static class AlbumRun
         AlbumManifest manifest,
         IReadOnlyDictionary<int, TimeSpan> durations,
         string outputFolder,
-        double upscale,
+        OutputLayout layout,
         CancellationToken cancellationToken)
     {
         IReadOnlyList<PhotoResult> results = grid is not null && manifest.Photos.Any(p => p.Index >= 0)
             ? await grid.Grains.GetGrain<IAlbumGrain>(manifest.AlbumId).ListResultsAsync()
             : [];
         var output = new OutputFolder(outputFolder);
-        var report = await ResultWriter.WriteAsync(grid?.Images ?? NoImages.Instance, manifest, results, durations, output, upscale, cancellationToken);
+        var report = await ResultWriter.WriteAsync(grid?.Images ?? NoImages.Instance, manifest, results, durations, output, layout, cancellationToken);
         SummaryTable.Render(console, report, output.Root);
         return report.ExitCode;
     }

@@ -63,7 +63,7 @@ public static class ResultWriter
         IReadOnlyList<PhotoResult> results,
         IReadOnlyDictionary<int, TimeSpan> durations,
         OutputFolder output,
-        double upscale,
+        OutputLayout layout,
         CancellationToken cancellationToken)
     {
         var byIndex = results.ToDictionary(r => r.Index);
@@ -85,7 +85,7 @@ public static class ResultWriter
             {
                 try
                 {
-                    outcome = outcome with { Outputs = await WritePhotoAsync(images, photo, result, output, upscale, cancellationToken) };
+                    outcome = outcome with { Outputs = await WritePhotoAsync(images, photo, result, output, layout, cancellationToken) };
                 }
                 catch (Exception exception) when (exception is FileNotFoundException or UnknownImageFormatException or InvalidImageContentException)
                 {
@@ -97,30 +97,35 @@ public static class ResultWriter
         }
 
         var restored = outcomes.Count(o => o.Restored);
-        var report = new RunReport(manifest.AlbumId, manifest.References, manifest.Options, upscale, manifest.SubmittedAt,
+        var report = new RunReport(manifest.AlbumId, manifest.References, manifest.Options, layout.Upscale, manifest.SubmittedAt,
             DateTimeOffset.UtcNow, restored, outcomes.Count, ExitCodes.FromCounts(restored, outcomes.Count), outcomes);
         await output.WriteAsync("report.json", JsonSerializer.SerializeToUtf8Bytes(report, Json), cancellationToken);
         return report;
     }
 
     private static async Task<IReadOnlyDictionary<string, string>> WritePhotoAsync(
-        IImageStore images, ManifestPhoto photo, PhotoResult result, OutputFolder output, double upscale, CancellationToken cancellationToken)
+        IImageStore images, ManifestPhoto photo, PhotoResult result, OutputFolder output, OutputLayout layout, CancellationToken cancellationToken)
     {
         var restored = await images.GetAsync(result.ResultPath!, cancellationToken);
         // An aligned input is its own crop and has no photo around it: its restored face is the restored image.
         var cropped = await images.GetAsync(result.CroppedFacePath ?? photo.StorePath!, cancellationToken);
         var pasted = result.RestoredPhotoPath is { } photoPath
-            ? FaceImages.AtScale(await images.GetAsync(photoPath, cancellationToken), photo.Width, photo.Height, upscale)
+            ? FaceImages.AtScale(await images.GetAsync(photoPath, cancellationToken), photo.Width, photo.Height, layout.Upscale)
             : restored;
+        var imageExtension = layout.ImageExtension(photo.Source);
+        if (imageExtension == "jpg")
+        {
+            pasted = FaceImages.Jpeg(pasted, OutputLayout.JpegQuality);
+        }
         // Decode before writing anything, so a bad result leaves no file of this photo behind.
         var comparison = FaceImages.SideBySide(cropped, restored);
         var name = photo.Name!;
         return new Dictionary<string, string>
         {
             ["cropped_face"] = await output.WriteAsync($"cropped_faces/{name}_00.png", cropped, cancellationToken),
-            ["restored_face"] = await output.WriteAsync($"restored_faces/{name}_00.png", restored, cancellationToken),
+            ["restored_face"] = await output.WriteAsync($"restored_faces/{name}_00{layout.Tail}.png", restored, cancellationToken),
             ["cmp"] = await output.WriteAsync($"cmp/{name}_00.png", comparison, cancellationToken),
-            ["restored_img"] = await output.WriteAsync($"restored_imgs/{name}.png", pasted, cancellationToken),
+            ["restored_img"] = await output.WriteAsync($"restored_imgs/{name}{layout.Tail}.{imageExtension}", pasted, cancellationToken),
         };
     }
 

@@ -31,7 +31,8 @@ public sealed class BadInputTests(ClientGridFixture grid, ITestOutputHelper log)
         File.Copy(TestImages.SamplePhoto("John_Salley-2.jpg"), Path.Combine(input, @"..\..\x.png"));
         using var cli = new Support.Cli(grid.Connector);
 
-        var exit = await cli.RunAsync("restore", "-i", input, "-o", output, "--reference", TestImages.SampleReference("John_Simm.jpg"), "--iterations", "6");
+        var exit = await cli.RunAsync("restore", "-i", input, "-o", output, "--reference", TestImages.SampleReference("John_Simm.jpg"), "--iterations", "6",
+            "--ext", "png");
 
         log.WriteLine(cli.Output);
         Assert.Equal(ExitCodes.Partial, exit);

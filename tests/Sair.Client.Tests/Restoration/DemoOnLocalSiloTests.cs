@@ -68,9 +68,10 @@ public sealed class DemoOnLocalSiloTests(ITestOutputHelper log) : IDisposable
             Assert.Equal(samples, photos.Select(p => p.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
             Assert.All(photos, p => Assert.Equal("restored", p.GetProperty("status").GetString()));
             Assert.Equal(samples.Count, report.RootElement.GetProperty("restored").GetInt32());
-            foreach (var (folder, suffix) in new[] { ("cropped_faces", "_00"), ("restored_faces", "_00"), ("cmp", "_00"), ("restored_imgs", "") })
+            // restored_imgs/ keeps the inputs' format (--ext auto): the samples are JPEGs.
+            foreach (var (folder, suffix) in new[] { ("cropped_faces", "_00.png"), ("restored_faces", "_00.png"), ("cmp", "_00.png"), ("restored_imgs", ".jpg") })
             {
-                Assert.Equal(samples.Select(s => $"{s}{suffix}.png"),
+                Assert.Equal(samples.Select(s => $"{s}{suffix}"),
                     Directory.GetFiles(Path.Combine(output, folder)).Select(Path.GetFileName).Order(StringComparer.Ordinal));
             }
 

@@ -28,7 +28,7 @@ public sealed class WholePhotoTests(ClientGridFixture grid, ITestOutputHelper lo
         var output = Path.Combine(_work, "out");
 
         var exit = await cli.RunAsync("restore", "-i", photo, "-o", output, "--pool", "whole", "--only-center-face", "--upscale", "3",
-            "--iterations", "3");
+            "--iterations", "3", "--ext", "png");
 
         log.WriteLine(cli.Output);
         Assert.Equal(ExitCodes.Success, exit);
@@ -47,7 +47,7 @@ public sealed class WholePhotoTests(ClientGridFixture grid, ITestOutputHelper lo
         // Written again at another scale, the pasted photo is resized from the grid's.
         var albumId = Assert.Single(Sair.Client.Restoration.History.Recent(cli.Home, 1)).AlbumId;
         var again = Path.Combine(_work, "again");
-        Assert.Equal(ExitCodes.Success, await cli.RunAsync("album", "results", albumId, "-o", again, "--upscale", "1"));
+        Assert.Equal(ExitCodes.Success, await cli.RunAsync("album", "results", albumId, "-o", again, "--upscale", "1", "--ext", "png"));
         var resized = SixLabors.ImageSharp.Image.Identify(Path.Combine(again, "restored_imgs", "John_Salley-1.png"));
         Assert.Equal((32, 32), (resized.Width, resized.Height));
     }
@@ -60,7 +60,7 @@ public sealed class WholePhotoTests(ClientGridFixture grid, ITestOutputHelper lo
         var output = Path.Combine(_work, "out");
 
         var exit = await cli.RunAsync("restore", "-i", photo, "-o", output, "--reference", TestImages.SampleReference("John_Simm.jpg"),
-            "--aligned", "--iterations", "3");
+            "--aligned", "--iterations", "3", "--ext", "png");
 
         log.WriteLine(cli.Output);
         Assert.Equal(ExitCodes.Success, exit);
@@ -69,5 +69,28 @@ public sealed class WholePhotoTests(ClientGridFixture grid, ITestOutputHelper lo
         var restored = await File.ReadAllBytesAsync(Path.Combine(output, "restored_faces", "John_Simm-1_00.png"));
         Assert.Equal(ImageRestorationEngine.Expected(cropped), restored);
         Assert.Equal(restored, await File.ReadAllBytesAsync(Path.Combine(output, "restored_imgs", "John_Simm-1.png")));
+    }
+
+    [Theory]
+    [InlineData(new string[0], "John_Simm-1_00.png", "John_Simm-1.jpg")]
+    [InlineData(new[] { "--ext", "png", "--suffix", "v2" }, "John_Simm-1_00_v2.png", "John_Simm-1_v2.png")]
+    [InlineData(new[] { "--ext", "jpg" }, "John_Simm-1_00.png", "John_Simm-1.jpg")]
+    public async Task Ext_and_suffix_name_and_encode_the_outputs_as_gfpgan_does(string[] flags, string restoredFace, string restoredImage)
+    {
+        var photo = TestImages.SamplePhoto("John_Simm-1.jpg");
+        using var cli = new Support.Cli(grid.Connector);
+        var output = Path.Combine(_work, "named");
+
+        var exit = await cli.RunAsync(["restore", "-i", photo, "-o", output, "--reference", TestImages.SampleReference("John_Simm.jpg"),
+            "--aligned", "--iterations", "3", .. flags]);
+
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Equal([restoredFace], Directory.GetFiles(Path.Combine(output, "restored_faces")).Select(Path.GetFileName));
+        var image = Assert.Single(Directory.GetFiles(Path.Combine(output, "restored_imgs")));
+        Assert.Equal(restoredImage, Path.GetFileName(image));
+        var format = SixLabors.ImageSharp.Image.DetectFormat(image);
+        Assert.Equal(restoredImage.EndsWith(".jpg", StringComparison.Ordinal) ? "JPEG" : "PNG", format.Name);
+        using var report = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(output, "report.json")));
+        Assert.Equal($"restored_imgs/{restoredImage}", report.RootElement.GetProperty("photos")[0].GetProperty("outputs").GetProperty("restored_img").GetString());
     }
 }

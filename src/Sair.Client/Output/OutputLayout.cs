@@ -1,0 +1,36 @@
+using System.Text.RegularExpressions;
+
+namespace Sair.Client.Output;
+
+/// <summary>
+/// How the output folder's files are made, as GFPGAN's <c>--upscale</c>, <c>--ext</c> and <c>--suffix</c>:
+/// <c>restored_faces/&lt;name&gt;_00[_suffix].png</c> and <c>restored_imgs/&lt;name&gt;[_suffix].&lt;ext&gt;</c>, where
+/// <c>auto</c> keeps the input's format (JPEG for .jpg/.jpeg inputs, PNG otherwise). Crops and comparisons stay PNG.
+/// </summary>
+public sealed partial record OutputLayout(double Upscale, string Ext = "auto", string Suffix = "")
+{
+    public static readonly string[] Extensions = ["auto", "png", "jpg"];
+
+    /// <summary>JPEG quality of <c>restored_imgs/</c> when they are written as JPEG.</summary>
+    public const int JpegQuality = 95;
+
+    /// <summary>What is wrong with an --ext/--suffix pair, or null.</summary>
+    public static string? Problem(string ext, string? suffix) =>
+        !Extensions.Contains(ext, StringComparer.OrdinalIgnoreCase) ? $"--ext '{ext}' is unknown: use {string.Join(", ", Extensions)}."
+        : !string.IsNullOrEmpty(suffix) && !SuffixPattern().IsMatch(suffix) ? $"--suffix '{suffix}' is not valid: use up to 32 letters, digits, '-' or '_'."
+        : null;
+
+    /// <summary>"_suffix", or nothing.</summary>
+    public string Tail => string.IsNullOrEmpty(Suffix) ? "" : "_" + Suffix;
+
+    /// <summary>The extension restored_imgs/ gets for an input file: png or jpg.</summary>
+    public string ImageExtension(string inputSource) => Ext.ToLowerInvariant() switch
+    {
+        "png" => "png",
+        "jpg" => "jpg",
+        _ => Path.GetExtension(inputSource).ToLowerInvariant() is ".jpg" or ".jpeg" ? "jpg" : "png",
+    };
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,32}$")]
+    private static partial Regex SuffixPattern();
+}
