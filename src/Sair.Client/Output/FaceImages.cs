@@ -40,7 +40,7 @@ public static class FaceImages
         return Png(photo);
     }
 
-    /// <summary>The PNG re-encoded as a JPEG of the given quality (4:2:0, as photos are saved).</summary>
+    /// <summary>The PNG re-encoded as a JPEG of the given quality.</summary>
     public static byte[] Jpeg(byte[] png, int quality)
     {
         using var image = Image.Load<Rgb24>(png);

@@ -145,7 +145,7 @@ internal static class AlignFacesCommand
         var photo = ImageTensors.ToTensor(image);
         var (height, width) = (photo.shape[2], photo.shape[3]);
         var border = width / 2;
-        var framed = F.pad(photo, [border, border, border, border], value: 110.0 / 255);
+        var framed = F.pad(photo, [border, border, border, border], value: FaceDetector.TightCropBorderGrey);
         var faces = detector.Detect(framed);
         try
         {
