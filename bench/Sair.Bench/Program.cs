@@ -8,6 +8,7 @@ using Sair.Bench;
 //   dotnet run -c Release --project bench/Sair.Bench -- album [--engines 1,2] [--photos 12] [--iterations 20] [--threads 1]
 //   dotnet run -c Release --project bench/Sair.Bench -- kernels [--sizes 256,1024] [--runs 3] [--rounds 1] [--configurations default,avx2,sse41,no-onednn]
 //   dotnet run -c Release --project bench/Sair.Bench -- quality [--set johns|lfw-holdout] [--n 10] [--iterations 400] [--tasks x4,x2jpeg30] [--generator embedded] [--out DIR]
+//   dotnet run -c Release --project bench/Sair.Bench -- match [--identity-net faceapi|faceres] [--sets johns,lfw-holdout]
 // Every mode goes through the CPU kernel guard (Sair__Engine__CpuKernels, default auto) and prints its decision.
 return args.FirstOrDefault() switch
 {
@@ -18,6 +19,7 @@ return args.FirstOrDefault() switch
     "album" => AlbumBench.Run(BenchArgs.Parse(args[1..])),
     "kernels" => KernelsBench.Run(BenchArgs.Parse(args[1..])),
     "quality" => QualityBench.Run(BenchArgs.Parse(args[1..])),
+    "match" => MatchBench.Run(BenchArgs.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -32,5 +34,6 @@ static int Usage()
     Console.Error.WriteLine("       Sair.Bench quality [--set johns|lfw-holdout] [--n 10] [--iterations 400] [--projection 200] [--tasks x4,x2jpeg30] [--seed 0]");
     Console.Error.WriteLine("                          [--generator embedded|G.pt [--template template.json] [--emotions DIR]] [--device auto] [--threads N] [--panel 128] [--out DIR]");
     Console.Error.WriteLine("                          [--preset paper|paper-bp|official] [--variants ref,noid,wrong] [--lr X] [--geocross X] [--noise fixed|random] [--latent-prior X] [--backproject K]");
+    Console.Error.WriteLine("       Sair.Bench match [--identity-net faceapi|faceres] [--sets johns,lfw-holdout] [--device cpu] [--threads N]");
     return 2;
 }

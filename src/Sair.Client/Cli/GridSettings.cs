@@ -107,6 +107,10 @@ public class EngineSettings : GridSettings
     [DefaultValue("auto")]
     public string Emotion { get; init; } = "auto";
 
+    [CommandOption("--emotion-strength <GAMMA>")]
+    [Description("How far the result is moved along the --emotion direction (the paper's γ, above 0, at most 10). Default: the strength the silo's emotion directions were fitted with")]
+    public double? EmotionStrength { get; init; }
+
     [CommandOption("-w|--identity-weight <W>")]
     [Description("Weight of the identity term, 0-10 (default: the preset's, 1 for paper): lower keeps the result closer to the input photo, higher pulls it toward the reference person")]
     public double? IdentityWeight { get; init; }
@@ -149,6 +153,19 @@ public class EngineSettings : GridSettings
         if (!Emotions.Contains(Emotion, StringComparer.OrdinalIgnoreCase))
         {
             return ValidationResult.Error($"--emotion '{Emotion}' is unknown: use one of {string.Join(", ", Emotions)}.");
+        }
+
+        if (EmotionStrength is { } strength)
+        {
+            if (!(strength is > 0 and <= RestorationOptions.MaxEmotionStrength))
+            {
+                return ValidationResult.Error($"--emotion-strength {strength} is out of range: use a value above 0, at most {RestorationOptions.MaxEmotionStrength}.");
+            }
+
+            if (Emotion.Equals("auto", StringComparison.OrdinalIgnoreCase))
+            {
+                return ValidationResult.Error("--emotion-strength sets how strong the --emotion is: name the emotion too (e.g. --emotion happy).");
+            }
         }
 
         if (Iterations is < 1 or > 100_000)
@@ -195,7 +212,7 @@ public class EngineSettings : GridSettings
         Preset.ToLowerInvariant(),
         Iterations,
         Emotion.Equals("auto", StringComparison.OrdinalIgnoreCase) ? null : Emotion.ToLowerInvariant(),
-        EmotionStrength: 0,
+        EmotionStrength: EmotionStrength ?? 0,
         Seed,
         Math.Min(CheckpointEvery, Iterations),
         JpegQuality: JpegQuality,

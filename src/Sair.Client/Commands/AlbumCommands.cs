@@ -108,7 +108,7 @@ public sealed class AlbumSubmitCommand(IGridConnector connector, IAnsiConsole co
 
         var grid = await session.ConnectAsync(cancellationToken);
         var manifest = await AlbumSubmitter.SubmitAsync(
-            grid, settings.AlbumId ?? AlbumSubmitter.NewAlbumId("album"), intake, references, settings.JobOptions(), settings.Framing, cancellationToken);
+            grid, settings.AlbumId ?? AlbumSubmitter.NewAlbumId("album"), intake, references, settings.JobOptions(), settings.Framing, cancellationToken, settings.Faces);
         History.Append(home, manifest);
         var submitted = manifest.Photos.Count(p => p.Index >= 0);
         Console.MarkupLine($"Submitted album [bold]{Markup.Escape(manifest.AlbumId)}[/]: {submitted} photo(s), {manifest.Photos.Count - submitted} refused.");

@@ -42,9 +42,17 @@ public class RestoreSettings : EngineSettings
     public string? Person { get; init; }
 
     [CommandOption("--match-threshold <SIM>")]
-    [DefaultValue(0.0)]
-    [Description("Lowest pool-match similarity (cosine, -1..1) that lends a photo its identity; below it the photo is restored without the identity term (noted in the report)")]
-    public double MatchThreshold { get; init; }
+    [DefaultValue(AutoThreshold)]
+    [Description("Lowest pool-match similarity (cosine, -1..1) that lends a face its identity; below it the face is restored without the identity term (noted in the report). auto: the silo's identity net's calibrated equal-error threshold (docs/matching.md: 0.91 for faceapi, 0.49 for faceres), so a stranger is not matched")]
+    public string MatchThreshold { get; init; } = AutoThreshold;
+
+    public const string AutoThreshold = "auto";
+
+    /// <summary>The threshold given, or null for auto (the identity net's calibrated one).</summary>
+    public double? MatchThresholdValue =>
+        string.Equals(MatchThreshold, AutoThreshold, StringComparison.OrdinalIgnoreCase) ? null
+        : double.TryParse(MatchThreshold, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value
+        : double.NaN;
 
     [CommandOption("--skip-unmatched")]
     [Description("Skip photos whose best pool match is below --match-threshold instead of restoring them without identity")]
@@ -78,14 +86,23 @@ public class RestoreSettings : EngineSettings
     public FaceFraming Framing => Aligned ? FaceFraming.Ffhq : FaceFraming.Unaligned;
 
     [CommandOption("--only-center-face")]
-    [Description("One face per photo is restored: the largest by default, with this the one nearest the centre. Other faces stay as they are in restored_imgs/")]
+    [Description("Restore only the face nearest each photo's centre (by default every face is restored, each matched to its own person); the others stay as they are in restored_imgs/")]
     public bool OnlyCenterFace { get; init; }
 
-    /// <summary>The face of each photo the grid restores and matches against a pool.</summary>
-    public FaceChoice Face => OnlyCenterFace ? FaceChoice.Center : FaceChoice.Largest;
+    [CommandOption("--largest-face")]
+    [Description("Restore only the largest face of each photo; the others stay as they are in restored_imgs/")]
+    public bool LargestFace { get; init; }
 
-    /// <summary>The engine options with this command's face choice and the scale the engine pastes the face back at.</summary>
-    public RestorationOptions JobOptions() => Options() with { Face = Face, Upscale = Upscale };
+    [CommandOption("--min-face-size <PX>")]
+    [Description("Faces narrower than this many input pixels (the detected box) are left as they are")]
+    [DefaultValue(FacePolicy.DefaultMinFaceSize)]
+    public int MinFaceSize { get; init; } = FacePolicy.DefaultMinFaceSize;
+
+    /// <summary>Which faces of each photo are restored.</summary>
+    public FacePolicy Faces => new(OnlyCenterFace ? FacesToRestore.Center : LargestFace ? FacesToRestore.Largest : FacesToRestore.All, MinFaceSize);
+
+    /// <summary>The engine options with the scale the engine pastes faces back at (the album tells each job where its face is).</summary>
+    public RestorationOptions JobOptions() => Options() with { Face = OnlyCenterFace ? FaceChoice.Center : FaceChoice.Largest, Upscale = Upscale };
 
     public override ValidationResult Validate()
     {
@@ -126,12 +143,12 @@ public class RestoreSettings : EngineSettings
             return ValidationResult.Error("--person picks someone from a pool: add --pool <NAME>.");
         }
 
-        if (MatchThreshold is < -1 or > 1 || double.IsNaN(MatchThreshold))
+        if (MatchThresholdValue is < -1 or > 1 || (MatchThresholdValue is { } threshold && double.IsNaN(threshold)))
         {
-            return ValidationResult.Error($"--match-threshold {MatchThreshold} is out of range: use a similarity from -1 to 1.");
+            return ValidationResult.Error($"--match-threshold {MatchThreshold} is not a similarity: use auto or a number from -1 to 1.");
         }
 
-        if ((MatchThreshold != 0 || SkipUnmatched) && (Pool is null || Person is not null))
+        if ((MatchThresholdValue is not null || SkipUnmatched) && (Pool is null || Person is not null))
         {
             return ValidationResult.Error("--match-threshold and --skip-unmatched apply to pool matching: use them with --pool and without --person.");
         }
@@ -139,6 +156,16 @@ public class RestoreSettings : EngineSettings
         if (Upscale is < RestorationOptions.MinUpscale or > RestorationOptions.MaxUpscale || double.IsNaN(Upscale))
         {
             return ValidationResult.Error($"--upscale {Upscale} is out of range: use {RestorationOptions.MinUpscale} to {RestorationOptions.MaxUpscale}.");
+        }
+
+        if (OnlyCenterFace && LargestFace)
+        {
+            return ValidationResult.Error("--only-center-face and --largest-face each keep one face: give one of them.");
+        }
+
+        if (MinFaceSize < 1)
+        {
+            return ValidationResult.Error($"--min-face-size {MinFaceSize} is out of range: use a width in pixels, 1 or more.");
         }
 
         if (OutputLayout.Problem(Ext, Suffix) is { } layoutProblem)
@@ -164,7 +191,7 @@ public class RestoreSettings : EngineSettings
 
         if (Pool is not null)
         {
-            return new ReferenceChoice(Pool, Person, [], MatchThreshold, SkipUnmatched);
+            return new ReferenceChoice(Pool, Person, [], MatchThresholdValue, SkipUnmatched);
         }
 
         var references = PhotoIntake.Check(PhotoIntake.ListInputs(Reference!), aligned: AlignedReference);
@@ -191,12 +218,12 @@ public sealed class RestoreCommand(IGridConnector connector, IAnsiConsole consol
         if (intake.Accepted.Count == 0)
         {
             var refused = new AlbumManifest(albumId, DateTimeOffset.UtcNow, references.Describe(), settings.JobOptions(),
-                [.. intake.Rejected.Select(r => new ManifestPhoto(-1, r.Source, null, null, 0, 0, null, null, null, r.Reason))]);
+                [.. intake.Rejected.Select(r => new ManifestPhoto(-1, r.Source, null, null, 0, 0, null, r.Reason))]);
             return await AlbumRun.WriteAsync(Console, null, refused, new Dictionary<int, TimeSpan>(), settings.Output, settings.Layout, cancellationToken);
         }
 
         var grid = await session.ConnectAsync(cancellationToken);
-        var manifest = await AlbumSubmitter.SubmitAsync(grid, albumId, intake, references, settings.JobOptions(), settings.Framing, cancellationToken);
+        var manifest = await AlbumSubmitter.SubmitAsync(grid, albumId, intake, references, settings.JobOptions(), settings.Framing, cancellationToken, settings.Faces);
         History.Append(home, manifest);
         return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Layout, cancellationToken);
     }

@@ -2,23 +2,52 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
+using SixLabors.ImageSharp.Processing.Processors.Transforms;
 
 namespace Sair.Client.Output;
 
 /// <summary>The images of the GFPGAN-style layout, composed from the input and the grid's result.</summary>
 public static class FaceImages
 {
-    /// <summary>Before | after, both at the restored face's height (the degraded input is upscaled, nearest-neighbour, so its blockiness shows).</summary>
-    public static byte[] SideBySide(byte[] beforePng, byte[] afterPng)
+    /// <summary>The smallest side of a <see cref="Comparison"/> panel: big enough to judge a face by eye.</summary>
+    public const int MinPanelSide = 256;
+
+    /// <summary>
+    /// Input | restored | reference (the reference panel only when there is one), each panel square at the restored
+    /// face's side or <see cref="MinPanelSide"/>, whichever is larger. The degraded input is enlarged nearest-neighbour,
+    /// so its pixels show as they are; the restored face and the reference are resampled smoothly.
+    /// </summary>
+    public static byte[] Comparison(byte[] inputPng, byte[] restoredPng, byte[]? referencePng)
     {
-        using var before = Image.Load<Rgb24>(beforePng);
-        using var after = Image.Load<Rgb24>(afterPng);
-        var height = after.Height;
-        var beforeWidth = Math.Max(1, (int)Math.Round(before.Width * (double)height / before.Height));
-        before.Mutate(x => x.Resize(beforeWidth, height, KnownResamplers.NearestNeighbor));
-        using var canvas = new Image<Rgb24>(beforeWidth + after.Width, height);
-        canvas.Mutate(x => x.DrawImage(before, new Point(0, 0), 1f).DrawImage(after, new Point(beforeWidth, 0), 1f));
+        using var input = Image.Load<Rgb24>(inputPng);
+        using var restored = Image.Load<Rgb24>(restoredPng);
+        using var reference = referencePng is null ? null : Image.Load<Rgb24>(referencePng);
+        var side = Math.Max(MinPanelSide, Math.Max(restored.Width, restored.Height));
+        Panel(input, side, KnownResamplers.NearestNeighbor);
+        Panel(restored, side, KnownResamplers.Bicubic);
+        if (reference is not null)
+        {
+            Panel(reference, side, KnownResamplers.Bicubic);
+        }
+
+        using var canvas = new Image<Rgb24>(side * (reference is null ? 2 : 3), side);
+        canvas.Mutate(x =>
+        {
+            x.DrawImage(input, new Point(0, 0), 1f).DrawImage(restored, new Point(side, 0), 1f);
+            if (reference is not null)
+            {
+                x.DrawImage(reference, new Point(2 * side, 0), 1f);
+            }
+        });
         return Png(canvas);
+    }
+
+    private static void Panel(Image<Rgb24> image, int side, IResampler resampler)
+    {
+        if (image.Width != side || image.Height != side)
+        {
+            image.Mutate(x => x.Resize(side, side, resampler));
+        }
     }
 
     /// <summary>

@@ -48,9 +48,9 @@ public sealed record AlbumManifest(
 }
 
 /// <summary>One input of an album.</summary>
-/// <param name="Index">Position in the album grain, or -1 when the photo was not submitted (see <paramref name="Error"/>).</param>
+/// <param name="Index">Position in the album's photo list, or -1 when the photo was not submitted (see <paramref name="Error"/>).</param>
 /// <param name="StorePath">Image-store path of the normalised input; null when it was refused before upload.</param>
-/// <param name="MatchSimilarity">Cosine similarity of the input's face to the matched person's closest reference.</param>
+/// <param name="Faces">The photo's faces, each restored by its own job (or skipped, saying why).</param>
 public sealed record ManifestPhoto(
     int Index,
     string Source,
@@ -58,10 +58,33 @@ public sealed record ManifestPhoto(
     string? StorePath,
     int Width,
     int Height,
+    string? Note,
+    string? Error,
+    IReadOnlyList<ManifestFace>? Faces = null);
+
+/// <summary>One face of an album photo, as the album matched it (once, at submission: the engine does not match again).</summary>
+/// <param name="Job">The face's job in the album grain, or -1 when it was not submitted (see <paramref name="Skipped"/>).</param>
+/// <param name="Face">Its place in the photo, left to right from 0 (the <c>_00</c> of its output names).</param>
+/// <param name="Box">The detected box in input pixels; null for an aligned input (the whole image is the face).</param>
+/// <param name="Person">Who it is restored towards; null when restored without identity.</param>
+/// <param name="MatchSimilarity">Cosine of the face to <paramref name="Person"/>'s closest pool reference, by <paramref name="MatchNet"/>.</param>
+/// <param name="MatchNet">The identity net the pool matched with.</param>
+/// <param name="ReferencePath">Image-store path of the aligned reference face the engine starts from.</param>
+/// <param name="Note">What the user should know, e.g. that no one matched above the threshold.</param>
+/// <param name="Skipped">Why the face was not restored (e.g. --skip-unmatched).</param>
+public sealed record ManifestFace(
+    int Job,
+    int Face,
+    FaceBox? Box,
     string? Person,
     double? MatchSimilarity,
+    string? MatchNet,
+    string? ReferencePath,
     string? Note,
-    string? Error);
+    string? Skipped);
+
+/// <summary>A face's box in input pixels.</summary>
+public sealed record FaceBox(double X, double Y, double Width, double Height);
 
 /// <summary>
 /// How the client lays its files out in the image store (the grains only ever see these paths):

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Sair.Grains.Albums;
@@ -8,24 +7,33 @@ using Spectre.Console;
 namespace Sair.Client.Restoration;
 
 /// <summary>
-/// Follows an album to the end: one progress bar per photo (iteration, current loss, ETA) fed by the job grains'
-/// progress streams, and one for the album fed by the album grain's completion stream.
+/// Follows an album to the end through the album grain's one stream (<see cref="IAlbumGrain.FollowAsync"/>): one bar for
+/// the album, and one per running face (iteration, current loss); a finished face's bar is reused by the next face to
+/// run, so an album of a thousand photos shows the album and as many bars as faces ran at once, never a thousand rows.
 /// </summary>
 public static class AlbumWatcher
 {
-    /// <summary>Watches until every photo finished; returns how long each photo took, by album index, as seen from here.</summary>
+    /// <summary>Watches until every face finished; returns how long each face took, by job index, as seen from here.</summary>
     public static async Task<IReadOnlyDictionary<int, TimeSpan>> WatchAsync(
+        IAnsiConsole console, IGrainFactory grains, AlbumManifest manifest, CancellationToken cancellationToken) =>
+        (await FollowAsync(console, grains, manifest, cancellationToken)).Durations;
+
+    /// <summary>What watching an album showed: each face's time, and how many face bars it needed (the most faces seen running at once).</summary>
+    public sealed record Watched(IReadOnlyDictionary<int, TimeSpan> Durations, int FaceBars);
+
+    /// <summary>As <see cref="WatchAsync"/>, also telling how many face bars the display needed.</summary>
+    public static async Task<Watched> FollowAsync(
         IAnsiConsole console, IGrainFactory grains, AlbumManifest manifest, CancellationToken cancellationToken)
     {
-        var photos = manifest.Photos.Where(p => p.Index >= 0).OrderBy(p => p.Index).ToList();
-        var durations = new ConcurrentDictionary<int, TimeSpan>();
-        if (photos.Count == 0)
+        var labels = Labels(manifest);
+        var durations = new Dictionary<int, TimeSpan>();
+        var faceBars = 0;
+        if (labels.Count == 0)
         {
-            return durations;
+            return new Watched(durations, 0);
         }
 
         var album = grains.GetGrain<IAlbumGrain>(manifest.AlbumId);
-        var known = await album.ListResultsAsync();
         await console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
@@ -37,42 +45,79 @@ public static class AlbumWatcher
                 new SpinnerColumn())
             .StartAsync(async context =>
             {
-                var albumTask = context.AddTask(AlbumLabel(manifest, 0, photos.Count), maxValue: photos.Count);
-                var photoTasks = photos.ToDictionary(p => p.Index, p => context.AddTask(Markup.Escape(p.Name ?? p.Source), maxValue: 1));
-                using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                var watchers = known.Select(result => FollowJobAsync(grains, result.JobId, photoTasks[result.Index], durations,
-                    result.Index, stopWatching.Token)).ToList();
-                var finished = 0;
+                var albumTask = context.AddTask(AlbumLabel(manifest, 0, labels.Count), maxValue: labels.Count);
+                var bars = new Dictionary<int, ProgressTask>();
+                var idle = new Queue<ProgressTask>();
+                var started = new Dictionary<int, Stopwatch>();
                 var watching = Stopwatch.StartNew();
-                // Without a live display (logs, CI) the bars never draw: say each finished photo on its own line.
+                var finished = 0;
+                // Without a live display (logs, CI) the bars never draw: say each finished face on its own line.
                 var plain = !console.Profile.Capabilities.Interactive;
-                await foreach (var result in album.WatchAsync(cancellationToken))
+                await foreach (var update in album.FollowAsync(cancellationToken))
                 {
-                    var task = photoTasks[result.Index];
-                    var line = $"{Markup.Escape(photos[result.Index].Name ?? result.PhotoPath)} {StateMarkup(result.State)}";
-                    task.Description = line;
-                    task.Value = task.MaxValue;
-                    task.StopTask();
-                    // A job that ran between two looks of its watcher was never seen running: time it from the start of watching.
-                    durations.TryAdd(result.Index, watching.Elapsed);
-                    finished++;
-                    albumTask.Description = AlbumLabel(manifest, finished, photos.Count);
-                    albumTask.Value = finished;
-                    if (plain)
+                    // Finished first: their bars are free for the faces that started since.
+                    foreach (var result in update.Finished)
                     {
-                        console.MarkupLine($"[[{finished}/{photos.Count}]] {line}");
+                        // A face that ran between two updates was never seen running: time it from the start of watching.
+                        durations[result.Index] = started.TryGetValue(result.Index, out var clock) ? clock.Elapsed : watching.Elapsed;
+                        if (bars.Remove(result.Index, out var bar))
+                        {
+                            bar.Value = bar.MaxValue;
+                            bar.Description = $"{Markup.Escape(Label(labels, result.Index))} {StateMarkup(result.State)}";
+                            idle.Enqueue(bar);
+                        }
+
+                        finished++;
+                        if (plain)
+                        {
+                            console.MarkupLine($"[[{finished}/{labels.Count}]] {Markup.Escape(Label(labels, result.Index))} {StateMarkup(result.State)}");
+                        }
                     }
+
+                    foreach (var running in update.Running)
+                    {
+                        started.TryAdd(running.Index, Stopwatch.StartNew());
+                        if (!bars.TryGetValue(running.Index, out var bar))
+                        {
+                            bar = bars[running.Index] = idle.TryDequeue(out var free)
+                                ? free
+                                : context.AddTask(Markup.Escape(Label(labels, running.Index)), maxValue: Math.Max(1, running.TotalIterations));
+                            bar.Value = 0;
+                            faceBars = Math.Max(faceBars, bars.Count + idle.Count);
+                        }
+
+                        bar.MaxValue = Math.Max(1, running.TotalIterations);
+                        bar.Value = running.Iteration;
+                        bar.Description = running.Loss is { } loss
+                            ? string.Create(CultureInfo.InvariantCulture, $"{Markup.Escape(Label(labels, running.Index))} [grey]loss {loss:0.0000}[/]")
+                            : Markup.Escape(Label(labels, running.Index));
+                    }
+
+                    albumTask.Description = AlbumLabel(manifest, update.Progress.Completed + update.Progress.Failed + update.Progress.Cancelled, labels.Count);
+                    albumTask.Value = finished;
                 }
 
+                albumTask.Value = albumTask.MaxValue;
                 albumTask.StopTask();
-                await stopWatching.CancelAsync();
-                await Task.WhenAll(watchers);
+                foreach (var bar in idle.Concat(bars.Values))
+                {
+                    bar.StopTask();
+                }
             });
-        return durations;
+        return new Watched(durations, faceBars);
     }
 
+    /// <summary>Each submitted face's name (<c>photo_00</c>) by its job index in the album.</summary>
+    private static Dictionary<int, string> Labels(AlbumManifest manifest) =>
+        manifest.Photos
+            .SelectMany(p => (p.Faces ?? []).Where(f => f.Job >= 0).Select(f => (f.Job, Label: $"{p.Name ?? Path.GetFileName(p.Source)}_{f.Face:D2}")))
+            .ToDictionary(f => f.Job, f => f.Label);
+
+    private static string Label(Dictionary<int, string> labels, int index) =>
+        labels.GetValueOrDefault(index) ?? index.ToString(CultureInfo.InvariantCulture);
+
     private static string AlbumLabel(AlbumManifest manifest, int finished, int total) =>
-        $"[bold]{Markup.Escape(manifest.AlbumId)}[/] {finished}/{total} photos";
+        $"[bold]{Markup.Escape(manifest.AlbumId)}[/] {finished}/{total} faces";
 
     private static string StateMarkup(JobState state) => state switch
     {
@@ -81,54 +126,4 @@ public static class AlbumWatcher
         JobState.Cancelled => "[yellow]cancelled[/]",
         _ => state.ToString().ToLowerInvariant(),
     };
-
-    /// <summary>
-    /// Mirrors one job's progress into its bar. A job's stream ends at once while it is not started yet (the album
-    /// retries those), so the watcher asks again after a pause until the job finishes or watching stops.
-    /// </summary>
-    private static async Task FollowJobAsync(
-        IGrainFactory grains, string jobId, ProgressTask task, ConcurrentDictionary<int, TimeSpan> durations, int index, CancellationToken stop)
-    {
-        var job = grains.GetGrain<IRestorationJobGrain>(jobId);
-        Stopwatch? running = null;
-        var label = task.Description;
-        try
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                await foreach (var progress in job.WatchAsync(stop))
-                {
-                    if (progress.State == JobState.Running && running is null)
-                    {
-                        running = Stopwatch.StartNew();
-                    }
-
-                    if (progress.TotalIterations > 0 && !task.IsFinished)
-                    {
-                        task.MaxValue = progress.TotalIterations;
-                        task.Value = progress.Iteration;
-                        task.Description = progress.Loss is { } loss
-                            ? string.Create(CultureInfo.InvariantCulture, $"{label} [grey]loss {loss:0.0000}[/]")
-                            : label;
-                    }
-
-                    if (progress.State.IsFinished())
-                    {
-                        if (running is not null)
-                        {
-                            durations[index] = running.Elapsed;
-                        }
-
-                        return;
-                    }
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(250), stop);
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // The album finished (or the user left): the bar's final state came from the album stream.
-        }
-    }
 }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Sair.Grains.Faces;
 using Sair.Grains.Jobs;
 
 namespace Sair.Grains.Albums;
@@ -23,6 +24,9 @@ public sealed class AlbumState
 {
     [Id(0)] public AlbumSpec? Spec { get; set; }
     [Id(1)] public List<PhotoResult> Photos { get; set; } = [];
+
+    /// <summary>Group photos whose restored faces were put back together (or could not be: see the faces' notes).</summary>
+    [Id(2)] public List<int> ComposedPhotos { get; set; } = [];
 }
 
 public sealed class AlbumGrain(
@@ -31,6 +35,12 @@ public sealed class AlbumGrain(
     ILogger<AlbumGrain> logger) : Grain, IAlbumGrain, IAlbumJobSink
 {
     private TaskCompletionSource _changed = NewChangeSignal();
+
+    /// <summary>The latest progress of each running face (not persisted: it is refreshed every second while jobs run).</summary>
+    private readonly Dictionary<int, AlbumJobProgress> _running = [];
+
+    /// <summary>How long <see cref="FollowAsync"/> gathers changes before sending an update.</summary>
+    private static readonly TimeSpan FollowCoalescing = TimeSpan.FromMilliseconds(200);
     private IGrainTimer? _reconciler;
 
     private string AlbumId => this.GetPrimaryKeyString();
@@ -62,8 +72,9 @@ public sealed class AlbumGrain(
         else
         {
             album.State.Spec = spec;
-            album.State.Photos = [.. spec.PhotoPaths.Select((path, index) =>
-                new PhotoResult(index, path, JobId(index), JobState.NotStarted, null, null, null))];
+            album.State.Photos = [.. spec.Jobs().Select((face, index) =>
+                new PhotoResult(index, spec.PhotoPaths[face.Photo], JobId(index), JobState.NotStarted, null, null, null,
+                    PhotoIndex: face.Photo, FaceIndex: face.Face?.Index ?? 0))];
             await album.WriteStateAsync();
         }
 
@@ -95,6 +106,43 @@ public sealed class AlbumGrain(
 
             await changed.WaitAsync(cancellationToken);
         }
+    }
+
+    public async IAsyncEnumerable<AlbumUpdate> FollowAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var reported = new HashSet<int>();
+        while (album.State.Spec is not null)
+        {
+            var changed = _changed.Task;
+            var finished = Photos.Where(p => p.State.IsFinished() && reported.Add(p.Index)).ToImmutableArray();
+            var running = _running.Where(r => !Photos[r.Key].State.IsFinished()).Select(r => r.Value).OrderBy(r => r.Index).ToImmutableArray();
+            yield return new AlbumUpdate(Progress(), finished, running);
+            if (reported.Count == Photos.Count)
+            {
+                yield break;
+            }
+
+            await changed.WaitAsync(cancellationToken);
+            await Task.Delay(FollowCoalescing, cancellationToken);
+        }
+    }
+
+    public Task OnJobProgressAsync(int index, JobProgress progress)
+    {
+        if (index < 0 || index >= Photos.Count || Photos[index].JobId != progress.JobId || Photos[index].State.IsFinished() || progress.State.IsFinished())
+        {
+            return Task.CompletedTask;
+        }
+
+        _running[index] = new AlbumJobProgress(index, progress.Iteration, progress.TotalIterations, progress.Loss);
+        if (progress.State == JobState.Running && Photos[index].State is JobState.NotStarted or JobState.Queued)
+        {
+            // Shown at once; persisted with the next change (the reconciler would learn it too).
+            Photos[index] = Photos[index] with { State = JobState.Running };
+        }
+
+        Signal();
+        return Task.CompletedTask;
     }
 
     public async Task<AlbumProgress> CancelAsync()
@@ -141,9 +189,11 @@ public sealed class AlbumGrain(
             return;
         }
 
-        // All starts in flight at once; each photo's failure is its own.
+        // All starts in flight at once; each face's failure is its own.
+        var jobs = spec.Jobs();
         var starts = pending.Select(photo => (Photo: photo, Task: GrainFactory.GetGrain<IRestorationJobGrain>(photo.JobId).StartAsync(
-            new JobSpec(photo.PhotoPath, OutputPath(spec, photo), spec.References, spec.Options, new AlbumPhoto(AlbumId, photo.Index), spec.Framing))))
+            new JobSpec(photo.PhotoPath, OutputPath(spec, photo), jobs[photo.Index].References, spec.Options,
+                new AlbumPhoto(AlbumId, photo.Index), spec.Framing, jobs[photo.Index].Face))))
             .ToList();
         foreach (var (photo, task) in starts)
         {
@@ -197,16 +247,27 @@ public sealed class AlbumGrain(
 
     private async Task SaveAndSignalAsync()
     {
+        await ComposeFinishedGroupPhotosAsync();
         await album.WriteStateAsync();
-        var changed = _changed;
-        _changed = NewChangeSignal();
-        changed.TrySetResult();
+        foreach (var finished in _running.Keys.Where(i => Photos[i].State.IsFinished()).ToList())
+        {
+            _running.Remove(finished);
+        }
+
+        Signal();
         if (Progress().IsFinished)
         {
             _reconciler?.Dispose();
             _reconciler = null;
             logger.LogInformation("Album {AlbumId}: finished ({Progress})", AlbumId, Progress());
         }
+    }
+
+    private void Signal()
+    {
+        var changed = _changed;
+        _changed = NewChangeSignal();
+        changed.TrySetResult();
     }
 
     private void EnsureReconciler()
@@ -227,16 +288,78 @@ public sealed class AlbumGrain(
         Photos.Count(p => p.State == JobState.Failed),
         Photos.Count(p => p.State == JobState.Cancelled));
 
+    /// <summary>
+    /// Puts the restored faces of every group photo whose faces all finished back into that photo, once, before the
+    /// album tells anyone: whoever sees the last face of a photo finished sees the composed photo too. A photo whose
+    /// composition fails keeps each face's own paste-back, and its faces say why.
+    /// </summary>
+    private async Task ComposeFinishedGroupPhotosAsync()
+    {
+        var spec = album.State.Spec!;
+        if (spec.Faces.IsDefaultOrEmpty || spec.Framing != Engine.FaceFraming.Unaligned)
+        {
+            return;
+        }
+
+        var jobs = spec.Jobs();
+        foreach (var photo in Photos.GroupBy(p => p.PhotoIndex).Where(g => g.Count() > 1 && !album.State.ComposedPhotos.Contains(g.Key)))
+        {
+            var faces = photo.ToList();
+            if (!faces.All(f => f.State.IsFinished()))
+            {
+                continue;
+            }
+
+            album.State.ComposedPhotos.Add(photo.Key);
+            var restored = faces.Where(f => f is { State: JobState.Completed, ResultPath: not null }).ToList();
+            if (restored.Count < 2)
+            {
+                // One face restored: its own job's paste-back is the photo.
+                continue;
+            }
+
+            var path = $"{spec.OutputFolder.TrimEnd('/')}/photo-{photo.Key:D4}-{Path.GetFileNameWithoutExtension(spec.PhotoPaths[photo.Key])}.restored_img.png";
+            string? composed = null;
+            string? failure = null;
+            try
+            {
+                composed = await GrainFactory.GetGrain<IPhotoComposerGrain>($"{AlbumId}/photo-{photo.Key:D4}").ComposeAsync(new ComposeSpec(
+                    spec.PhotoPaths[photo.Key],
+                    [.. restored.Select(f => new ComposedFace(jobs[f.Index].Face!, f.ResultPath!))],
+                    spec.Options.Upscale,
+                    path));
+            }
+            catch (Exception exception)
+            {
+                logger.LogWarning(exception, "Album {AlbumId}: the faces of photo {Photo} could not be put back together", AlbumId, photo.Key);
+                failure = $"the photo's {restored.Count} restored faces could not be pasted into one photo ({exception.Message}); restored_imgs/ holds this face only";
+            }
+
+            foreach (var face in restored)
+            {
+                Photos[face.Index] = composed is not null
+                    ? face with { RestoredPhotoPath = composed }
+                    : face with { Note = face.Note is null ? failure : $"{face.Note} {failure}" };
+            }
+        }
+    }
+
     private string JobId(int index) => $"{AlbumId}/{index:D4}";
 
-    private static string OutputPath(AlbumSpec spec, PhotoResult photo) =>
-        $"{spec.OutputFolder.TrimEnd('/')}/{photo.Index:D4}-{Path.GetFileNameWithoutExtension(photo.PhotoPath)}.png";
+    private static string OutputPath(AlbumSpec spec, PhotoResult photo)
+    {
+        var stem = Path.GetFileNameWithoutExtension(photo.PhotoPath);
+        return spec.Faces.IsDefaultOrEmpty
+            ? $"{spec.OutputFolder.TrimEnd('/')}/{photo.Index:D4}-{stem}.png"
+            : $"{spec.OutputFolder.TrimEnd('/')}/{photo.Index:D4}-{stem}_{photo.FaceIndex:D2}.png";
+    }
 
     private static PhotoResult With(PhotoResult photo, JobStatus status) =>
         photo with
         {
             State = status.State, ResultPath = status.ResultPath, Error = status.Error, IdentitySimilarity = status.IdentitySimilarity,
             Note = status.Note, CroppedFacePath = status.CroppedFacePath, RestoredPhotoPath = status.RestoredPhotoPath,
+            IdentityNet = status.IdentityNet, LossHistory = status.LossHistory,
         };
 
     private static TaskCompletionSource NewChangeSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -35,6 +35,7 @@ public interface IRestorationEngine
 /// (<see cref="RestorationOptions.Face"/>) the engine detects, aligns, restores and pastes back; any other framing is an
 /// aligned face restored as it is.
 /// </param>
+/// <param name="Face">The face of an unaligned photo to restore, as its album found it; null: detect and pick one.</param>
 public sealed record RestorationRequest(
     string JobId,
     byte[] InputPng,
@@ -42,7 +43,8 @@ public sealed record RestorationRequest(
     RestorationOptions Options,
     RestorationCheckpoint? ResumeFrom,
     Func<RestorationCheckpoint, CancellationToken, Task> PersistCheckpointAsync,
-    FaceFraming Framing);
+    FaceFraming Framing,
+    FaceLocation? Face = null);
 
 /// <summary>A reference photo of the person being restored.</summary>
 /// <param name="ReferenceId">Pool reference id, or the blob path for explicit references.</param>
@@ -95,6 +97,8 @@ public sealed record RestorationProgress(
 /// its place; null for an aligned input (nothing to paste back into).
 /// </param>
 /// <param name="Note">What the user should know about this restoration, e.g. that the photo kept its own face.</param>
+/// <param name="IdentityNet">The identity net that measured <paramref name="IdentitySimilarity"/> (the loss's own), by name.</param>
+/// <param name="LossHistory">The objective at each iteration this run computed.</param>
 [GenerateSerializer, Immutable, Alias("sair.RestorationOutcome")]
 public sealed record RestorationOutcome(
     [property: Id(0)] byte[] ImagePng,
@@ -104,4 +108,6 @@ public sealed record RestorationOutcome(
     [property: Id(4)] byte[]? ReferenceLatent = null,
     [property: Id(5)] byte[]? CroppedFacePng = null,
     [property: Id(6)] byte[]? RestoredPhotoPng = null,
-    [property: Id(7)] string? Note = null);
+    [property: Id(7)] string? Note = null,
+    [property: Id(8)] string? IdentityNet = null,
+    [property: Id(9)] float[]? LossHistory = null);

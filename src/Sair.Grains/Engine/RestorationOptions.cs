@@ -38,6 +38,9 @@ public sealed record RestorationOptions(
 {
     public const double MaxIdentityWeight = 10;
 
+    /// <summary>The largest step along an emotion direction a job may ask for (the paper's γ is about 1).</summary>
+    public const double MaxEmotionStrength = 10;
+
     public const double MinUpscale = 0.25;
 
     public const double MaxUpscale = 8;
@@ -84,6 +87,12 @@ public sealed record RestorationOptions(
             throw new ArgumentException(
                 $"RestorationOptions.JpegQuality is {JpegQuality}: use {MinJpegQuality} to {MaxJpegQuality} (the quality the input was saved at), or none.",
                 nameof(JpegQuality));
+        }
+
+        if (!(EmotionStrength is >= 0 and <= MaxEmotionStrength))
+        {
+            throw new ArgumentException(
+                $"RestorationOptions.EmotionStrength is {EmotionStrength}: use 0 (the directions' own γ) to {MaxEmotionStrength}.", nameof(EmotionStrength));
         }
 
         if (Upscale is < MinUpscale or > MaxUpscale || double.IsNaN(Upscale))

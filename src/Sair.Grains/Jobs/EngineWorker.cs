@@ -224,7 +224,7 @@ public sealed class EngineWorker(
                 logger.LogInformation("Job {JobId} attempt {Attempt}: resuming from iteration {Iteration}", jobId, attempt, resume.Iteration);
             }
 
-            var request = new RestorationRequest(jobId, input, references, spec.Options, resume, PersistCheckpointAsync, spec.Framing);
+            var request = new RestorationRequest(jobId, input, references, spec.Options, resume, PersistCheckpointAsync, spec.Framing, spec.Face);
             var progress = new IterationCounter(
                 new ProgressThrottle<RestorationProgress>(
                     value => reports.ReportProgressAsync(attempt, value), cancellation, Options.ProgressReportInterval, logger),
@@ -238,7 +238,8 @@ public sealed class EngineWorker(
             await CacheReferenceLatentAsync(spec, references, restored);
             await reports.ReportCompletedAsync(attempt, new JobResult(
                 spec.OutputPath, restored.Iterations, restored.FinalLoss, restored.IdentitySimilarity,
-                restored.Note is { } engineNote ? (note is null ? engineNote : $"{note} {engineNote}") : note, cropped, photo));
+                restored.Note is { } engineNote ? (note is null ? engineNote : $"{note} {engineNote}") : note, cropped, photo,
+                restored.IdentityNet, restored.LossHistory));
             outcome = "completed";
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)

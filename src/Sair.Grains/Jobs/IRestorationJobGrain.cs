@@ -36,6 +36,10 @@ public interface IRestorationJobGrain : IGrainWithStringKey
 /// <param name="Framing">
 /// How the input frames its face: an aligned input is matched against a pool without face detection.
 /// </param>
+/// <param name="Face">
+/// Which face of an unaligned photo to restore, as its album found it; null lets the engine detect the photo's faces
+/// and pick one by <see cref="RestorationOptions.Face"/>.
+/// </param>
 [GenerateSerializer, Immutable, Alias("sair.JobSpec")]
 public sealed record JobSpec(
     [property: Id(0)] string InputPath,
@@ -43,7 +47,8 @@ public sealed record JobSpec(
     [property: Id(2)] ReferenceSelection References,
     [property: Id(3)] RestorationOptions Options,
     [property: Id(4)] AlbumPhoto? Album = null,
-    [property: Id(5)] FaceFraming Framing = FaceFraming.Unaligned)
+    [property: Id(5)] FaceFraming Framing = FaceFraming.Unaligned,
+    [property: Id(6)] FaceLocation? Face = null)
 {
     /// <summary>Throws <see cref="ArgumentException"/> with what to fix.</summary>
     public void Validate()
@@ -61,6 +66,15 @@ public sealed record JobSpec(
         References.Validate();
         Options.Validate();
         FramingCheck.Validate(Framing, nameof(JobSpec));
+        if (Face is not null)
+        {
+            if (Framing != FaceFraming.Unaligned)
+            {
+                throw new ArgumentException("JobSpec.Face locates a face in an ordinary photo; an aligned input is its own face.");
+            }
+
+            Face.Validate();
+        }
     }
 }
 
@@ -168,6 +182,8 @@ public static class JobStateExtensions
 /// <param name="Error">Why the job failed.</param>
 /// <param name="CroppedFacePath">The aligned face cut from an unaligned input, once completed; null for aligned inputs.</param>
 /// <param name="RestoredPhotoPath">The whole photo with the restored face pasted back, once completed; null for aligned inputs.</param>
+/// <param name="IdentityNet">The identity net that measured <paramref name="IdentitySimilarity"/> (the loss's own).</param>
+/// <param name="LossHistory">The objective at each iteration of the completed run (since its last resume).</param>
 [GenerateSerializer, Immutable, Alias("sair.JobStatus")]
 public sealed record JobStatus(
     [property: Id(0)] string JobId,
@@ -184,7 +200,9 @@ public sealed record JobStatus(
     [property: Id(11)] AlbumPhoto? Album,
     [property: Id(12)] string? Note = null,
     [property: Id(13)] string? CroppedFacePath = null,
-    [property: Id(14)] string? RestoredPhotoPath = null);
+    [property: Id(14)] string? RestoredPhotoPath = null,
+    [property: Id(15)] string? IdentityNet = null,
+    [property: Id(16)] float[]? LossHistory = null);
 
 /// <summary>A progress snapshot streamed by <see cref="IRestorationJobGrain.WatchAsync"/>.</summary>
 [GenerateSerializer, Immutable, Alias("sair.JobProgress")]

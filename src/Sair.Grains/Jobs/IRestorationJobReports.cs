@@ -39,4 +39,6 @@ public sealed record JobResult(
     [property: Id(3)] double? IdentitySimilarity,
     [property: Id(4)] string? Note = null,
     [property: Id(5)] string? CroppedFacePath = null,
-    [property: Id(6)] string? RestoredPhotoPath = null);
+    [property: Id(6)] string? RestoredPhotoPath = null,
+    [property: Id(7)] string? IdentityNet = null,
+    [property: Id(8)] float[]? LossHistory = null);

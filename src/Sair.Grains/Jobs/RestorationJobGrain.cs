@@ -125,8 +125,29 @@ public sealed class RestorationJobGrain(
         State.Silo = siloName;
         await job.WriteStateAsync();
         Changed();
+        TellAlbumProgress(force: true);
         return true;
     }
+
+    /// <summary>
+    /// Tells the job's album how far it is (one-way, at most once per <see cref="AlbumProgressInterval"/>), so a client
+    /// follows a whole album through one stream instead of one per job.
+    /// </summary>
+    private void TellAlbumProgress(bool force)
+    {
+        if (State.Spec?.Album is not { } owner || (!force && DateTime.UtcNow - _albumToldAt < AlbumProgressInterval))
+        {
+            return;
+        }
+
+        _albumToldAt = DateTime.UtcNow;
+        GrainFactory.GetGrain<IAlbumJobSink>(owner.AlbumId).OnJobProgressAsync(owner.Index, Progress()).Ignore();
+    }
+
+    /// <summary>How often a running job tells its album its progress.</summary>
+    public static readonly TimeSpan AlbumProgressInterval = TimeSpan.FromSeconds(1);
+
+    private DateTime _albumToldAt = DateTime.MinValue;
 
     public Task<bool> ReportProgressAsync(int attempt, RestorationProgress progress)
     {
@@ -137,6 +158,7 @@ public sealed class RestorationJobGrain(
 
         _progress = progress;
         Changed();
+        TellAlbumProgress(force: false);
         return Task.FromResult(true);
     }
 
@@ -319,7 +341,9 @@ public sealed class RestorationJobGrain(
         State.Spec?.Album,
         State.Result?.Note,
         State.Result?.CroppedFacePath,
-        State.Result?.RestoredPhotoPath);
+        State.Result?.RestoredPhotoPath,
+        State.Result?.IdentityNet,
+        State.Result?.LossHistory);
 
     private JobProgress Progress()
     {

@@ -58,6 +58,7 @@ public static class EngineHostingExtensions
         if (restores)
         {
             services.AddSingleton<IRestorationEngine, SairRestorationEngine>();
+            services.AddSingleton<IPhotoComposer, SairPhotoComposer>();
             services.AddSingleton<ITrainingEngine, SairTrainingEngine>();
         }
 

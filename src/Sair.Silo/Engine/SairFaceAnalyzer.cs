@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Sair.Engine.Alignment;
 using Sair.Engine.FaceNets;
 using Sair.Engine.Imaging;
@@ -14,11 +15,48 @@ namespace Sair.Silo.Engine;
 /// </summary>
 public sealed class SairFaceAnalyzer(EngineModels models) : IFaceAnalyzer
 {
+    public string IdentityNet => models.Identity.Name;
+
     public Task<FaceAnalysis> AnalyzeAsync(byte[] photo, FaceChoice choice, CancellationToken cancellationToken) =>
         NativeErrors.ForUserAsync(() => AnalyzeOnWorkerAsync(photo, choice, cancellationToken));
 
     public Task<float[]> EmbedAlignedAsync(byte[] photo, FaceFraming framing, CancellationToken cancellationToken) =>
         NativeErrors.ForUserAsync(() => EmbedAlignedOnWorkerAsync(photo, framing, cancellationToken));
+
+    public Task<ImmutableArray<PhotoFace>> FindFacesAsync(byte[] photo, CancellationToken cancellationToken) =>
+        NativeErrors.ForUserAsync(async () =>
+        {
+            ArgumentNullException.ThrowIfNull(photo);
+            await models.Readiness.WhenReadyAsync(cancellationToken);
+            return await Task.Run(() => FindFaces(photo), cancellationToken);
+        });
+
+    /// <summary>Every face, left to right by box centre, with its place and its embedding aligned as enrolment aligns.</summary>
+    private ImmutableArray<PhotoFace> FindFaces(byte[] photo)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var decoded = ImageFiles.Decode(photo, "photo to look for faces in", ImageLimits.Default with { MaxPixels = models.Options.MaxImagePixels });
+        var pixels = ImageTensors.ToTensor(decoded);
+        var faces = models.Detector.Detect(pixels);
+        try
+        {
+            return [.. faces.OrderBy(f => f.Box.CentreX).ThenBy(f => f.Box.CentreY).Select((face, index) =>
+            {
+                using var aligned = FaceAligner.Align(pixels, face.Landmarks, models.Options.AlignedFaceSize, models.Template);
+                var embedding = models.Identity.Embed(aligned.Face.to(models.Device)).cpu().flatten().data<float>().ToArray();
+                var landmarks = face.Landmarks.cpu().flatten().data<float>().ToArray();
+                return new PhotoFace(new FaceLocation(index, face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height, landmarks), embedding, models.Identity.Name);
+            })];
+        }
+        finally
+        {
+            foreach (var face in faces)
+            {
+                face.Dispose();
+            }
+        }
+    }
 
     private async Task<FaceAnalysis> AnalyzeOnWorkerAsync(byte[] photo, FaceChoice choice, CancellationToken cancellationToken)
     {

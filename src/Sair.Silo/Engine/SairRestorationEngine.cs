@@ -125,7 +125,8 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
             : (null, null);
         return new RestorationOutcome(
             ImageFiles.Encode(image, "png"), options.Iterations, result.History[^1].Total, result.IdentitySimilarity, computedLatent,
-            cropped, pasted, input.Photo?.KeepsItsFace);
+            cropped, pasted, input.Photo?.KeepsItsFace, hasIdentity ? models.Identity.Name : null,
+            [.. result.History.Select(r => (float)r.Total)]);
     }
 
     /// <summary>
@@ -172,6 +173,14 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         using var decoded = ImageFiles.Decode(request.InputPng, source, Limits());
         var pixels = ImageTensors.ToTensor(decoded);
         using var noGrad = no_grad();
+        if (request.Face is { } located)
+        {
+            // The album found this face (and matched it): restore exactly it, without detecting again.
+            var landmarks = LandmarksOf(located);
+            var (face, photo) = AlignedFace(pixels, landmarks, size);
+            return new DegradedFace(face, photo);
+        }
+
         var faces = models.Detector.Detect(pixels);
         try
         {
@@ -182,11 +191,9 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
                     "about 40 pixels wide, with some background around it; or, if it is an aligned face crop, submit it with --aligned.");
             }
 
-            var face = FaceSelection.Pick(faces, request.Options.Face, decoded.Width, decoded.Height);
-            var photoToUnit = models.Template.PhotoToUnit(face.Landmarks);
-            var side = AlignedSide(photoToUnit, size);
-            var aligned = FaceAligner.Align(pixels, face.Landmarks, side, models.Template);
-            return new DegradedFace(aligned.Face.clamp(0, 1), new WholePhoto(pixels, aligned.Transform, KeepsItsFace(pixels, face.Landmarks, photoToUnit, size)));
+            var picked = FaceSelection.Pick(faces, request.Options.Face, decoded.Width, decoded.Height);
+            var (face, photo) = AlignedFace(pixels, picked.Landmarks, size);
+            return new DegradedFace(face, photo);
         }
         finally
         {
@@ -195,6 +202,56 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
                 face.Dispose();
             }
         }
+    }
+
+    /// <summary>The 68 landmarks of a located face as the (68, 2) tensor alignment takes.</summary>
+    public static Tensor LandmarksOf(FaceLocation face)
+    {
+        ArgumentNullException.ThrowIfNull(face);
+        face.Validate();
+        return tensor(face.Landmarks).reshape(68, 2);
+    }
+
+    /// <summary>
+    /// The face aligned to the FFHQ template at the largest side dividing G's side that the face's own resolution
+    /// supports (so Y is not enlarged past what the photo holds, and the degradation scale S / s is an integer), and the
+    /// photo it goes back into.
+    /// </summary>
+    private (Tensor Face, WholePhoto Photo) AlignedFace(Tensor pixels, Tensor landmarks, int size)
+    {
+        var photoToUnit = models.Template.PhotoToUnit(landmarks);
+        var side = AlignedSide(photoToUnit, size);
+        var aligned = FaceAligner.Align(pixels, landmarks, side, models.Template);
+        return (aligned.Face.clamp(0, 1), new WholePhoto(pixels, aligned.Transform, KeepsItsFace(pixels, landmarks, photoToUnit, size)));
+    }
+
+    /// <summary>
+    /// Pastes several restored faces back into their photo, in order, each as <see cref="PasteBack"/> pastes one; a face
+    /// the photo holds sharper than G keeps its own pixels. The photo is enlarged by <paramref name="upscale"/> once.
+    /// </summary>
+    public Tensor Compose(Tensor pixels, IReadOnlyList<(Tensor Landmarks, Tensor RestoredFace)> faces, double upscale, int size)
+    {
+        ArgumentNullException.ThrowIfNull(faces);
+        if (faces.Count == 0)
+        {
+            throw new ArgumentException("No faces to paste back.", nameof(faces));
+        }
+
+        using var noGrad = no_grad();
+        Tensor? canvas = null;
+        foreach (var (landmarks, restored) in faces)
+        {
+            var (_, photo) = AlignedFace(pixels, landmarks, size);
+            var (enlarged, transform) = Canvas(photo, upscale);
+            canvas ??= enlarged;
+            if (photo.KeepsItsFace is null)
+            {
+                var feather = 0.1 * transform.OutputSize * transform.Scale;
+                canvas = FaceAligner.PasteBack(canvas, restored.cpu().clamp(0, 1), transform, feather);
+            }
+        }
+
+        return canvas!;
     }
 
     /// <summary>

@@ -37,7 +37,7 @@ public sealed class BadInputTests(ClientGridFixture grid, ITestOutputHelper log)
         log.WriteLine(cli.Output);
         Assert.Equal(ExitCodes.Partial, exit);
         using var report = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(output, "report.json")));
-        var photos = report.RootElement.GetProperty("photos").EnumerateArray()
+        var photos = report.RootElement.GetProperty("faces").EnumerateArray()
             .ToDictionary(p => Path.GetFileName(p.GetProperty("input").GetString()!), p => p);
         Assert.Equal(7, photos.Count);
         Assert.Equal("restored", Status(photos["good.jpg"]));
@@ -48,7 +48,8 @@ public sealed class BadInputTests(ClientGridFixture grid, ITestOutputHelper log)
         Assert.Contains("not an image", Reason(photos["notes.png"]), StringComparison.Ordinal);
         Assert.Equal("rejected", Status(photos["huge.png"]));
         Assert.Contains("20000×20000", Reason(photos["huge.png"]), StringComparison.Ordinal);
-        Assert.Equal("failed", Status(photos["noface.png"]));
+        // Found to hold no face when the album looks for faces, before any job is started.
+        Assert.Equal("rejected", Status(photos["noface.png"]));
         Assert.Contains("no face", Reason(photos["noface.png"]), StringComparison.Ordinal);
         Assert.Equal("rejected", Status(photos[@"..\..\x.png"]));
         Assert.Contains("unsafe file name", Reason(photos[@"..\..\x.png"]), StringComparison.Ordinal);
@@ -63,10 +64,12 @@ public sealed class BadInputTests(ClientGridFixture grid, ITestOutputHelper log)
         // Exactly these files: no half-written leftovers, nothing named after the unsafe input.
         string[] expected =
         [
-            "cmp/good_00.png", "cmp/gray_00.png", "cropped_faces/good_00.png", "cropped_faces/gray_00.png", "report.json",
+            "cmp/good_00.png", "cmp/gray_00.png", "cropped_faces/good_00.png", "cropped_faces/gray_00.png", "index.html", "report.json",
             "restored_faces/good_00.png", "restored_faces/gray_00.png", "restored_imgs/good.png", "restored_imgs/gray.png",
         ];
-        Assert.Equal(expected, Tree(output));
+        // The reference the faces were restored towards is shown beside them, once, under its pool id.
+        var reference = Assert.Single(Tree(output), f => f.StartsWith("references/", StringComparison.Ordinal));
+        Assert.Equal(expected, Tree(output).Where(f => f != reference));
         Assert.Equal(["in", "out"], Directory.EnumerateFileSystemEntries(_work).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.False(File.Exists(Path.GetFullPath(Path.Combine(output, "..", "..", "x.png"))));
 
@@ -79,7 +82,8 @@ public sealed class BadInputTests(ClientGridFixture grid, ITestOutputHelper log)
         var pasted = Image.Identify(Path.Combine(output, "restored_imgs", "good.png"));
         Assert.Equal((64, 64), (pasted.Width, pasted.Height));
         var comparison = Image.Identify(Path.Combine(output, "cmp", "good_00.png"));
-        Assert.Equal((128, 64), (comparison.Width, comparison.Height));
+        // Input | restored | reference, each panel at least 256 px: big enough to judge the identity by eye.
+        Assert.Equal((3 * 256, 256), (comparison.Width, comparison.Height));
     }
 
     [Fact]
@@ -95,7 +99,7 @@ public sealed class BadInputTests(ClientGridFixture grid, ITestOutputHelper log)
 
         Assert.Equal(ExitCodes.Failure, exit);
         Assert.Equal(0, noGrid.Calls);
-        Assert.Equal(["report.json"], Tree(output));
+        Assert.Equal(["index.html", "report.json"], Tree(output));
     }
 
     private static string Status(JsonElement photo) => photo.GetProperty("status").GetString()!;

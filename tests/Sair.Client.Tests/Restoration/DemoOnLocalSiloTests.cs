@@ -63,7 +63,7 @@ public sealed class DemoOnLocalSiloTests(ITestOutputHelper log) : IDisposable
             Assert.NotNull(silo);
 
             using var report = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(output, "report.json")));
-            var photos = report.RootElement.GetProperty("photos").EnumerateArray().ToList();
+            var photos = report.RootElement.GetProperty("faces").EnumerateArray().ToList();
             var samples = Directory.GetFiles(Path.Combine(TestImages.SampleAlbum, "photos")).Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal).ToList();
             Assert.Equal(samples, photos.Select(p => p.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
             Assert.All(photos, p => Assert.Equal("restored", p.GetProperty("status").GetString()));

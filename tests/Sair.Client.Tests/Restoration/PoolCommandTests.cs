@@ -46,7 +46,7 @@ public sealed class PoolCommandTests(ClientGridFixture grid, ITestOutputHelper l
 
         Assert.Equal(ExitCodes.Partial, exit);
         using var report = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(output, "report.json")));
-        var photos = report.RootElement.GetProperty("photos").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+        var photos = report.RootElement.GetProperty("faces").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
         Assert.Equal("simm", photos["simm"].GetProperty("person").GetString());
         Assert.Equal("restored", photos["simm"].GetProperty("status").GetString());
         Assert.Equal("rejected", photos["flat"].GetProperty("status").GetString());

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Sair.Client.Tests.Support;
-using Sair.Grains.Engine;
 using Xunit.Abstractions;
 
 namespace Sair.Client.Tests.Restoration;
@@ -17,7 +16,7 @@ public sealed class WholePhotoTests(ClientGridFixture grid, ITestOutputHelper lo
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
     [Fact]
-    public async Task The_centre_face_choice_and_upscale_reach_the_grid_and_its_crop_and_pasted_photo_are_written()
+    public async Task The_face_is_found_and_matched_once_the_upscale_reaches_the_grid_and_its_crop_and_pasted_photo_are_written()
     {
         var reference = TestImages.SampleReference("John_Salley.jpg");
         var photo = TestImages.SamplePhoto("John_Salley-1.jpg");
@@ -26,15 +25,17 @@ public sealed class WholePhotoTests(ClientGridFixture grid, ITestOutputHelper lo
         using var cli = new Support.Cli(grid.Connector);
         Assert.Equal(ExitCodes.Success, await cli.RunAsync("pool", "enroll", "whole", "salley-whole", reference));
         var output = Path.Combine(_work, "out");
+        var detectionsBefore = grid.Analyzer.DetectCalls.Count(c => c.Person == "salley-whole");
 
         var exit = await cli.RunAsync("restore", "-i", photo, "-o", output, "--pool", "whole", "--only-center-face", "--upscale", "3",
             "--iterations", "3", "--ext", "png");
 
         log.WriteLine(cli.Output);
         Assert.Equal(ExitCodes.Success, exit);
-        // The client's match and the job's match both looked for the centre face.
-        Assert.True(grid.Analyzer.DetectCalls.Count(c => c == ("salley-whole", FaceChoice.Center)) >= 2,
-            $"centre-face detections of the photo: {grid.Analyzer.DetectCalls.Count(c => c == ("salley-whole", FaceChoice.Center))}");
+        // The album found the photo's faces once and matched each; the job was told where its face is and whom it
+        // shows, so nothing detected or matched the photo again.
+        Assert.Equal(1, grid.Analyzer.FindCalls.Count(c => c == "salley-whole"));
+        Assert.Equal(detectionsBefore, grid.Analyzer.DetectCalls.Count(c => c.Person == "salley-whole"));
         var cropped = await File.ReadAllBytesAsync(Path.Combine(output, "cropped_faces", "John_Salley-1_00.png"));
         var uploaded = ImageRestorationEngine.ExpectedCrop(cropped);
         Assert.Equal(ImageRestorationEngine.ExpectedPhoto(uploaded, 3), await File.ReadAllBytesAsync(Path.Combine(output, "restored_imgs", "John_Salley-1.png")));
@@ -91,6 +92,6 @@ public sealed class WholePhotoTests(ClientGridFixture grid, ITestOutputHelper lo
         var format = SixLabors.ImageSharp.Image.DetectFormat(image);
         Assert.Equal(restoredImage.EndsWith(".jpg", StringComparison.Ordinal) ? "JPEG" : "PNG", format.Name);
         using var report = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(output, "report.json")));
-        Assert.Equal($"restored_imgs/{restoredImage}", report.RootElement.GetProperty("photos")[0].GetProperty("outputs").GetProperty("restored_img").GetString());
+        Assert.Equal($"restored_imgs/{restoredImage}", report.RootElement.GetProperty("faces")[0].GetProperty("outputs").GetProperty("restored_img").GetString());
     }
 }

@@ -27,6 +27,9 @@ public sealed class ClientGridFixture : IAsyncLifetime
     /// <summary>The engine silo's trainer.</summary>
     public FakeTrainer Trainer { get; } = new(TimeSpan.FromMilliseconds(2));
 
+    /// <summary>The group-photo composer of the engine silo.</summary>
+    public ImagePhotoComposer Composer { get; } = new();
+
     /// <summary>The face analyzer of both silos.</summary>
     public ImageFaceAnalyzer Analyzer { get; private set; } = null!;
 
@@ -53,6 +56,7 @@ public sealed class ClientGridFixture : IAsyncLifetime
             if (isEngine)
             {
                 silo.Services.AddSingleton<IRestorationEngine>(new ImageRestorationEngine(TimeSpan.FromMilliseconds(2)));
+                silo.Services.AddSingleton<IPhotoComposer>(Composer);
                 silo.Services.AddSingleton<ITrainingEngine>(Trainer);
             }
 

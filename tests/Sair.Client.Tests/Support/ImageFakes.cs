@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using Sair.Grains.Engine;
@@ -14,7 +15,14 @@ public sealed class KnownFaces
 {
     private readonly ConcurrentDictionary<string, string> _people = new(StringComparer.Ordinal);
 
+    private readonly ConcurrentDictionary<string, string?[]> _groups = new(StringComparer.Ordinal);
+
     public void Add(string imageFile, string person) => _people[PixelHash(File.ReadAllBytes(imageFile))] = person;
+
+    /// <summary>Marks an image as a group photo of these people, left to right (null: a stranger).</summary>
+    public void AddGroup(string imageFile, params string?[] people) => _groups[PixelHash(File.ReadAllBytes(imageFile))] = people;
+
+    public string?[]? GroupIn(byte[] image) => _groups.GetValueOrDefault(PixelHash(image));
 
     public string? PersonIn(byte[] image) => _people.GetValueOrDefault(PixelHash(image));
 
@@ -42,6 +50,8 @@ public sealed class KnownFaces
 /// </summary>
 public sealed class ImageFaceAnalyzer(KnownFaces known) : IFaceAnalyzer
 {
+    public string IdentityNet => ImageRestorationEngine.IdentityNet;
+
     public const int Dimensions = 16;
 
     /// <summary>Every aligned embedding asked for: who the photo shows (its pixel hash when unknown) and the framing.</summary>
@@ -61,6 +71,28 @@ public sealed class ImageFaceAnalyzer(KnownFaces known) : IFaceAnalyzer
         DetectCalls.Enqueue((known.PersonIn(photo) ?? KnownFaces.PixelHash(photo), choice));
         return Analyze(photo);
     }
+
+    /// <summary>Every face search asked for: who the photo shows (its pixel hash when unknown).</summary>
+    public ConcurrentQueue<string> FindCalls { get; } = new();
+
+    /// <summary>A flat photo holds no face, a group photo its people left to right, any other photo one face.</summary>
+    public Task<ImmutableArray<PhotoFace>> FindFacesAsync(byte[] photo, CancellationToken cancellationToken)
+    {
+        var hash = KnownFaces.PixelHash(photo);
+        FindCalls.Enqueue(known.PersonIn(photo) ?? hash);
+        if (KnownFaces.IsFlat(photo))
+        {
+            return Task.FromResult(ImmutableArray<PhotoFace>.Empty);
+        }
+
+        string?[] people = known.GroupIn(photo) ?? [known.PersonIn(photo)];
+        return Task.FromResult(people.Select((person, index) =>
+            new PhotoFace(Location(index), Vector(person ?? $"{hash}/{index}"))).ToImmutableArray());
+    }
+
+    /// <summary>Where the fake puts face <paramref name="index"/> of a photo: 20 px boxes side by side.</summary>
+    public static FaceLocation Location(int index) =>
+        new(index, 2 + 24 * index, 2, 20, 20, [.. Enumerable.Range(0, FaceLocation.LandmarkValues).Select(i => (float)(24 * index + i % 20))]);
 
     private Task<FaceAnalysis> Analyze(byte[] photo)
     {
@@ -85,6 +117,9 @@ public sealed class ImageFaceAnalyzer(KnownFaces known) : IFaceAnalyzer
 /// </summary>
 public sealed class ImageRestorationEngine(TimeSpan iterationTime) : IRestorationEngine
 {
+    /// <summary>The name the fake gives its identity net.</summary>
+    public const string IdentityNet = "fake-identity";
+
     public async Task<RestorationOutcome> RestoreAsync(
         RestorationRequest request, IProgress<RestorationProgress> progress, CancellationToken cancellationToken)
     {
@@ -101,11 +136,16 @@ public sealed class ImageRestorationEngine(TimeSpan iterationTime) : IRestoratio
         }
 
         var whole = request.Framing == FaceFraming.Unaligned;
-        return new RestorationOutcome(Expected(request.InputPng), total, 1.0 / total, 0.8, null,
-            whole ? ExpectedCrop(request.InputPng) : null, whole ? ExpectedPhoto(request.InputPng, request.Options.Upscale) : null);
+        var identity = request.References.Count > 0;
+        return new RestorationOutcome(Expected(request.InputPng), total, 1.0 / total, identity ? 0.8 : null, null,
+            whole ? ExpectedCrop(request.InputPng) : null, whole ? ExpectedPhoto(request.InputPng, request.Options.Upscale) : null,
+            IdentityNet: identity ? IdentityNet : null, LossHistory: [.. Enumerable.Range(1, total).Select(i => 1f / i)]);
     }
 
     public static byte[] Expected(byte[] inputPng) => Inverted(inputPng, 2);
+
+    /// <summary>What <see cref="ImagePhotoComposer"/> makes of a group photo: the photo at the scale, inverted twice over (so, as it was).</summary>
+    public static byte[] ExpectedComposed(byte[] inputPng, double upscale) => Inverted(Inverted(inputPng, upscale), 1);
 
     public static byte[] ExpectedPhoto(byte[] inputPng, double upscale) => Inverted(inputPng, upscale);
 
@@ -138,5 +178,17 @@ public sealed class ImageRestorationEngine(TimeSpan iterationTime) : IRestoratio
         using var stream = new MemoryStream();
         image.Save(stream, new PngEncoder { ColorType = PngColorType.Rgb });
         return stream.ToArray();
+    }
+}
+
+/// <summary>Puts a group photo together as <see cref="ImageRestorationEngine.ExpectedComposed"/>, recording how many faces each call pasted.</summary>
+public sealed class ImagePhotoComposer : IPhotoComposer
+{
+    public ConcurrentQueue<int> Calls { get; } = new();
+
+    public Task<byte[]> ComposeAsync(byte[] photoPng, IReadOnlyList<RestoredFace> faces, double upscale, CancellationToken cancellationToken)
+    {
+        Calls.Enqueue(faces.Count);
+        return Task.FromResult(ImageRestorationEngine.ExpectedComposed(photoPng, upscale));
     }
 }

@@ -125,6 +125,76 @@ public sealed class AlbumGrainTests
         Assert.DoesNotContain(grid.Images.Paths, p => p.StartsWith("results/cancel/", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_group_photo_runs_one_job_per_face_with_its_own_match_and_comes_back_as_one_photo()
+    {
+        await using var grid = await GridCluster.StartAsync(silos: 2, iterationTime: TimeSpan.FromMilliseconds(5));
+        var pool = grid.Client.GetGrain<IReferencePoolGrain>("group");
+        await pool.EnrollAsync("ada", Encoding.UTF8.GetBytes("face:ada:ref-1"));
+        await pool.EnrollAsync("bob", Encoding.UTF8.GetBytes("face:bob:ref-1"));
+        var photos = await PutPhotosAsync(grid, "group", 2, index => index == 0 ? "group:ada,bob,eve:party" : "face:ada:alone");
+        // The album's faces as a client makes them: each located, each with its own references (eve: none).
+        ImmutableArray<AlbumFace> faces =
+        [
+            new(0, FakeFaceAnalyzer.Location(0), ReferenceSelection.FromPool("group", "ada")),
+            new(0, FakeFaceAnalyzer.Location(1), ReferenceSelection.FromPool("group", "bob")),
+            new(0, FakeFaceAnalyzer.Location(2), ReferenceSelection.None()),
+            new(1, FakeFaceAnalyzer.Location(0), ReferenceSelection.FromPool("group", "ada")),
+        ];
+        var album = grid.Client.GetGrain<IAlbumGrain>("group");
+        var detectionsBefore = grid.Analyzer.DetectCalls.Count;
+        await album.SubmitAsync(new AlbumSpec(photos, ReferenceSelection.FromPool("group"), Options, "results/group", FaceFraming.Unaligned, faces));
+
+        var updates = new List<AlbumUpdate>();
+        await foreach (var update in album.FollowAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token))
+        {
+            updates.Add(update);
+        }
+
+        // One stream told every face's end exactly once, and showed faces running on the way.
+        Assert.Equal([0, 1, 2, 3], updates.SelectMany(u => u.Finished).Select(f => f.Index).Order());
+        Assert.Contains(updates, u => !u.Running.IsEmpty);
+        Assert.True(updates[^1].Progress.IsFinished);
+        var results = await album.ListResultsAsync();
+        Assert.All(results, r => Assert.Equal(JobState.Completed, r.State));
+        Assert.Equal([(0, 0), (0, 1), (0, 2), (1, 0)], results.Select(r => (r.PhotoIndex, r.FaceIndex)));
+
+        // Each job restored the face it was told of, towards the person the album matched; nothing matched again.
+        Assert.Equal(detectionsBefore, grid.Analyzer.DetectCalls.Count);
+        for (var index = 0; index < faces.Length; index++)
+        {
+            Assert.Equal(faces[index].Face!.Index, grid.Recorder.Faces[results[index].JobId]!.Index);
+        }
+
+        Assert.Equal([1, 1, 0, 1], results.Select(r => grid.Recorder.References[r.JobId].Count));
+
+        // The group photo's three faces went back into it together; the lone face's photo is its job's own.
+        var composed = results[0].RestoredPhotoPath!;
+        Assert.All(results.Take(3), r => Assert.Equal(composed, r.RestoredPhotoPath));
+        var text = Encoding.UTF8.GetString(await grid.Images.GetAsync(composed, default));
+        Assert.StartsWith("composed:group:ada,bob,eve:party:0=", text, StringComparison.Ordinal);
+        Assert.Contains(",1=", text, StringComparison.Ordinal);
+        Assert.Contains(",2=", text, StringComparison.Ordinal);
+        Assert.NotEqual(composed, results[3].RestoredPhotoPath);
+        Assert.DoesNotContain("composed:", Encoding.UTF8.GetString(await grid.Images.GetAsync(results[3].RestoredPhotoPath!, default)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_spec_with_a_face_of_a_missing_photo_or_twice_the_same_face_is_refused()
+    {
+        await using var grid = await GridCluster.StartAsync(silos: 2, iterationTime: TimeSpan.FromMilliseconds(5));
+        var photos = await PutPhotosAsync(grid, "bad-faces", 1, _ => "face:ada:x");
+        var album = grid.Client.GetGrain<IAlbumGrain>("bad-faces");
+        var none = ReferenceSelection.None();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => album.SubmitAsync(new AlbumSpec(photos, none, Options, "r", FaceFraming.Unaligned,
+            [new AlbumFace(1, FakeFaceAnalyzer.Location(0), none)])));
+        await Assert.ThrowsAsync<ArgumentException>(() => album.SubmitAsync(new AlbumSpec(photos, none, Options, "r", FaceFraming.Unaligned,
+            [new AlbumFace(0, FakeFaceAnalyzer.Location(0), none), new AlbumFace(0, FakeFaceAnalyzer.Location(0), none)])));
+        await Assert.ThrowsAsync<ArgumentException>(() => album.SubmitAsync(new AlbumSpec(photos, none, Options, "r", FaceFraming.Unaligned,
+            [new AlbumFace(0, FakeFaceAnalyzer.Location(0) with { Landmarks = [1, 2, 3] }, none)])));
+    }
+
     private static int CheckpointedRunsOn(GridCluster grid, string silo)
     {
         var finished = grid.Recorder.Finishes.Select(f => f.JobId).ToHashSet();

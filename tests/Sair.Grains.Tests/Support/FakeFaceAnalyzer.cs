@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using Sair.Grains.Engine;
@@ -8,11 +9,14 @@ namespace Sair.Grains.Tests.Support;
 /// <summary>
 /// Test photos are text "face:PERSON:anything"; the embedding is a fixed vector per person (with a small per-photo
 /// perturbation), so matching has a known answer. "chip:PERSON:anything" is a tiny aligned face: detection finds
-/// nothing in it, but <see cref="EmbedAlignedAsync"/> embeds it like a face. Anything else holds no face.
+/// nothing in it, but <see cref="EmbedAlignedAsync"/> embeds it like a face. "group:ANN,BOB:anything" is a photo of
+/// several people, left to right. Anything else holds no face.
 /// </summary>
 public sealed class FakeFaceAnalyzer : IFaceAnalyzer
 {
     public const int Dimensions = 16;
+
+    public string IdentityNet => "fake-identity";
 
     /// <summary>Every aligned embedding asked for: the photo's text and its framing.</summary>
     public ConcurrentQueue<(string Photo, FaceFraming Framing)> AlignedCalls { get; } = new();
@@ -51,6 +55,22 @@ public sealed class FakeFaceAnalyzer : IFaceAnalyzer
             ? throw new FaceNotFoundException("fake analyzer: not an aligned face")
             : Task.FromResult(Embed(parts));
     }
+
+    public Task<ImmutableArray<PhotoFace>> FindFacesAsync(byte[] photo, CancellationToken cancellationToken)
+    {
+        var parts = Encoding.UTF8.GetString(photo).Split(':');
+        string[] people = parts.Length < 3 ? [] : parts[0] switch
+        {
+            "face" => [parts[1]],
+            "group" => parts[1].Split(','),
+            _ => [],
+        };
+        return Task.FromResult(people.Select((person, index) => new PhotoFace(Location(index), Embed(["face", person, parts[2]]))).ToImmutableArray());
+    }
+
+    /// <summary>Where the fake puts face <paramref name="index"/> of a photo: 40 px boxes side by side.</summary>
+    public static FaceLocation Location(int index) =>
+        new(index, 10 + 50 * index, 10, 40, 40, [.. Enumerable.Range(0, FaceLocation.LandmarkValues).Select(i => (float)(50 * index + i % 40))]);
 
     private static float[] Embed(string[] parts)
     {

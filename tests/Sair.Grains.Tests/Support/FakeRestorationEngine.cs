@@ -14,6 +14,9 @@ public sealed class EngineRecorder
     /// <summary>The references each request carried (id and attached latent, if any).</summary>
     public ConcurrentDictionary<string, IReadOnlyList<ReferenceFace>> References { get; } = new();
 
+    /// <summary>Where in its photo each request was told its face is (null: the engine was to find it).</summary>
+    public ConcurrentDictionary<string, FaceLocation?> Faces { get; } = new();
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, int> _finishesLeft = new(StringComparer.Ordinal);
 
@@ -78,6 +81,7 @@ public sealed class FakeRestorationEngine(string silo, EngineRecorder recorder, 
 
         recorder.Runs.Enqueue((request.JobId, silo, start));
         recorder.References[request.JobId] = request.References;
+        recorder.Faces[request.JobId] = request.Face;
         var total = request.Options.Iterations;
         for (var iteration = start + 1; iteration <= total; iteration++)
         {
@@ -115,4 +119,12 @@ public sealed class FakeRestorationEngine(string silo, EngineRecorder recorder, 
     public static byte[] InversionOf(string referenceId) => Encoding.UTF8.GetBytes($"w_z:{referenceId}");
 
     private static byte[] CheckpointState(string jobId, int iteration) => Encoding.UTF8.GetBytes($"{jobId}@{iteration}");
+}
+
+/// <summary>"Composes" a group photo as text naming the photo and the faces pasted into it, in order.</summary>
+public sealed class FakePhotoComposer : IPhotoComposer
+{
+    public Task<byte[]> ComposeAsync(byte[] photoPng, IReadOnlyList<RestoredFace> faces, double upscale, CancellationToken cancellationToken) =>
+        Task.FromResult(Encoding.UTF8.GetBytes(
+            $"composed:{Encoding.UTF8.GetString(photoPng)}:{string.Join(",", faces.Select(f => $"{f.Location.Index}={Encoding.UTF8.GetString(f.RestoredFacePng)}"))}"));
 }

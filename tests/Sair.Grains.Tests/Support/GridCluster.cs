@@ -80,6 +80,7 @@ public sealed class GridCluster : IAsyncDisposable
             if (isEngine)
             {
                 services.AddSingleton<IRestorationEngine>(new FakeRestorationEngine(options.SiloName, recorder, iterationTime));
+                services.AddSingleton<IPhotoComposer>(new FakePhotoComposer());
                 services.AddSingleton<ITrainingEngine>(new FakeTrainingEngine(options.SiloName, training, iterationTime));
             }
 
