@@ -1,6 +1,7 @@
 using System.Globalization;
 using Sair.Engine.Imaging;
 using Sair.Engine.Training;
+using Sair.Grains.Engine;
 using Sair.Silo.Engine;
 using Sair.Tests;
 using SixLabors.ImageSharp.Processing;
@@ -37,6 +38,15 @@ internal static class MatchBench
             var photos = people.Sum(p => p.Files.Length);
             Row(set, people.Count, photos, missedClean, "clean", Scores(clean, clean, sameSet: true));
             Row(set, people.Count, photos, missedSmall, "×4 smaller vs clean", Scores(small, clean, sameSet: false));
+            // The tiny inputs SAIR is for: the aligned face at 32 px, JPEG q30, matched whole (an --aligned album).
+            var tiny = EmbedTiny(analyzer, people, FaceFraming.Ffhq, out var missedTiny);
+            Row(set, people.Count, photos, missedTiny, "32 px aligned, JPEG q30, vs clean", Scores(tiny, clean, sameSet: false));
+            if (set == "johns")
+            {
+                // The demo's framing: the dlib chip itself at 32 px, JPEG q30 (samples/album).
+                var chips = EmbedTiny(analyzer, people, FaceFraming.DlibChip, out var missedChips);
+                Row(set, people.Count, photos, missedChips, "32 px dlib chip, JPEG q30, vs clean", Scores(chips, clean, sameSet: false));
+            }
         }
 
         return 0;
@@ -82,6 +92,52 @@ internal static class MatchBench
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Each photo as a tiny aligned input: the FFHQ-aligned face enrolment cuts (or, for <see cref="FaceFraming.DlibChip"/>,
+    /// the chip file itself) taken down to 32 px and saved as JPEG q30, embedded whole as an aligned album input is.
+    /// </summary>
+    private static List<(string Person, float[]? Embedding)> EmbedTiny(SairFaceAnalyzer analyzer, List<Labelled> people, FaceFraming framing, out int missed)
+    {
+        var result = new List<(string, float[]?)>();
+        missed = 0;
+        foreach (var person in people)
+        {
+            foreach (var file in person.Files)
+            {
+                byte[]? face = null;
+                if (framing == FaceFraming.DlibChip)
+                {
+                    face = File.ReadAllBytes(file);
+                }
+                else
+                {
+                    try
+                    {
+                        face = analyzer.AnalyzeAsync(File.ReadAllBytes(file), FaceChoice.Largest, CancellationToken.None).GetAwaiter().GetResult().AlignedFacePng;
+                    }
+                    catch (FaceNotFoundException)
+                    {
+                        missed++;
+                    }
+                }
+
+                result.Add((person.Person, face is null ? null
+                    : analyzer.EmbedAlignedAsync(TinyJpeg(face), framing, CancellationToken.None).GetAwaiter().GetResult()));
+            }
+        }
+
+        return result;
+    }
+
+    private static byte[] TinyJpeg(byte[] face)
+    {
+        using var image = ImageFiles.Decode(face, "face");
+        image.Mutate(p => p.Resize(32, 32, KnownResamplers.Bicubic));
+        using var jpeg = new MemoryStream();
+        image.Save(jpeg, new SixLabors.ImageSharp.Formats.Jpeg.JpegEncoder { Quality = 30 });
+        return jpeg.ToArray();
     }
 
     private static byte[] Smaller(string file, int factor)

@@ -107,6 +107,7 @@ public sealed class AlbumSubmitCommand(IGridConnector connector, IAnsiConsole co
         }
 
         var grid = await session.ConnectAsync(cancellationToken);
+        await TimeEstimate.PrintAsync(Console, grid, settings.Iterations, !references.NoIdentity);
         var manifest = await AlbumSubmitter.SubmitAsync(
             grid, settings.AlbumId ?? AlbumSubmitter.NewAlbumId("album"), intake, references, settings.JobOptions(), settings.Framing, cancellationToken, settings.Faces);
         History.Append(home, manifest);

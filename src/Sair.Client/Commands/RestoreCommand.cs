@@ -43,7 +43,7 @@ public class RestoreSettings : EngineSettings
 
     [CommandOption("--match-threshold <SIM>")]
     [DefaultValue(AutoThreshold)]
-    [Description("Lowest pool-match similarity (cosine, -1..1) that lends a face its identity; below it the face is restored without the identity term (noted in the report). auto: the silo's identity net's calibrated equal-error threshold (docs/matching.md: 0.91 for faceapi, 0.49 for faceres), so a stranger is not matched")]
+    [Description("Lowest pool-match similarity (cosine, -1..1) that lends a face its identity; below it the face is restored without the identity term (noted in the report). auto: the silo's identity net's calibrated equal-error threshold (docs/matching.md: 0.91 for faceapi, 0.49 for faceres; lower for aligned inputs of at most 32 px), so a stranger is not matched")]
     public string MatchThreshold { get; init; } = AutoThreshold;
 
     public const string AutoThreshold = "auto";
@@ -223,6 +223,7 @@ public sealed class RestoreCommand(IGridConnector connector, IAnsiConsole consol
         }
 
         var grid = await session.ConnectAsync(cancellationToken);
+        await TimeEstimate.PrintAsync(Console, grid, settings.Iterations, !references.NoIdentity);
         var manifest = await AlbumSubmitter.SubmitAsync(grid, albumId, intake, references, settings.JobOptions(), settings.Framing, cancellationToken, settings.Faces);
         History.Append(home, manifest);
         return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Layout, cancellationToken);

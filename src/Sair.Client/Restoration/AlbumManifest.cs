@@ -60,7 +60,14 @@ public sealed record ManifestPhoto(
     int Height,
     string? Note,
     string? Error,
-    IReadOnlyList<ManifestFace>? Faces = null);
+    IReadOnlyList<ManifestFace>? Faces = null)
+{
+    /// <summary>
+    /// The photo's faces; a manifest written before faces were listed (one job per photo, its index the photo's)
+    /// reads as one face.
+    /// </summary>
+    public IReadOnlyList<ManifestFace> AllFaces => Faces ?? (Index >= 0 ? [new ManifestFace(Index, 0, null, null, null, null, null, null, null)] : []);
+}
 
 /// <summary>One face of an album photo, as the album matched it (once, at submission: the engine does not match again).</summary>
 /// <param name="Job">The face's job in the album grain, or -1 when it was not submitted (see <paramref name="Skipped"/>).</param>

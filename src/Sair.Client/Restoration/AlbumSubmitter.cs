@@ -266,34 +266,31 @@ public static partial class AlbumSubmitter
     {
         private readonly Dictionary<(string Pool, string Person), string?> _referencePaths = [];
 
-        private (double Value, string Source)? _threshold;
-
         private string? _netOfPool;
 
-        /// <summary>The threshold asked for, else the calibrated one of the net that made the embeddings (0 for a net not calibrated).</summary>
-        private async Task<(double Value, string Source)> ThresholdAsync(string? net)
+        /// <summary>
+        /// The threshold asked for, else the calibrated one of the net that made the embeddings for this kind of probe
+        /// (a tiny aligned input or a face in a photo; 0 for a net not calibrated).
+        /// </summary>
+        private async Task<(double Value, string Source)> ThresholdAsync(string? net, bool tiny)
         {
-            if (_threshold is { } known)
-            {
-                return known;
-            }
-
             if (references.MatchThreshold is { } asked)
             {
-                return (_threshold = (asked, "--match-threshold")).Value;
+                return (asked, "--match-threshold");
             }
 
-            net ??= await grid.Grains.GetGrain<IFaceFinderGrain>(0).GetIdentityNetAsync();
-            return (_threshold = MatchThresholds.For(net) is { } calibrated
-                ? (calibrated, $"{net}'s calibrated threshold")
-                : (0, $"{net} has no calibrated threshold")).Value;
+            net ??= _netOfPool ??= await grid.Grains.GetGrain<IFaceFinderGrain>(0).GetIdentityNetAsync();
+            var kind = tiny ? $"for inputs of at most {MatchThresholds.TinySide} px" : "for faces in photos";
+            return MatchThresholds.For(net, tiny) is { } calibrated
+                ? (calibrated, $"{net}'s calibrated threshold {kind}")
+                : (0, $"{net} has no calibrated threshold");
         }
 
         public async Task<FaceMatch> MatchAsync(AcceptedPhoto photo, float[]? embedding, string? net, FaceFraming framing)
         {
             if (selection.WithoutIdentity)
             {
-                return new FaceMatch(ReferenceSelection.None(), null, null, null, null, null, null);
+                return new FaceMatch(ReferenceSelection.None(), null, null, null, null, "restored without the identity term (--no-identity)", null);
             }
 
             var poolName = selection.PoolName!;
@@ -327,7 +324,8 @@ public static partial class AlbumSubmitter
             }
 
             var best = matches[0];
-            var (threshold, source) = await ThresholdAsync(net);
+            var tiny = framing != FaceFraming.Unaligned && Math.Max(photo.Width, photo.Height) <= MatchThresholds.TinySide;
+            var (threshold, source) = await ThresholdAsync(net, tiny);
             net ??= _netOfPool ??= await grid.Grains.GetGrain<IFaceFinderGrain>(0).GetIdentityNetAsync();
             if (best.Similarity < threshold)
             {

@@ -110,7 +110,7 @@ public static class AlbumWatcher
     /// <summary>Each submitted face's name (<c>photo_00</c>) by its job index in the album.</summary>
     private static Dictionary<int, string> Labels(AlbumManifest manifest) =>
         manifest.Photos
-            .SelectMany(p => (p.Faces ?? []).Where(f => f.Job >= 0).Select(f => (f.Job, Label: $"{p.Name ?? Path.GetFileName(p.Source)}_{f.Face:D2}")))
+            .SelectMany(p => p.AllFaces.Where(f => f.Job >= 0).Select(f => (f.Job, Label: $"{p.Name ?? Path.GetFileName(p.Source)}_{f.Face:D2}")))
             .ToDictionary(f => f.Job, f => f.Label);
 
     private static string Label(Dictionary<int, string> labels, int index) =>

@@ -90,7 +90,7 @@ public static class ResultWriter
         // Input order (inputs are listed by name), whether a photo was submitted or refused.
         foreach (var photo in manifest.Photos.OrderBy(p => p.Source, StringComparer.Ordinal))
         {
-            var faces = photo.Faces ?? [];
+            var faces = photo.AllFaces;
             if (photo.Index < 0 && faces.All(f => f.Job < 0))
             {
                 if (faces.Count == 0)
@@ -232,6 +232,8 @@ public static class ResultWriter
         {
             (null, _) => grid,
             (_, null) => client,
+            // The client already said why the face has no reference (--no-identity, or no match above the threshold).
+            _ when grid == ReferenceSelection.NoReferenceNote && client.Contains("without the identity term", StringComparison.Ordinal) => client,
             _ => $"{client}; {grid}",
         };
 }

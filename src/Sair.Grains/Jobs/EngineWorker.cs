@@ -228,7 +228,7 @@ public sealed class EngineWorker(
             var progress = new IterationCounter(
                 new ProgressThrottle<RestorationProgress>(
                     value => reports.ReportProgressAsync(attempt, value), cancellation, Options.ProgressReportInterval, logger),
-                spec.Options.Preset);
+                spec.Options.Preset, references.Count > 0 ? _withIdentity : _withoutIdentity);
             var restored = await engine.RestoreAsync(request, progress, token);
             token.ThrowIfCancellationRequested();
 
@@ -356,7 +356,7 @@ public sealed class EngineWorker(
         var selection = spec.References;
         if (selection.WithoutIdentity)
         {
-            return ([], "without the identity term, as asked (no reference)");
+            return ([], ReferenceSelection.NoReferenceNote);
         }
 
         if (!selection.ReferencePaths.IsDefaultOrEmpty)
@@ -438,7 +438,8 @@ public sealed class EngineWorker(
             try
             {
                 await board.ReportAsync(new EngineLoad(
-                    silo.SiloAddress, Active, Queued, Math.Max(1, Options.MaxConcurrentJobs), DateTimeOffset.UtcNow));
+                    silo.SiloAddress, Active, Queued, Math.Max(1, Options.MaxConcurrentJobs), DateTimeOffset.UtcNow,
+                    _withIdentity.Seconds, _withoutIdentity.Seconds));
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
@@ -456,6 +457,10 @@ public sealed class EngineWorker(
         }
     }
 
+    /// <summary>Moving averages of seconds per iteration, with and without the identity term (0: not measured yet).</summary>
+    private readonly IterationTimes _withIdentity = new();
+    private readonly IterationTimes _withoutIdentity = new();
+
     private void SignalLoadChanged()
     {
         if (_loadChanged.CurrentCount == 0)
@@ -468,9 +473,11 @@ public sealed class EngineWorker(
     /// Counts every iteration the engine ran once in the grid's telemetry, before the throttle drops any report; the
     /// first report of a resumed run stands for one iteration past its checkpoint.
     /// </summary>
-    private sealed class IterationCounter(IProgress<RestorationProgress> inner, string preset) : IProgress<RestorationProgress>
+    private sealed class IterationCounter(IProgress<RestorationProgress> inner, string preset, IterationTimes times) : IProgress<RestorationProgress>
     {
         private int _lastIteration = -1;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private TimeSpan _lastAt;
 
         public void Report(RestorationProgress value)
         {
@@ -479,9 +486,50 @@ public sealed class EngineWorker(
             if (ran > 0)
             {
                 GridTelemetry.Iterations.Add(ran, GridTelemetry.PresetTags(preset));
+                // Timed between reports only: the first report also carries the run's set-up (decoding, alignment,
+                // a reference's inversion), which is not per iteration.
+                var now = _clock.Elapsed;
+                if (previous >= 0)
+                {
+                    times.Add((now - _lastAt).TotalSeconds / ran);
+                }
+
+                _lastAt = now;
             }
 
             inner.Report(value);
+        }
+    }
+
+    /// <summary>A moving average of seconds per iteration over a silo's runs (thread-safe; slots report concurrently).</summary>
+    private sealed class IterationTimes
+    {
+        private readonly Lock _gate = new();
+        private double _seconds;
+
+        public double? Seconds
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _seconds > 0 ? _seconds : null;
+                }
+            }
+        }
+
+        public void Add(double seconds)
+        {
+            if (!double.IsFinite(seconds) || seconds <= 0)
+            {
+                return;
+            }
+
+            lock (_gate)
+            {
+                // About the last 200 iterations weigh in.
+                _seconds = _seconds == 0 ? seconds : _seconds + (seconds - _seconds) / 200;
+            }
         }
     }
 

@@ -113,6 +113,9 @@ public sealed record ReferenceSelection(
     [property: Id(11)] bool SkipUnmatched = false,
     [property: Id(12)] bool WithoutIdentity = false)
 {
+    /// <summary>The note on a result restored without references (a client may already say why, e.g. --no-identity).</summary>
+    public const string NoReferenceNote = "restored without the identity term (no reference)";
+
     public static ReferenceSelection FromPool(string poolName, string? person = null) => new(poolName, person, []);
 
     public static ReferenceSelection FromPaths(params string[] paths) => new(null, null, [.. paths]);
