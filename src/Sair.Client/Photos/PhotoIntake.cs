@@ -121,6 +121,11 @@ public static class PhotoIntake
                 $"image is {header.Width}×{header.Height}, over the {MaxSide} px per side / {MaxPixels / 1_000_000} MP limit: downscale it first"));
         }
 
+        if (Sair.Grains.Engine.ImageCompleteness.Problem(bytes) is { } cutShort)
+        {
+            return Reject(file, cutShort);
+        }
+
         if (aligned && header.Width != header.Height)
         {
             return Reject(file, $"--aligned expects square aligned face crops; this image is {header.Width}×{header.Height}");

@@ -187,6 +187,11 @@ public sealed class EngineWorker(
             }
 
             var input = await images.GetAsync(spec.InputPath, token);
+            if (ImageCompleteness.Problem(input) is { } cutShort)
+            {
+                throw new InvalidDataException($"The input photo {spec.InputPath} is refused: {cutShort}.");
+            }
+
             var (references, note) = await ResolveReferencesAsync(spec, input, token);
             var resume = checkpointPath is null ? null : await LoadCheckpointAsync(jobId, attempt, checkpointPath, checkpointIteration, token);
             var slot = 0;

@@ -30,6 +30,11 @@ public sealed class ReferencePoolGrain(
             throw new ArgumentException($"The reference photo for '{person}' is empty.", nameof(photo));
         }
 
+        if (ImageCompleteness.Problem(photo) is { } cutShort)
+        {
+            throw new ArgumentException($"The reference photo for '{person}' is refused: {cutShort}.", nameof(photo));
+        }
+
         var face = framing switch
         {
             FaceFraming.Unaligned => await analyzer.AnalyzeAsync(photo, FaceChoice.Largest, CancellationToken.None),

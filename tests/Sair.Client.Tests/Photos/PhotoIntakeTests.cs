@@ -21,6 +21,36 @@ public sealed class PhotoIntakeTests : IDisposable
         Assert.Contains("60000×60000", rejection!.Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("jpg", "truncated JPEG")]
+    [InlineData("png", "truncated PNG")]
+    public void A_truncated_photo_is_refused_although_its_decoder_would_fill_in_the_rest(string format, string expected)
+    {
+        // A real photo whose file broke off at 60 %: the JPEG decoder decodes what is there and paints the rest.
+        using var image = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(TestImages.SampleReference("John_Salley.jpg"));
+        using var encoded = new MemoryStream();
+        if (format == "jpg")
+        {
+            SixLabors.ImageSharp.ImageExtensions.SaveAsJpeg(image, encoded);
+        }
+        else
+        {
+            SixLabors.ImageSharp.ImageExtensions.SaveAsPng(image, encoded);
+        }
+
+        var whole = encoded.ToArray();
+        var cut = Write($"cut.{format}", whole[..(whole.Length * 6 / 10)]);
+        if (format == "jpg")
+        {
+            // The JPEG decoder takes the cut file as whole (a PNG's may or may not, by where the cut falls).
+            using var decoded = SixLabors.ImageSharp.Image.Load(cut);
+            Assert.Equal(image.Width, decoded.Width);
+        }
+
+        Assert.Contains(expected, PhotoIntake.Check(cut, aligned: false).Rejection!.Reason, StringComparison.Ordinal);
+        Assert.NotNull(PhotoIntake.Check(Write($"whole.{format}", whole), aligned: false).Photo);
+    }
+
     [Fact]
     public void Aligned_inputs_must_be_square()
     {
