@@ -21,6 +21,7 @@ public class PoolSettings : GridSettings
         var grid = base.Validate();
         return !grid.Successful ? grid
             : string.IsNullOrWhiteSpace(Pool) ? ValidationResult.Error("<POOL> is empty: name the reference pool.")
+            : PoolNames.PoolProblem(Pool) is { } problem ? ValidationResult.Error($"<POOL>: {problem}.")
             : ValidationResult.Success();
     }
 }
@@ -50,6 +51,11 @@ public sealed class PoolEnrollSettings : PoolSettings
         if (string.IsNullOrWhiteSpace(Person))
         {
             return ValidationResult.Error("<PERSON> is empty: say who the photos show.");
+        }
+
+        if (PoolNames.PersonProblem(Person) is { } personProblem)
+        {
+            return ValidationResult.Error($"<PERSON>: {personProblem}.");
         }
 
         var missing = Photos.FirstOrDefault(p => !File.Exists(p) && !Directory.Exists(p));

@@ -5,6 +5,7 @@ using Sair.Client.Output;
 using Sair.Client.Photos;
 using Sair.Client.Restoration;
 using Sair.Grains.Engine;
+using Sair.Grains.Pools;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -136,6 +137,11 @@ public class RestoreSettings : EngineSettings
         if (AlignedReference && Reference is null)
         {
             return ValidationResult.Error("--aligned-reference describes --reference photos: add --reference <PATH>.");
+        }
+
+        if (Pool is not null && PoolNames.PoolProblem(Pool) is { } poolProblem)
+        {
+            return ValidationResult.Error($"--pool: {poolProblem}.");
         }
 
         if (Person is not null && Pool is null)

@@ -20,9 +20,14 @@ public sealed class ReferencePoolGrain(
 
     public async Task<PoolReference> EnrollAsync(string person, byte[] photo, FaceFraming framing = FaceFraming.Unaligned)
     {
-        if (string.IsNullOrWhiteSpace(person))
+        if (PoolNames.PoolProblem(PoolName) is { } poolProblem)
         {
-            throw new ArgumentException("Name the person the reference photo shows.", nameof(person));
+            throw new ArgumentException($"Cannot enrol: {poolProblem}.", nameof(person));
+        }
+
+        if (PoolNames.PersonProblem(person) is { } personProblem)
+        {
+            throw new ArgumentException($"Cannot enrol: {personProblem}.", nameof(person));
         }
 
         if (photo is not { Length: > 0 })

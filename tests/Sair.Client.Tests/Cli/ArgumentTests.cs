@@ -49,6 +49,8 @@ public sealed class ArgumentTests : IDisposable
     [InlineData("album submit -i {photo} --pool family --album-id ../up", "--album-id '../up' is not valid")]
     [InlineData("album watch ../etc", "is not an album id")]
     [InlineData("pool enroll family", "PERSON")]
+    [InlineData("pool list ../family", "pool name '../family' is not valid")]
+    [InlineData("restore -i {photo} --pool a/b", "--pool: pool name 'a/b' is not valid")]
     [InlineData("pool match family {folder}/nope.jpg", "does not exist")]
     [InlineData("jobs --last 0", "--last 0 is out of range")]
     [InlineData("demo --samples {folder}", "No sample album found")]

@@ -6,7 +6,8 @@ using Sair.Grains.Tests.Support;
 
 namespace Sair.Grains.Tests.Pools;
 
-public sealed class ImageCompletenessTests(SingleEngineGridFixture fixture) : IClassFixture<SingleEngineGridFixture>
+/// <summary>What the pool grain and the engine worker refuse, whoever calls them: cut-off photos, unsafe names.</summary>
+public sealed class PoolAndJobInputTests(SingleEngineGridFixture fixture) : IClassFixture<SingleEngineGridFixture>
 {
     // SOI, an APP0 stub, a scan (SOS) with entropy-coded bytes (FF 00 is a stuffed FF, FF D0 a restart), then EOI.
     private static readonly byte[] Jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02, 0xFF, 0xDA, 0x00, 0x02, 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xD9];
@@ -28,6 +29,23 @@ public sealed class ImageCompletenessTests(SingleEngineGridFixture fixture) : IC
         Assert.Contains("truncated PNG", ImageCompleteness.Problem(png[..^8]));
         // Other formats (and the fake engine's text photos) are left to their decoders.
         Assert.Null(ImageCompleteness.Problem("face:ada:x"u8));
+    }
+
+    [Fact]
+    public async Task The_pool_grain_refuses_unsafe_pool_names_and_unprintable_or_huge_person_names_without_echoing_them()
+    {
+        var photo = Encoding.UTF8.GetBytes("face:ada:x");
+        var huge = new string('p', 10_000);
+
+        var pool = await Assert.ThrowsAsync<ArgumentException>(() => fixture.Grid.Client.GetGrain<IReferencePoolGrain>(huge).EnrollAsync("ada", photo));
+        Assert.Contains("is not valid", pool.Message);
+        Assert.True(pool.Message.Length < 400, $"the refusal echoes the whole name ({pool.Message.Length} characters)");
+        await Assert.ThrowsAsync<ArgumentException>(() => fixture.Grid.Client.GetGrain<IReferencePoolGrain>("../up").EnrollAsync("ada", photo));
+        var names = fixture.Grid.Client.GetGrain<IReferencePoolGrain>("names");
+        await Assert.ThrowsAsync<ArgumentException>(() => names.EnrollAsync(new string('x', 201), photo));
+        await Assert.ThrowsAsync<ArgumentException>(() => names.EnrollAsync("ada\u0007", photo));
+        Assert.Empty(await names.ListAsync());
+        Assert.Equal("Ada Lovelace", (await names.EnrollAsync("Ada Lovelace", photo)).Person);
     }
 
     [Fact]
