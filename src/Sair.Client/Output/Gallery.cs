@@ -20,7 +20,7 @@ namespace Sair.Client.Output;
 /// <param name="Restored">Relative path of the restored face.</param>
 /// <param name="Reference">Relative path of the reference face (null when none).</param>
 /// <param name="RestoredImage">Relative path of the whole restored photo.</param>
-/// <param name="Loss">Total loss per iteration; may be null or empty.</param>
+/// <param name="Loss">Total loss along the run (every iteration, or evenly spaced ones); may be null or empty.</param>
 public sealed record GalleryFace(
     string Photo,
     int FaceIndex,
@@ -264,7 +264,7 @@ public static class Gallery
         var finite = loss.Where(double.IsFinite).ToList();
         if (finite.Count == 0)
         {
-            html.Append("<p class=\"loss muted\">").Append(Text(string.Create(Invariant, $"no finite loss value in {loss.Count} iterations"))).Append("</p>\n");
+            html.Append("<p class=\"loss muted\">").Append(Text(string.Create(Invariant, $"no finite loss value in {loss.Count} points"))).Append("</p>\n");
             return;
         }
 
@@ -302,7 +302,7 @@ public static class Gallery
 
         var skipped = loss.Count - finite.Count;
         var caption = string.Create(Invariant,
-            $"loss {Number(finite[0], "G4")} → {Number(finite[^1], "G4")} (min {Number(min, "G4")}, max {Number(max, "G4")}) over {loss.Count} iteration{(loss.Count == 1 ? "" : "s")}")
+            $"loss {Number(finite[0], "G4")} → {Number(finite[^1], "G4")} (min {Number(min, "G4")}, max {Number(max, "G4")}), {loss.Count} point{(loss.Count == 1 ? "" : "s")} over the run")
             + (skipped > 0 ? string.Create(Invariant, $", {skipped} not finite") : "");
         html.Append("</svg><figcaption>").Append(Text(caption)).Append("</figcaption></figure>\n");
     }

@@ -19,7 +19,7 @@ namespace Sair.Client.Restoration;
 /// <param name="MatchSimilarity">Cosine of the input's face to the person's closest pool reference, by <paramref name="MatchNet"/>.</param>
 /// <param name="Similarity">Cosine of the result to the reference, by <paramref name="SimilarityNet"/>: the loss's own identity net.</param>
 /// <param name="Outputs">Written files, relative to the output folder, by kind (cropped_face, restored_face, cmp, restored_img).</param>
-/// <param name="Loss">The objective at each iteration.</param>
+/// <param name="Loss">The objective along the run: every iteration, or at most 200 evenly spaced ones.</param>
 public sealed record PhotoOutcome(
     string Input,
     string? Name,

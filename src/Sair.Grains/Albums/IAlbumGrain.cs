@@ -192,7 +192,7 @@ public sealed record AlbumProgress(
 /// <param name="PhotoIndex">The photo this face belongs to (index in <see cref="AlbumSpec.PhotoPaths"/>).</param>
 /// <param name="FaceIndex">The face's place in its photo (left to right), 0 for aligned photos.</param>
 /// <param name="IdentityNet">The net that measured <paramref name="IdentitySimilarity"/>.</param>
-/// <param name="LossHistory">The objective at each iteration, once completed.</param>
+/// <param name="LossHistory">The objective along the run (at most 200 points), once completed.</param>
 [GenerateSerializer, Immutable, Alias("sair.PhotoResult")]
 public sealed record PhotoResult(
     [property: Id(0)] int Index,

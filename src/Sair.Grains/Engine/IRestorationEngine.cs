@@ -98,7 +98,7 @@ public sealed record RestorationProgress(
 /// </param>
 /// <param name="Note">What the user should know about this restoration, e.g. that the photo kept its own face.</param>
 /// <param name="IdentityNet">The identity net that measured <paramref name="IdentitySimilarity"/> (the loss's own), by name.</param>
-/// <param name="LossHistory">The objective at each iteration this run computed.</param>
+/// <param name="LossHistory">The objective along the run: every iteration, or at most 200 evenly spaced ones.</param>
 [GenerateSerializer, Immutable, Alias("sair.RestorationOutcome")]
 public sealed record RestorationOutcome(
     [property: Id(0)] byte[] ImagePng,

@@ -186,7 +186,7 @@ public static class JobStateExtensions
 /// <param name="CroppedFacePath">The aligned face cut from an unaligned input, once completed; null for aligned inputs.</param>
 /// <param name="RestoredPhotoPath">The whole photo with the restored face pasted back, once completed; null for aligned inputs.</param>
 /// <param name="IdentityNet">The identity net that measured <paramref name="IdentitySimilarity"/> (the loss's own).</param>
-/// <param name="LossHistory">The objective at each iteration of the completed run (since its last resume).</param>
+/// <param name="LossHistory">The objective along the completed run: every iteration, or at most 200 evenly spaced ones.</param>
 [GenerateSerializer, Immutable, Alias("sair.JobStatus")]
 public sealed record JobStatus(
     [property: Id(0)] string JobId,

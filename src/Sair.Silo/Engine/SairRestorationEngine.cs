@@ -126,7 +126,7 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         return new RestorationOutcome(
             ImageFiles.Encode(image, "png"), options.Iterations, result.History[^1].Total, result.IdentitySimilarity, computedLatent,
             cropped, pasted, input.Photo?.KeepsItsFace, hasIdentity ? models.Identity.Name : null,
-            [.. result.History.Select(r => (float)r.Total)]);
+            LossCurve(result.History.Select(r => r.Total).ToList()));
     }
 
     /// <summary>
@@ -202,6 +202,24 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
                 face.Dispose();
             }
         }
+    }
+
+    /// <summary>Most points a result's loss curve keeps: enough to draw it, small enough for an album's state of a thousand faces.</summary>
+    public const int MaxLossPoints = 200;
+
+    /// <summary>
+    /// The objective at every iteration, or at <see cref="MaxLossPoints"/> evenly spaced ones (the first and last
+    /// included) when the run is longer.
+    /// </summary>
+    public static float[] LossCurve(IReadOnlyList<double> totals)
+    {
+        ArgumentNullException.ThrowIfNull(totals);
+        if (totals.Count <= MaxLossPoints)
+        {
+            return [.. totals.Select(t => (float)t)];
+        }
+
+        return [.. Enumerable.Range(0, MaxLossPoints).Select(i => (float)totals[(int)Math.Round(i * (totals.Count - 1.0) / (MaxLossPoints - 1))])];
     }
 
     /// <summary>The 68 landmarks of a located face as the (68, 2) tensor alignment takes.</summary>

@@ -262,4 +262,17 @@ public sealed class SairRestorationEngineTests
             onReport?.Invoke(value);
         }
     }
+
+    [Fact]
+    public void The_loss_curve_keeps_every_iteration_of_a_short_run_and_200_evenly_spaced_ones_of_a_long_one()
+    {
+        Assert.Equal([3f, 2f, 1f], SairRestorationEngine.LossCurve([3, 2, 1]));
+
+        var curve = SairRestorationEngine.LossCurve([.. Enumerable.Range(0, 2000).Select(i => (double)i)]);
+
+        Assert.Equal(SairRestorationEngine.MaxLossPoints, curve.Length);
+        Assert.Equal(0f, curve[0]);
+        Assert.Equal(1999f, curve[^1]);
+        Assert.True(curve.Zip(curve.Skip(1)).All(p => p.Second > p.First));
+    }
 }
