@@ -164,14 +164,9 @@ public static class SiloHostingExtensions
                     new("sair.silo.role", options.Role),
                     new("sair.silo.accelerator", options.Accelerator),
                 ]))
-            .WithMetrics(metrics =>
-            {
-                metrics.AddMeter(GridTelemetry.Name, OrleansMeterName).AddPrometheusExporter();
-                if (otlp is not null)
-                {
-                    metrics.AddOtlpExporter(exporter => exporter.Endpoint = otlp);
-                }
-            });
+            // Metrics take one path: Prometheus scrapes /metrics (k8s/base/prometheus-config.yaml). Exporting them over
+            // OTLP as well made every sum() on the dashboard count each job twice (once per path).
+            .WithMetrics(metrics => metrics.AddMeter(GridTelemetry.Name, OrleansMeterName).AddPrometheusExporter());
         if (otlp is not null)
         {
             otel.WithTracing(tracing => tracing

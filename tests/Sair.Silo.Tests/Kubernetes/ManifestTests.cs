@@ -195,4 +195,24 @@ public sealed class ManifestTests
             Assert.True(grace > shutdown, $"{Str(deployment, "metadata", "name")}: grace {grace} must exceed the silo's shutdown timeout {shutdown}");
         }
     }
+
+    [Fact]
+    public void Metrics_reach_Prometheus_by_one_path_only_so_no_series_is_counted_twice()
+    {
+        var configMaps = OfKind("ConfigMap").ToDictionary(c => Str(c, "metadata", "name")!);
+        var prometheus = Load((string)Map(configMaps["sairgrid-prometheus"], "data")["prometheus.yml"]!)[0];
+        var jobs = List(prometheus, "scrape_configs").Select(j => Str(j, "job_name")).ToList();
+        Assert.Equal(["sairgrid-silos"], jobs);
+
+        // The collector carries traces only: a metrics pipeline there would be a second path for the same series.
+        var collector = Load((string)Map(configMaps["otel-collector-config"], "data")["collector.yaml"]!)[0];
+        Assert.Equal(["traces"], Map(collector, "service", "pipelines").Keys);
+        Assert.DoesNotContain("prometheus", Map(collector, "exporters").Keys);
+
+        // And the silo sends no metrics over OTLP even where an OTLP endpoint is configured (k8s sets one).
+        var hosting = File.ReadAllText(Path.Combine(Sair.Tests.RepoPaths.Root, "src", "Sair.Silo", "SiloHostingExtensions.cs"));
+        var metrics = hosting[hosting.IndexOf(".WithMetrics(", StringComparison.Ordinal)..];
+        metrics = metrics[..metrics.IndexOf(';', StringComparison.Ordinal)];
+        Assert.DoesNotContain("Otlp", metrics, StringComparison.Ordinal);
+    }
 }
