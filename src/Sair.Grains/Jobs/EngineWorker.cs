@@ -241,6 +241,11 @@ public sealed class EngineWorker(
             var photo = await PutCompanionAsync(photoPath, restored.RestoredPhotoPng, token);
             await images.PutAsync(spec.OutputPath, restored.ImagePng, token);
             await CacheReferenceLatentAsync(spec, references, restored);
+            if (restored.IdentitySimilarity is { } similarity)
+            {
+                GridTelemetry.IdentitySimilarity.Record(similarity, GridTelemetry.PresetTags(spec.Options.Preset));
+            }
+
             await reports.ReportCompletedAsync(attempt, new JobResult(
                 spec.OutputPath, restored.Iterations, restored.FinalLoss, restored.IdentitySimilarity,
                 restored.Note is { } engineNote ? (note is null ? engineNote : $"{note} {engineNote}") : note, cropped, photo,

@@ -42,11 +42,21 @@ public static class GridTelemetry
         "sair.job.duration", "s", "Wall time of one job attempt on an engine worker, by outcome.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600] });
 
+    /// <summary>
+    /// Identity similarity of each completed job's result to its reference, by the loss's own identity net (what the
+    /// summary table shows; a quality signal over time, not an independent judge — docs/quality.md).
+    /// </summary>
+    public static readonly Histogram<double> IdentitySimilarity = Meter.CreateHistogram(
+        "sair.job.identity_similarity", "1", "Identity similarity of a completed job's result to its reference (the loss's identity net).",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 1] });
+
     static GridTelemetry()
     {
-        Meter.CreateObservableGauge("sair.engine.active_jobs", () => Observe(load => load.Active), "{job}",
+        // Up-down counters, not gauges: active and queued jobs are counts that add up across silos (OpenTelemetry's
+        // instrument guidance), so sum() over silos is the grid's total.
+        Meter.CreateObservableUpDownCounter("sair.engine.active_jobs", () => Observe(load => load.Active), "{job}",
             "Jobs optimising now, per engine silo.");
-        Meter.CreateObservableGauge("sair.engine.queue_depth", () => Observe(load => load.Queued), "{job}",
+        Meter.CreateObservableUpDownCounter("sair.engine.queue_depth", () => Observe(load => load.Queued), "{job}",
             "Jobs waiting for an engine slot, per engine silo.");
     }
 

@@ -53,6 +53,7 @@ public sealed class PrometheusScrapeTests : IAsyncLifetime
         GridTelemetry.JobsFailed.Add(1, tags);
         GridTelemetry.Iterations.Add(5, tags);
         GridTelemetry.JobDuration.Record(3.5, tags);
+        GridTelemetry.IdentitySimilarity.Record(0.93, tags);
         using var engine = GridTelemetry.TrackEngine("engine-under-test", () => (1, 2));
 
         var scrape = await Http.GetStringAsync($"http://127.0.0.1:{_port}{SairHealthOptions.MetricsPath}");
@@ -71,6 +72,8 @@ public sealed class PrometheusScrapeTests : IAsyncLifetime
         Assert.All(series, name => Assert.True(exported.Contains(name), $"the dashboard queries {name}, the silo exports {string.Join(", ", exported)}"));
         Assert.All(queried.Intersect(labels), label => Assert.Contains($"{label}=\"", scrape));
         Assert.Matches(@"sair_engine_queue_depth\{[^}]*sair_silo=""engine-under-test""[^}]*\} 2\b", scrape);
-        Assert.DoesNotContain("job_id", scrape);
+        Assert.DoesNotMatch(@"[{,](sair_)?job_id=", scrape);
+        // Active and queued jobs are up-down counters (counts that add up across silos), exported as Prometheus gauges.
+        Assert.Contains("# TYPE sair_engine_active_jobs gauge", scrape);
     }
 }
