@@ -10,6 +10,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -51,6 +53,13 @@ public static class SiloHostingExtensions
         var health = configuration.GetSection(SairHealthOptions.Section).Get<SairHealthOptions>() ?? new SairHealthOptions();
         var telemetry = configuration.GetSection(SairTelemetryOptions.Section).Get<SairTelemetryOptions>() ?? new SairTelemetryOptions();
         var isEngine = options.Role == SiloMetadataKeys.EngineRole;
+        // The slim host registers only the simple console formatter; Logging:Console:FormatterName=json (k8s sets it)
+        // would otherwise fall back to it silently.
+        if (string.Equals(configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Logging.AddJsonConsole();
+        }
+
         if (isEngine && !builder.Services.Any(d => d.ServiceType == typeof(IRestorationEngine)))
         {
             throw new InvalidOperationException(
@@ -166,12 +175,19 @@ public static class SiloHostingExtensions
                 ]))
             // Metrics take one path: Prometheus scrapes /metrics (k8s/base/prometheus-config.yaml). Exporting them over
             // OTLP as well made every sum() on the dashboard count each job twice (once per path).
-            .WithMetrics(metrics => metrics.AddMeter(GridTelemetry.Name, OrleansMeterName).AddPrometheusExporter());
+            // Runtime metrics (GC, heap, thread pool, CPU): the first thing to look at when an engine silo slows down.
+            .WithMetrics(metrics => metrics.AddMeter(GridTelemetry.Name, OrleansMeterName).AddRuntimeInstrumentation().AddPrometheusExporter());
         if (otlp is not null)
         {
             otel.WithTracing(tracing => tracing
                 .AddSource(GridTelemetry.Name, Orleans.Diagnostics.ActivitySources.ApplicationGrainActivitySourceName)
                 .AddOtlpExporter(exporter => exporter.Endpoint = otlp));
+            // Logs leave the pod too, with their trace ids: the same collector receives them (console logs stay).
+            services.AddLogging(logging => logging.AddOpenTelemetry(options =>
+            {
+                options.IncludeFormattedMessage = true;
+                options.AddOtlpExporter(exporter => exporter.Endpoint = otlp);
+            }));
         }
     }
 }

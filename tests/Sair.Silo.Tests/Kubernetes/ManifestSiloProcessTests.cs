@@ -46,7 +46,15 @@ public sealed class ManifestSiloProcessTests(AzuriteFixture azurite)
 
         Assert.Equal(HttpStatusCode.OK, (await silo.GetAsync(Str(container, "readinessProbe", "httpGet", "path")!)).Status);
         Assert.Equal(HttpStatusCode.OK, (await silo.GetAsync(Str(container, "livenessProbe", "httpGet", "path")!)).Status);
-        Assert.Equal(HttpStatusCode.OK, (await silo.GetAsync(SairHealthOptions.MetricsPath)).Status);
+        var (metricsStatus, scrape) = await silo.GetAsync(SairHealthOptions.MetricsPath);
+        Assert.Equal(HttpStatusCode.OK, metricsStatus);
+        // Runtime metrics (the System.Runtime meter: GC, heap, thread pool) beside the grid's and Orleans' own.
+        Assert.Matches(@"(?m)^dotnet_gc_collections_total\b", scrape);
+        Assert.Matches(@"(?m)^orleans_", scrape);
+        // As configured for k8s, the console logs are JSON, one object per line.
         await silo.StopAsync();
+        var logLines = silo.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.TrimStart().StartsWith('{')).ToList();
+        Assert.True(logLines.Count > 0, "no JSON log line in:\n" + string.Join("\n", silo.Log.Split('\n').Take(15)));
+        Assert.All(logLines.Take(20), line => System.Text.Json.JsonDocument.Parse(line).Dispose());
     }
 }

@@ -206,7 +206,7 @@ public sealed class ManifestTests
 
         // The collector carries traces only: a metrics pipeline there would be a second path for the same series.
         var collector = Load((string)Map(configMaps["otel-collector-config"], "data")["collector.yaml"]!)[0];
-        Assert.Equal(["traces"], Map(collector, "service", "pipelines").Keys);
+        Assert.Equal(["traces", "logs"], Map(collector, "service", "pipelines").Keys);
         Assert.DoesNotContain("prometheus", Map(collector, "exporters").Keys);
 
         // And the silo sends no metrics over OTLP even where an OTLP endpoint is configured (k8s sets one).
