@@ -50,8 +50,21 @@ public static class GridTelemetry
         "sair.job.identity_similarity", "1", "Identity similarity of a completed job's result to its reference (the loss's identity net).",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 1] });
 
+    /// <summary>Real images the prior trainers have shown their discriminators; its rate is the grid's training images/s.</summary>
+    public static readonly Counter<long> TrainingImages =
+        Meter.CreateCounter<long>("sair.training.images", "{image}", "Real images shown to the discriminator by prior training jobs.");
+
+    /// <summary>The latest FFD a prior training run measured on each engine silo (lower is better; docs: priors' model cards).</summary>
+    private static readonly ConcurrentDictionary<string, double> LatestFfd = new(StringComparer.Ordinal);
+
+    /// <summary>Records the FFD a training run on <paramref name="siloName"/> just measured.</summary>
+    public static void TrainingFfd(string siloName, double ffd) => LatestFfd[siloName] = ffd;
+
     static GridTelemetry()
     {
+        Meter.CreateObservableGauge("sair.training.ffd", () => LatestFfd.Select(pair =>
+            new Measurement<double>(pair.Value, new KeyValuePair<string, object?>(SiloTag, pair.Key))), "1",
+            "The latest Fréchet feature distance measured by a prior training job, per engine silo.");
         // Up-down counters, not gauges: active and queued jobs are counts that add up across silos (OpenTelemetry's
         // instrument guidance), so sum() over silos is the grid's total.
         Meter.CreateObservableUpDownCounter("sair.engine.active_jobs", () => Observe(load => load.Active), "{job}",

@@ -61,8 +61,8 @@ public sealed class TrainingRunner(
             await folder.WaitAsync(token);
             try
             {
-                var progress = new ProgressThrottle<TrainingProgress>(
-                    value => reports.ReportProgressAsync(attempt, value), run, options.Value.ProgressReportInterval, logger);
+                var progress = new TrainingMetrics(new ProgressThrottle<TrainingProgress>(
+                    value => reports.ReportProgressAsync(attempt, value), run, options.Value.ProgressReportInterval, logger), silo.Name);
                 logger.LogInformation("Training job {JobId} attempt {Attempt}: {Kind} into {Folder}", jobId, attempt, spec.Kind, spec.OutputFolder);
                 var outcome = spec.Kind == TrainingKind.Prior
                     ? await engine.TrainPriorAsync(request, progress, token)
@@ -109,6 +109,36 @@ public sealed class TrainingRunner(
         {
             throw new FileNotFoundException(
                 $"The generator '{generator}' does not exist on engine silo {silo.Name} ({where}): give a StyleGAN2 checkpoint there, or leave it out to use the silo's own.");
+        }
+    }
+
+    /// <summary>
+    /// Counts every image a prior run shows in the grid's telemetry (before the throttle drops any report), and records
+    /// each new FFD measurement; passes every report on.
+    /// </summary>
+    private sealed class TrainingMetrics(IProgress<TrainingProgress> inner, string siloName) : IProgress<TrainingProgress>
+    {
+        private long _images = -1;
+        private long? _ffdStep;
+
+        public void Report(TrainingProgress value)
+        {
+            var previous = Interlocked.Exchange(ref _images, value.ImagesSeen);
+            // A fresh run's first report (step 1) counts its images; a resumed run's first report only sets the base
+            // (its earlier images were counted by the attempt that showed them).
+            var shown = previous >= 0 ? value.ImagesSeen - previous : value.Step <= 1 ? value.ImagesSeen : 0;
+            if (shown > 0)
+            {
+                GridTelemetry.TrainingImages.Add(shown);
+            }
+
+            if (value is { Ffd: { } ffd, FfdStep: { } step } && step != _ffdStep)
+            {
+                _ffdStep = step;
+                GridTelemetry.TrainingFfd(siloName, ffd);
+            }
+
+            inner.Report(value);
         }
     }
 }

@@ -62,6 +62,36 @@ public sealed class GridTelemetryTests(SingleEngineGridFixture fixture) : IClass
         Assert.Contains(_measurements, m => m.Instrument == "sair.engine.queue_depth");
     }
 
+    [Fact]
+    public async Task A_prior_training_job_counts_every_image_it_shows_and_records_each_new_ffd_for_its_silo()
+    {
+        Listen();
+        var work = Directory.CreateTempSubdirectory("sair-telemetry-training-").FullName;
+        try
+        {
+            var spec = Sair.Grains.Training.TrainingJobSpec.Prior(Directory.CreateDirectory(Path.Combine(work, "data")).FullName, Path.Combine(work, "out")) with
+            {
+                TotalImages = 80, Batch = 4, FfdEvery = 5, CheckpointEvery = 5,
+            };
+            var job = Grid.Client.GetGrain<Sair.Grains.Training.ITrainingJobGrain>("telemetry-training");
+            await job.StartAsync(spec);
+            await foreach (var _ in job.WatchAsync())
+            {
+            }
+
+            // Other tests of this process may train too: at least this job's 80 images, each counted once.
+            Assert.True(_measurements.Where(m => m.Instrument == "sair.training.images").Sum(m => m.Value) >= 80);
+            _listener.RecordObservableInstruments();
+            var ffd = _measurements.Where(m => m.Instrument == "sair.training.ffd" && Equals(m.Tags[GridTelemetry.SiloTag], "Silo_1")).ToList();
+            Assert.NotEmpty(ffd);
+            Assert.Equal(100.0 / 20, ffd[^1].Value);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     private string Listen()
     {
         _listener.InstrumentPublished = (instrument, listener) =>

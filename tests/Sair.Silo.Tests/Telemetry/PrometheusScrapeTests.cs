@@ -54,6 +54,8 @@ public sealed class PrometheusScrapeTests : IAsyncLifetime
         GridTelemetry.Iterations.Add(5, tags);
         GridTelemetry.JobDuration.Record(3.5, tags);
         GridTelemetry.IdentitySimilarity.Record(0.93, tags);
+        GridTelemetry.TrainingImages.Add(64);
+        GridTelemetry.TrainingFfd("engine-under-test", 0.19);
         using var engine = GridTelemetry.TrackEngine("engine-under-test", () => (1, 2));
 
         var scrape = await Http.GetStringAsync($"http://127.0.0.1:{_port}{SairHealthOptions.MetricsPath}");
