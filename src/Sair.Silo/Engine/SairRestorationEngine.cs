@@ -260,8 +260,9 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         foreach (var (landmarks, restored) in faces)
         {
             var (_, photo) = AlignedFace(pixels, landmarks, size);
-            var (enlarged, transform) = Canvas(photo, upscale);
-            canvas ??= enlarged;
+            // The photo is enlarged once; every later face only needs where it sits on it.
+            canvas ??= Canvas(photo, upscale).Pixels;
+            var transform = CanvasTransform(photo, upscale);
             if (photo.KeepsItsFace is null)
             {
                 var feather = 0.1 * transform.OutputSize * transform.Scale;
@@ -325,14 +326,29 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
     private (Tensor Pixels, AlignmentTransform Transform) Canvas(WholePhoto photo, double upscale)
     {
         var (height, width) = (photo.Pixels.shape[2], photo.Pixels.shape[3]);
-        upscale = Math.Min(upscale, Math.Sqrt((double)models.Options.MaxImagePixels / (height * width)));
-        var (newHeight, newWidth) = (Math.Max(1, (long)Math.Round(height * upscale)), Math.Max(1, (long)Math.Round(width * upscale)));
+        var (newHeight, newWidth) = CanvasSize(photo, upscale);
         var canvas = newHeight == height && newWidth == width
             ? photo.Pixels
             : nn.functional.interpolate(photo.Pixels, size: [newHeight, newWidth], mode: InterpolationMode.Bicubic, align_corners: false,
                 antialias: newWidth < width).clamp(0, 1);
+        return (canvas, CanvasTransform(photo, upscale));
+    }
+
+    /// <summary>The enlarged photo's size: the input × <paramref name="upscale"/>, kept within the silo's pixel limit.</summary>
+    private (long Height, long Width) CanvasSize(WholePhoto photo, double upscale)
+    {
+        var (height, width) = (photo.Pixels.shape[2], photo.Pixels.shape[3]);
+        upscale = Math.Min(upscale, Math.Sqrt((double)models.Options.MaxImagePixels / (height * width)));
+        return (Math.Max(1, (long)Math.Round(height * upscale)), Math.Max(1, (long)Math.Round(width * upscale)));
+    }
+
+    /// <summary>Where the face sits on the enlarged photo (no pixels computed).</summary>
+    private AlignmentTransform CanvasTransform(WholePhoto photo, double upscale)
+    {
+        var (height, width) = (photo.Pixels.shape[2], photo.Pixels.shape[3]);
+        var (newHeight, newWidth) = CanvasSize(photo, upscale);
         var toCanvas = Affine2D.ScaleTranslate((double)width / newWidth, (double)height / newHeight).Then(photo.Transform.PhotoToAligned);
-        return (canvas, new AlignmentTransform(toCanvas, photo.Transform.OutputSize));
+        return new AlignmentTransform(toCanvas, photo.Transform.OutputSize);
     }
 
     private static byte[] Png(Tensor image)
