@@ -104,13 +104,15 @@ public static partial class AlbumSubmitter
             if (framing == FaceFraming.Unaligned)
             {
                 var detected = await grid.Grains.GetGrain<IFaceFinderGrain>(0).FindAsync(photo.Png);
-                if (Pick(detected, faces, photo) is { } refusal)
+                var large = detected.IsDefaultOrEmpty ? [] : detected.Where(f => f.Location.Width >= faces.MinFaceSize).ToList();
+                if (large.Count == 0)
                 {
-                    manifestPhotos.Add(new ManifestPhoto(-1, photo.Source, photo.Name, null, photo.Width, photo.Height, photo.Note, refusal));
+                    manifestPhotos.Add(new ManifestPhoto(-1, photo.Source, photo.Name, null, photo.Width, photo.Height, photo.Note,
+                        NoFaceReason(detected, faces, photo)));
                     continue;
                 }
 
-                found = [.. Selected(detected, faces, photo).Select(f => ((FaceLocation?)f.Location, (float[]?)f.Embedding, f.Net))];
+                found = [.. Selected(large, faces, photo).Select(f => ((FaceLocation?)f.Location, (float[]?)f.Embedding, f.Net))];
             }
             else
             {
@@ -171,36 +173,24 @@ public static partial class AlbumSubmitter
         return manifest;
     }
 
-    /// <summary>Why none of a photo's faces can be restored, or null when some can.</summary>
-    private static string? Pick(ImmutableArray<PhotoFace> detected, FacePolicy policy, AcceptedPhoto photo)
-    {
-        if (detected.IsDefaultOrEmpty)
-        {
-            return $"no face found in the {photo.Width}×{photo.Height} photo: use a photo showing faces from the front, at least about " +
-                "40 pixels wide; or, if it is an aligned face crop, restore it with --aligned";
-        }
-
-        if (!detected.Any(f => f.Location.Width >= policy.MinFaceSize))
-        {
-            return string.Create(CultureInfo.InvariantCulture,
+    /// <summary>Why none of a photo's faces can be restored: none found, or all narrower than the minimum.</summary>
+    private static string NoFaceReason(ImmutableArray<PhotoFace> detected, FacePolicy policy, AcceptedPhoto photo) =>
+        detected.IsDefaultOrEmpty
+            ? $"no face found in the {photo.Width}×{photo.Height} photo: use a photo showing faces from the front, at least about " +
+                "40 pixels wide; or, if it is an aligned face crop, restore it with --aligned"
+            : string.Create(CultureInfo.InvariantCulture,
                 $"{detected.Length} face(s) found, all narrower than --min-face-size {policy.MinFaceSize} px (the widest is {detected.Max(f => f.Location.Width):0} px): lower --min-face-size to restore them");
-        }
 
-        return null;
-    }
-
-    /// <summary>The faces <paramref name="policy"/> keeps, left to right.</summary>
-    private static IEnumerable<PhotoFace> Selected(ImmutableArray<PhotoFace> detected, FacePolicy policy, AcceptedPhoto photo)
+    /// <summary>The faces <paramref name="policy"/> keeps of those large enough, left to right (one face by the engine's own rule).</summary>
+    private static IReadOnlyList<PhotoFace> Selected(List<PhotoFace> large, FacePolicy policy, AcceptedPhoto photo) => policy.Which switch
     {
-        var large = detected.Where(f => f.Location.Width >= policy.MinFaceSize).ToList();
-        return policy.Which switch
-        {
-            FacesToRestore.Largest => [large.MaxBy(f => f.Location.Width * f.Location.Height)!],
-            FacesToRestore.Center => [large.MinBy(f =>
-                Math.Pow(f.Location.X + f.Location.Width / 2 - photo.Width / 2.0, 2) + Math.Pow(f.Location.Y + f.Location.Height / 2 - photo.Height / 2.0, 2))!],
-            _ => large,
-        };
-    }
+        FacesToRestore.Largest => [FaceChoices.Pick(large, Box, FaceChoice.Largest, photo.Width, photo.Height)],
+        FacesToRestore.Center => [FaceChoices.Pick(large, Box, FaceChoice.Center, photo.Width, photo.Height)],
+        _ => large,
+    };
+
+    private static (double X, double Y, double Width, double Height) Box(PhotoFace face) =>
+        (face.Location.X, face.Location.Y, face.Location.Width, face.Location.Height);
 
     private static async Task<ReferenceSelection> ResolveReferencesAsync(
         IGridConnection grid, string albumId, ReferenceChoice references, CancellationToken cancellationToken)

@@ -79,11 +79,14 @@ public static class AlbumWatcher
                         started.TryAdd(running.Index, Stopwatch.StartNew());
                         if (!bars.TryGetValue(running.Index, out var bar))
                         {
-                            bar = bars[running.Index] = idle.TryDequeue(out var free)
-                                ? free
-                                : context.AddTask(Markup.Escape(Label(labels, running.Index)), maxValue: Math.Max(1, running.TotalIterations));
+                            if (!idle.TryDequeue(out bar))
+                            {
+                                bar = context.AddTask(Markup.Escape(Label(labels, running.Index)), maxValue: Math.Max(1, running.TotalIterations));
+                                faceBars++;
+                            }
+
+                            bars[running.Index] = bar;
                             bar.Value = 0;
-                            faceBars = Math.Max(faceBars, bars.Count + idle.Count);
                         }
 
                         bar.MaxValue = Math.Max(1, running.TotalIterations);

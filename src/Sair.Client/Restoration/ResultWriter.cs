@@ -119,8 +119,8 @@ public static class ResultWriter
                 {
                     try
                     {
-                        var outputs = await WriteFaceAsync(images, photo, face, result, references, restoredImage is null, output, layout, cancellationToken);
-                        restoredImage ??= outputs.GetValueOrDefault("restored_img");
+                        var outputs = await WriteFaceAsync(images, photo, face, result, references, restoredImage, output, layout, cancellationToken);
+                        restoredImage = outputs.GetValueOrDefault("restored_img");
                         outcome = outcome with { Outputs = outputs };
                     }
                     catch (Exception exception) when (exception is FileNotFoundException or UnknownImageFormatException or InvalidImageContentException)
@@ -133,11 +133,6 @@ public static class ResultWriter
             }
         }
 
-        // A group photo's faces share its one restored image.
-        outcomes = [.. outcomes.Select(o => o.Outputs is { } outputs && !outputs.ContainsKey("restored_img")
-            && outcomes.FirstOrDefault(other => other.Input == o.Input && other.Outputs?.ContainsKey("restored_img") == true) is { } first
-                ? o with { Outputs = new Dictionary<string, string>(outputs) { ["restored_img"] = first.Outputs!["restored_img"] } }
-                : o)];
         var restored = outcomes.Count(o => o.Restored);
         var report = new RunReport(manifest.AlbumId, manifest.References, manifest.Options, layout.Upscale, manifest.SubmittedAt,
             DateTimeOffset.UtcNow, restored, outcomes.Count, ExitCodes.FromCounts(restored, outcomes.Count), outcomes);
@@ -157,7 +152,7 @@ public static class ResultWriter
 
     private static async Task<Dictionary<string, string>> WriteFaceAsync(
         IImageStore images, ManifestPhoto photo, ManifestFace face, PhotoResult result, Dictionary<string, string?> references,
-        bool writePhoto, OutputFolder output, OutputLayout layout, CancellationToken cancellationToken)
+        string? restoredImage, OutputFolder output, OutputLayout layout, CancellationToken cancellationToken)
     {
         var restored = await images.GetAsync(result.ResultPath!, cancellationToken);
         // An aligned input is its own crop and has no photo around it: its restored face is the restored image.
@@ -168,9 +163,10 @@ public static class ResultWriter
             reference = await images.GetAsync(referencePath, cancellationToken);
         }
 
+        // A group photo's faces share its one restored image: the first restored face writes it, the others point to it.
         byte[]? pasted = null;
         var imageExtension = layout.ImageExtension(photo.Source);
-        if (writePhoto)
+        if (restoredImage is null)
         {
             pasted = result.RestoredPhotoPath is { } photoPath
                 ? FaceImages.AtScale(await images.GetAsync(photoPath, cancellationToken), photo.Width, photo.Height, layout.Upscale)
@@ -202,10 +198,9 @@ public static class ResultWriter
             outputs["reference"] = written!;
         }
 
-        if (pasted is not null)
-        {
-            outputs["restored_img"] = await output.WriteAsync($"restored_imgs/{photo.Name}{layout.Tail}.{imageExtension}", pasted, cancellationToken);
-        }
+        outputs["restored_img"] = pasted is null
+            ? restoredImage!
+            : await output.WriteAsync($"restored_imgs/{photo.Name}{layout.Tail}.{imageExtension}", pasted, cancellationToken);
 
         return outputs;
     }

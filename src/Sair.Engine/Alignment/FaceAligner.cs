@@ -19,6 +19,17 @@ public sealed record AlignedFace(Tensor Face, AlignmentTransform Transform) : ID
 public static class FaceAligner
 {
     /// <summary>
+    /// Where <c>Align</c> would cut the face from (the photo-to-aligned map at <paramref name="outputSize"/>²),
+    /// without sampling any pixels: what a paste-back needs.
+    /// </summary>
+    public static AlignmentTransform Transform(Tensor landmarks, int outputSize, AlignmentTemplate template)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputSize, 8);
+        return new AlignmentTransform(template.PhotoToUnit(landmarks).Then(Affine2D.ScaleTranslate(outputSize, outputSize)), outputSize);
+    }
+
+    /// <summary>
     /// The face of <paramref name="photo"/> ((1,3,H,W) RGB in [0,1]) with pixel <paramref name="landmarks"/> (5 or 68
     /// points), aligned to <paramref name="template"/> at <paramref name="outputSize"/>². Where the square leaves the
     /// photo the border is reflected (FFHQ also reflects, then blurs). A square larger than the output is reached by
@@ -30,8 +41,7 @@ public static class FaceAligner
         CheckPhoto(photo, nameof(photo));
         ArgumentNullException.ThrowIfNull(template);
         ArgumentOutOfRangeException.ThrowIfLessThan(outputSize, 8);
-        var toUnit = template.PhotoToUnit(landmarks);
-        var transform = new AlignmentTransform(toUnit.Then(Affine2D.ScaleTranslate(outputSize, outputSize)), outputSize);
+        var transform = Transform(landmarks, outputSize, template);
 
         using var scope = NewDisposeScope();
         var source = photo;

@@ -13,20 +13,6 @@ public static class FaceSelection
     /// The face of <paramref name="faces"/> that <paramref name="choice"/> names in a <paramref name="width"/>×<paramref name="height"/>
     /// photo: the largest box, or the box whose centre is nearest the photo's centre. Ties go to the detector's order (best score first).
     /// </summary>
-    public static DetectedFace Pick(IReadOnlyList<DetectedFace> faces, FaceChoice choice, int width, int height)
-    {
-        ArgumentNullException.ThrowIfNull(faces);
-        if (faces.Count == 0)
-        {
-            throw new ArgumentException("no faces to choose from.", nameof(faces));
-        }
-
-        return choice switch
-        {
-            FaceChoice.Largest => faces.MaxBy(f => f.Box.Width * f.Box.Height)!,
-            FaceChoice.Center => faces.MinBy(f => Math.Pow(f.Box.CentreX - width / 2.0, 2) + Math.Pow(f.Box.CentreY - height / 2.0, 2))!,
-            _ => throw new ArgumentException(
-                $"face choice {(int)choice} is unknown: use {string.Join(", ", Enum.GetNames<FaceChoice>())}.", nameof(choice)),
-        };
-    }
+    public static DetectedFace Pick(IReadOnlyList<DetectedFace> faces, FaceChoice choice, int width, int height) =>
+        FaceChoices.Pick(faces, f => (f.Box.X, f.Box.Y, f.Box.Width, f.Box.Height), choice, width, height);
 }

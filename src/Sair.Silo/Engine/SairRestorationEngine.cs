@@ -237,10 +237,17 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
     /// </summary>
     private (Tensor Face, WholePhoto Photo) AlignedFace(Tensor pixels, Tensor landmarks, int size)
     {
+        var photo = PhotoOf(pixels, landmarks, size);
+        var aligned = FaceAligner.Align(pixels, landmarks, photo.Transform.OutputSize, models.Template);
+        return (aligned.Face.clamp(0, 1), photo);
+    }
+
+    /// <summary>The photo a face goes back into: where the face sits (at <see cref="AlignedSide"/>) and whether it keeps its own pixels.</summary>
+    private WholePhoto PhotoOf(Tensor pixels, Tensor landmarks, int size)
+    {
         var photoToUnit = models.Template.PhotoToUnit(landmarks);
         var side = AlignedSide(photoToUnit, size);
-        var aligned = FaceAligner.Align(pixels, landmarks, side, models.Template);
-        return (aligned.Face.clamp(0, 1), new WholePhoto(pixels, aligned.Transform, KeepsItsFace(pixels, landmarks, photoToUnit, size)));
+        return new WholePhoto(pixels, FaceAligner.Transform(landmarks, side, models.Template), KeepsItsFace(pixels, landmarks, photoToUnit, size));
     }
 
     /// <summary>
@@ -259,7 +266,8 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         Tensor? canvas = null;
         foreach (var (landmarks, restored) in faces)
         {
-            var (_, photo) = AlignedFace(pixels, landmarks, size);
+            // Only where the face goes is needed, not its aligned crop.
+            var photo = PhotoOf(pixels, landmarks, size);
             // The photo is enlarged once; every later face only needs where it sits on it.
             canvas ??= Canvas(photo, upscale).Pixels;
             var transform = CanvasTransform(photo, upscale);
