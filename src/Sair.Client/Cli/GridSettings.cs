@@ -15,14 +15,12 @@ public class GridSettings : CommandSettings
     [Description("Gateways of a running cluster, [grey]host:port[[,host:port...]][/] (env SAIR_CLUSTER). Default: a local silo sair starts itself")]
     public string? Cluster { get; init; }
 
-    [CommandOption("--image-root <FOLDER>")]
-    [Description("Image-store folder the cluster's silos share (env SAIR_IMAGE_ROOT). Needed with --cluster")]
-    public string? ImageRoot { get; init; }
+    [CommandOption("--cluster-id <ID>")]
+    [Description("Orleans cluster id of the --cluster's silos (env SAIR_CLUSTER_ID; the k8s manifests use [grey]sairgrid-k8s[/]). Default: sair")]
+    public string? ClusterId { get; init; }
 
     /// <summary>--cluster, else SAIR_CLUSTER; null for the local silo.</summary>
     public string? EffectiveCluster => NullIfBlank(Cluster) ?? NullIfBlank(Environment.GetEnvironmentVariable("SAIR_CLUSTER"));
-
-    public string? EffectiveImageRoot => NullIfBlank(ImageRoot) ?? NullIfBlank(Environment.GetEnvironmentVariable("SAIR_IMAGE_ROOT"));
 
     public override ValidationResult Validate()
     {
@@ -36,19 +34,14 @@ public class GridSettings : CommandSettings
             {
                 return ValidationResult.Error(exception.Message);
             }
-
-            if (EffectiveImageRoot is null)
-            {
-                return ValidationResult.Error(
-                    "--cluster needs the image-store folder the silos share: add --image-root <FOLDER> or set SAIR_IMAGE_ROOT.");
-            }
         }
 
         return ValidationResult.Success();
     }
 
     public virtual GridTarget Target() =>
-        new(EffectiveCluster is { } cluster ? ParseGateways(cluster) : null, EffectiveImageRoot, null);
+        new(EffectiveCluster is { } cluster ? ParseGateways(cluster) : null, null,
+            NullIfBlank(ClusterId) ?? NullIfBlank(Environment.GetEnvironmentVariable("SAIR_CLUSTER_ID")));
 
     /// <summary>"host:port,host:port" to endpoints; host names are resolved now, so a typo fails before anything starts.</summary>
     public static IReadOnlyList<IPEndPoint> ParseGateways(string value)

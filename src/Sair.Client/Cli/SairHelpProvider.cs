@@ -43,8 +43,8 @@ internal sealed class SairHelpProvider(ICommandAppSettings settings) : HelpProvi
         yield return new Padder(new Markup(
             "Without --cluster (or SAIR_CLUSTER), sair starts a local Sair.Silo (engine role) on first use and leaves it running for " +
             "the next command; 'sair silo stop' ends it. Its data lives in SAIR_HOME (default ~/.local/share/sairgrid). With --cluster " +
-            "host:port[[,host:port...]], sair connects to those gateways and needs the image folder the silos share (--image-root or " +
-            "SAIR_IMAGE_ROOT)."), new Padding(4, 0, 0, 0));
+            "host:port[[,host:port...]] (and --cluster-id when its silos use another cluster id than sair), sair connects to those " +
+            "gateways; photos go up and results come down through them, whatever store the silos keep images in."), new Padding(4, 0, 0, 0));
         yield return Text.NewLine;
         yield return new Markup("[yellow]EXIT CODES:[/]");
         yield return Text.NewLine;

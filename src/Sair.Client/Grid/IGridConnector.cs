@@ -12,11 +12,12 @@ public interface IGridConnector
     Task<IGridConnection> ConnectAsync(GridTarget target, CancellationToken cancellationToken);
 }
 
-/// <summary>A connected grid: grains to call and the image store the grains read photos from.</summary>
+/// <summary>A connected grid: grains to call, and its image store as the client reaches it (through the grid).</summary>
 public interface IGridConnection : IAsyncDisposable
 {
     IGrainFactory Grains { get; }
 
+    /// <summary>The grid's image store, reached through its gateway (<see cref="GridImageStore"/>).</summary>
     IImageStore Images { get; }
 
     /// <summary>Where the grid is, for the user ("local silo (pid 123)", "cluster 10.0.0.5:30000").</summary>
@@ -25,9 +26,9 @@ public interface IGridConnection : IAsyncDisposable
 
 /// <summary>Which grid to use.</summary>
 /// <param name="Gateways">Gateways of an existing cluster; null for the local silo the client starts itself.</param>
-/// <param name="ImageRoot">The image-store folder the cluster's silos share (required with <paramref name="Gateways"/>).</param>
 /// <param name="Engine">Engine files for a local silo the client starts; null keeps the silo's own configuration.</param>
-public sealed record GridTarget(IReadOnlyList<IPEndPoint>? Gateways, string? ImageRoot, EngineFiles? Engine);
+/// <param name="ClusterId">Orleans cluster id of the cluster's silos; null for <see cref="OrleansGridConnector.ClusterId"/>.</param>
+public sealed record GridTarget(IReadOnlyList<IPEndPoint>? Gateways, EngineFiles? Engine, string? ClusterId = null);
 
 /// <summary>Engine files a locally started silo is launched with.</summary>
 /// <param name="Generator">StyleGAN2 generator checkpoint.</param>
@@ -38,13 +39,15 @@ public sealed record EngineFiles(string? Generator, string? IdentityNet)
 }
 
 /// <summary>A connection that is already open (tests, or a host that owns the cluster client).</summary>
-public sealed class FixedGridConnector(IGrainFactory grains, IImageStore images, string description = "test cluster") : IGridConnector
+public sealed class FixedGridConnector(IGrainFactory grains, string description = "test cluster") : IGridConnector
 {
     public Task<IGridConnection> ConnectAsync(GridTarget target, CancellationToken cancellationToken) =>
-        Task.FromResult<IGridConnection>(new Borrowed(grains, images, description));
+        Task.FromResult<IGridConnection>(new Borrowed(grains, description));
 
-    private sealed record Borrowed(IGrainFactory Grains, IImageStore Images, string Description) : IGridConnection
+    private sealed record Borrowed(IGrainFactory Grains, string Description) : IGridConnection
     {
+        public IImageStore Images { get; } = new GridImageStore(Grains);
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -5,14 +5,14 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using Sair.Grains.Engine;
-using Sair.Grains.Storage;
 using Sair.Grains.Telemetry;
 
 namespace Sair.Client.Grid;
 
 /// <summary>
 /// Connects an Orleans client: to the given gateways when a cluster is configured, otherwise to the local silo it
-/// starts on demand. The image store is the folder the silos share (SAIR_HOME/images for the local silo).
+/// starts on demand. Images travel through the grid either way (<see cref="GridImageStore"/>): the client never opens
+/// the silos' store itself.
 /// </summary>
 public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IGridConnector
 {
@@ -25,7 +25,6 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
     public async Task<IGridConnection> ConnectAsync(GridTarget target, CancellationToken cancellationToken)
     {
         IReadOnlyList<IPEndPoint> gateways;
-        string imageRoot;
         string description;
         if (target.Gateways is { Count: > 0 } given)
         {
@@ -36,15 +35,12 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
             }
 
             gateways = given;
-            imageRoot = target.ImageRoot ?? throw new GridUnavailableException(
-                "A cluster needs the image-store folder its silos share: pass --image-root or set SAIR_IMAGE_ROOT.");
             description = $"cluster {string.Join(",", given)}";
         }
         else
         {
             var silo = await new LocalSilo(home).EnsureRunningAsync(target.Engine, say, cancellationToken);
             gateways = [new IPEndPoint(IPAddress.Loopback, silo.GatewayPort)];
-            imageRoot = target.ImageRoot ?? home.Images;
             description = $"local silo (pid {silo.ProcessId}, {home.Root})";
         }
 
@@ -57,7 +53,7 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
             client.AddActivityPropagation();
             client.Configure<ClusterOptions>(o =>
             {
-                o.ClusterId = Environment.GetEnvironmentVariable("SAIR_CLUSTER_ID") ?? ClusterId;
+                o.ClusterId = target.Gateways is { Count: > 0 } ? target.ClusterId ?? ClusterId : ClusterId;
                 o.ServiceId = Environment.GetEnvironmentVariable("SAIR_SERVICE_ID") ?? ServiceId;
             });
             // A gateway that is still starting gets a few more tries; a wrong address fails within the timeout.
@@ -98,14 +94,14 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
             throw new GridUnavailableException($"Could not connect to the {description}: {exception.Message}", exception);
         }
 
-        return new Connection(host, host.Services.GetRequiredService<IClusterClient>(), new FileSystemImageStore(imageRoot), description);
+        return new Connection(host, host.Services.GetRequiredService<IClusterClient>(), description);
     }
 
-    private sealed class Connection(IHost host, IGrainFactory grains, IImageStore images, string description) : IGridConnection
+    private sealed class Connection(IHost host, IGrainFactory grains, string description) : IGridConnection
     {
         public IGrainFactory Grains => grains;
 
-        public IImageStore Images => images;
+        public IImageStore Images { get; } = new GridImageStore(grains);
 
         public string Description => description;
 

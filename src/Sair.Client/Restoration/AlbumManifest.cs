@@ -41,8 +41,8 @@ public sealed record AlbumManifest(
         catch (FileNotFoundException)
         {
             throw new CommandFailedException(
-                $"Album '{albumId}' is unknown to this image store (no {StorePath(albumId)}): check the id with 'sair jobs', " +
-                "and that --cluster/--image-root point where it was submitted.");
+                $"Album '{albumId}' is unknown to this grid (no {StorePath(albumId)}): check the id with 'sair jobs', " +
+                "and that --cluster points where it was submitted.");
         }
     }
 }

@@ -13,7 +13,7 @@ public sealed class ArgumentTests : IDisposable
     {
         File.WriteAllBytes(Path.Combine(_folder, "photo.png"), [1, 2, 3]);
         Environment.SetEnvironmentVariable("SAIR_CLUSTER", null);
-        Environment.SetEnvironmentVariable("SAIR_IMAGE_ROOT", null);
+        Environment.SetEnvironmentVariable("SAIR_CLUSTER_ID", null);
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
@@ -43,7 +43,7 @@ public sealed class ArgumentTests : IDisposable
     [InlineData("restore -i {photo} --pool family --person ada --skip-unmatched", "apply to pool matching")]
     [InlineData("restore -i {photo} --reference {photo} --person ada", "--person picks someone from a pool")]
     [InlineData("restore -i {photo} --pool family --cluster nohost", "is not host:port")]
-    [InlineData("restore -i {photo} --pool family --cluster 127.0.0.1:30000", "--image-root")]
+    [InlineData("restore -i {photo} --pool family --cluster 127.0.0.1:30000 --image-root {folder}", "Unknown option 'image-root'")]
     [InlineData("restore -i {photo} --pool family --generator {folder}/g.pt", "--generator")]
     [InlineData("restore -i {photo} --pool family --frobnicate", "Unknown option 'frobnicate'")]
     [InlineData("album submit -i {photo} --pool family --album-id ../up", "--album-id '../up' is not valid")]
@@ -144,19 +144,21 @@ public sealed class ArgumentTests : IDisposable
         try
         {
             Environment.SetEnvironmentVariable("SAIR_CLUSTER", "127.0.0.1:30000");
-            Environment.SetEnvironmentVariable("SAIR_IMAGE_ROOT", _folder);
+            Environment.SetEnvironmentVariable("SAIR_CLUSTER_ID", "sairgrid-k8s");
 
             var target = new GridSettings().Target();
 
             Assert.Equal(30000, Assert.Single(target.Gateways!).Port);
-            Assert.Equal(_folder, target.ImageRoot);
+            Assert.Equal("sairgrid-k8s", target.ClusterId);
+            Assert.Equal("other", new GridSettings { ClusterId = "other" }.Target().ClusterId);
         }
         finally
         {
             Environment.SetEnvironmentVariable("SAIR_CLUSTER", null);
-            Environment.SetEnvironmentVariable("SAIR_IMAGE_ROOT", null);
+            Environment.SetEnvironmentVariable("SAIR_CLUSTER_ID", null);
         }
 
         Assert.Null(new GridSettings().Target().Gateways);
+        Assert.Null(new GridSettings().Target().ClusterId);
     }
 }

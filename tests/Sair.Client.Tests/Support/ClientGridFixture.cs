@@ -35,7 +35,7 @@ public sealed class ClientGridFixture : IAsyncLifetime
 
     public IGrainFactory Grains => _cluster!.Client;
 
-    public IGridConnector Connector => new FixedGridConnector(_cluster!.Client, Images);
+    public IGridConnector Connector => new FixedGridConnector(_cluster!.Client);
 
     public async Task InitializeAsync()
     {
