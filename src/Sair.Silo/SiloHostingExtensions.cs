@@ -75,6 +75,12 @@ public static class SiloHostingExtensions
         AddTelemetry(builder.Services, telemetry, options);
 
         var provider = storage.Provider.Trim().ToLowerInvariant();
+        var kubernetes = KubernetesHosting.IsEnabled(options, provider, configuration);
+        if (kubernetes)
+        {
+            KubernetesHosting.CheckIds(options, configuration);
+        }
+
         builder.UseOrleans(silo =>
         {
             switch (provider)
@@ -83,7 +89,7 @@ public static class SiloHostingExtensions
                     UseLocalStorage(silo, options, storage);
                     break;
                 case SairStorageOptions.AzureProvider:
-                    UseAzureStorage(silo, options, storage);
+                    UseAzureStorage(silo, options, storage, KubernetesHosting.AdvertisedAddress(options, kubernetes, configuration), kubernetes);
                     break;
                 default:
                     throw new InvalidOperationException(
@@ -125,7 +131,7 @@ public static class SiloHostingExtensions
         silo.Services.AddSingleton<IImageStore>(new FileSystemImageStore(options.ImageRoot));
     }
 
-    private static void UseAzureStorage(ISiloBuilder silo, SairSiloOptions options, SairStorageOptions storage)
+    private static void UseAzureStorage(ISiloBuilder silo, SairSiloOptions options, SairStorageOptions storage, IPAddress? advertised, bool kubernetes)
     {
         var connection = storage.ConnectionString;
         if (string.IsNullOrWhiteSpace(connection))
@@ -135,20 +141,26 @@ public static class SiloHostingExtensions
                 "(environment Sair__Storage__ConnectionString, from a secret) or use the 'local' provider.");
         }
 
+        if (kubernetes)
+        {
+            // Silo name = pod name; the pods of this cluster (labels orleans/serviceId, orleans/clusterId) are watched and
+            // silos whose pod is gone declared dead. Registered before the settings below, which it must not override:
+            // the ids are checked against ORLEANS_* (KubernetesHosting.CheckIds) and the endpoints are set explicitly.
+            silo.UseKubernetesHosting();
+        }
+
         silo.Configure<ClusterOptions>(cluster =>
         {
             cluster.ClusterId = options.ClusterId;
             cluster.ServiceId = options.ServiceId;
         });
-        if (string.IsNullOrWhiteSpace(options.AdvertisedIp))
+        // Sair:Silo:AdvertisedIp, else (Kubernetes hosting) POD_IP: set here, so Orleans' Kubernetes hosting keeps it.
+        if (advertised is null)
         {
             silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: true);
         }
         else
         {
-            var advertised = IPAddress.TryParse(options.AdvertisedIp, out var ip)
-                ? ip
-                : throw new InvalidOperationException($"Sair:Silo:AdvertisedIp '{options.AdvertisedIp}' is not an IP address.");
             silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
         }
 
