@@ -34,6 +34,15 @@ public sealed class SairSiloOptions
     public string? AdvertisedIp { get; set; }
 
     /// <summary>
+    /// Orleans' Kubernetes hosting (<c>UseKubernetesHosting</c>: silo name = pod name, pods of dead silos noticed,
+    /// silos of deleted pods declared dead), with the azure storage provider only. Null (default): on when this
+    /// process runs in a pod that declares itself (KUBERNETES_SERVICE_HOST, which the kubelet sets, plus POD_NAME and
+    /// POD_NAMESPACE from the downward API); true: on, and fail at start-up outside a pod; false: off.
+    /// The cluster and service ids stay this section's (<see cref="ClusterId"/>, <see cref="ServiceId"/>).
+    /// </summary>
+    public bool? KubernetesHosting { get; set; }
+
+    /// <summary>
     /// How long a stopping silo may take to hand its grains over and stop its jobs; a container orchestrator must
     /// allow more (Kubernetes terminationGracePeriodSeconds) or it kills the silo mid-handover.
     /// </summary>

@@ -16,6 +16,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
@@ -52,6 +53,7 @@ public static class SiloHostingExtensions
         var storage = configuration.GetSection(SairStorageOptions.Section).Get<SairStorageOptions>() ?? new SairStorageOptions();
         var health = configuration.GetSection(SairHealthOptions.Section).Get<SairHealthOptions>() ?? new SairHealthOptions();
         var telemetry = configuration.GetSection(SairTelemetryOptions.Section).Get<SairTelemetryOptions>() ?? new SairTelemetryOptions();
+        var dashboard = configuration.GetSection(SairDashboardOptions.Section).Get<SairDashboardOptions>() ?? new SairDashboardOptions();
         var isEngine = options.Role == SiloMetadataKeys.EngineRole;
         // The slim host registers only the simple console formatter; Logging:Console:FormatterName=json (k8s sets it)
         // would otherwise fall back to it silently.
@@ -71,10 +73,36 @@ public static class SiloHostingExtensions
         builder.Services.TryAddSingleton<IEngineReadiness>(new EngineReadiness(hasEngine: isEngine));
         builder.Services.AddSingleton<SiloReadiness>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloReadiness>());
-        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.ListenAnyIP(health.Port));
+        // The dashboard's page: on coordinators only (engine silos are busy with the GPU), on a port of its own.
+        var servesDashboard = dashboard.Enabled && !isEngine;
+        if (servesDashboard && dashboard.Port == health.Port)
+        {
+            throw new InvalidOperationException(
+                $"Sair:Dashboard:Port is {dashboard.Port}, the health port: give the dashboard a port of its own (Sair__Dashboard__Port).");
+        }
+
+        builder.Services.Configure<KestrelServerOptions>(kestrel =>
+        {
+            kestrel.ListenAnyIP(health.Port);
+            if (servesDashboard)
+            {
+                kestrel.ListenAnyIP(dashboard.Port);
+            }
+        });
+        if (servesDashboard)
+        {
+            builder.Services.AddSingleton(new DashboardEndpoint(dashboard.Port));
+        }
+
         AddTelemetry(builder.Services, telemetry, options);
 
         var provider = storage.Provider.Trim().ToLowerInvariant();
+        var kubernetes = KubernetesHosting.IsEnabled(options, provider, configuration);
+        if (kubernetes)
+        {
+            KubernetesHosting.CheckIds(options, configuration);
+        }
+
         builder.UseOrleans(silo =>
         {
             switch (provider)
@@ -83,12 +111,18 @@ public static class SiloHostingExtensions
                     UseLocalStorage(silo, options, storage);
                     break;
                 case SairStorageOptions.AzureProvider:
-                    UseAzureStorage(silo, options, storage);
+                    UseAzureStorage(silo, options, storage, KubernetesHosting.AdvertisedAddress(options, kubernetes, configuration), kubernetes);
                     break;
                 default:
                     throw new InvalidOperationException(
                         $"Sair:Storage:Provider is '{storage.Provider}': use '{SairStorageOptions.LocalProvider}' (one machine, files) " +
                         $"or '{SairStorageOptions.AzureProvider}' (Azure Storage or Azurite, with Sair:Storage:ConnectionString).");
+            }
+
+            if (dashboard.Enabled)
+            {
+                // Every silo collects (the dashboard asks each silo for its own statistics); coordinators serve the page.
+                silo.AddDashboard();
             }
 
             silo.AddActivityPropagation();
@@ -106,6 +140,12 @@ public static class SiloHostingExtensions
             : !engine.IsReady ? Results.Text(engine.Reason, statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Text(CpuKernels.Current is { } kernels ? $"ready\n{kernels.Summary}" : "ready"));
         endpoints.MapPrometheusScrapingEndpoint(SairHealthOptions.MetricsPath);
+        if (endpoints.ServiceProvider.GetService<DashboardEndpoint>() is { } dashboard)
+        {
+            // Only on the dashboard's own port: the health port (which NetworkPolicy admits) serves no dashboard.
+            endpoints.MapOrleansDashboard().RequireHost($"*:{dashboard.Port}");
+        }
+
         return endpoints;
     }
 
@@ -125,7 +165,7 @@ public static class SiloHostingExtensions
         silo.Services.AddSingleton<IImageStore>(new FileSystemImageStore(options.ImageRoot));
     }
 
-    private static void UseAzureStorage(ISiloBuilder silo, SairSiloOptions options, SairStorageOptions storage)
+    private static void UseAzureStorage(ISiloBuilder silo, SairSiloOptions options, SairStorageOptions storage, IPAddress? advertised, bool kubernetes)
     {
         var connection = storage.ConnectionString;
         if (string.IsNullOrWhiteSpace(connection))
@@ -135,20 +175,26 @@ public static class SiloHostingExtensions
                 "(environment Sair__Storage__ConnectionString, from a secret) or use the 'local' provider.");
         }
 
+        if (kubernetes)
+        {
+            // Silo name = pod name; the pods of this cluster (labels orleans/serviceId, orleans/clusterId) are watched and
+            // silos whose pod is gone declared dead. Registered before the settings below, which it must not override:
+            // the ids are checked against ORLEANS_* (KubernetesHosting.CheckIds) and the endpoints are set explicitly.
+            silo.UseKubernetesHosting();
+        }
+
         silo.Configure<ClusterOptions>(cluster =>
         {
             cluster.ClusterId = options.ClusterId;
             cluster.ServiceId = options.ServiceId;
         });
-        if (string.IsNullOrWhiteSpace(options.AdvertisedIp))
+        // Sair:Silo:AdvertisedIp, else (Kubernetes hosting) POD_IP: set here, so Orleans' Kubernetes hosting keeps it.
+        if (advertised is null)
         {
             silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: true);
         }
         else
         {
-            var advertised = IPAddress.TryParse(options.AdvertisedIp, out var ip)
-                ? ip
-                : throw new InvalidOperationException($"Sair:Silo:AdvertisedIp '{options.AdvertisedIp}' is not an IP address.");
             silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
         }
 
@@ -191,3 +237,6 @@ public static class SiloHostingExtensions
         }
     }
 }
+
+/// <summary>The port a coordinator serves the Orleans Dashboard on (registered only when it does).</summary>
+internal sealed record DashboardEndpoint(int Port);

@@ -60,6 +60,13 @@ public sealed class SairEngineOptions
     /// <summary>Adam steps projecting a reference photo into W+ when its reference has no latent attached.</summary>
     public int ProjectionIterations { get; set; } = 200;
 
+    /// <summary>
+    /// The folder training jobs write their output and checkpoints under (a volume every engine silo mounts, e.g.
+    /// /training on Kubernetes, which also holds the training data): a job whose output folder lies elsewhere is refused,
+    /// since its checkpoints would be lost when it moves to another silo. Null: any absolute folder (one machine).
+    /// </summary>
+    public string? TrainingRoot { get; set; }
+
     /// <summary>Largest photo (pixels) the face analyzer and the engine decode.</summary>
     public long MaxImagePixels { get; set; } = 40_000_000;
 
@@ -89,6 +96,11 @@ public sealed class SairEngineOptions
             {
                 throw new InvalidOperationException($"{Sair.Engine.Runtime.CpuKernels.SettingKey}: {e.Message}", e);
             }
+        }
+
+        if (TrainingRoot is { } root && !Path.IsPathFullyQualified(root))
+        {
+            throw new InvalidOperationException($"Sair:Engine:TrainingRoot is '{root}': use an absolute folder (a volume every engine silo mounts).");
         }
 
         if (Threads < 0)

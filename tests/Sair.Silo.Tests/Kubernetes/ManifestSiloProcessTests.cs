@@ -21,10 +21,14 @@ public sealed class ManifestSiloProcessTests(AzuriteFixture azurite)
             .Where(v => v.Value is not null)
             .ToDictionary(v => v.Key, v => v.Value!);
 
-        // What the cluster supplies at run time: the pod IP (downward API) and the storage secret.
+        // What the cluster supplies at run time: the pod's IP, name and namespace (downward API) and the storage secret.
         var fromCluster = List(container, "env").Where(e => At(e, "valueFrom") is not null).Select(e => Str(e, "name")!).ToList();
-        Assert.Equal([$"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.AdvertisedIp)}"], fromCluster);
-        variables[fromCluster[0]] = "127.0.0.1";
+        var advertisedIp = $"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.AdvertisedIp)}";
+        Assert.Equal([advertisedIp, "POD_NAME", "POD_NAMESPACE", "POD_IP"], fromCluster);
+        variables[advertisedIp] = "127.0.0.1";
+        // Outside a cluster there is no API server for Orleans' Kubernetes hosting to watch pods with: switch it off
+        // (the silo would refuse to start with it forced on and no KUBERNETES_SERVICE_HOST).
+        variables[$"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.KubernetesHosting)}"] = "false";
         variables[$"{SiloProcess.Env(SairStorageOptions.Section)}__{nameof(SairStorageOptions.ConnectionString)}"] = azurite.ConnectionString;
 
         // Fixed pod ports would collide with other processes on a shared test machine; a fresh cluster id keeps this

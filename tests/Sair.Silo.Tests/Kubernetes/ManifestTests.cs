@@ -1,5 +1,7 @@
 using System.Globalization;
+using Orleans.Hosting.Kubernetes;
 using Sair.Grains.Placement;
+using Sair.Silo.Engine;
 using Sair.Silo.Hosting;
 using Sair.Silo.Tests.Support;
 using static Sair.Silo.Tests.Kubernetes.Manifests;
@@ -13,6 +15,15 @@ namespace Sair.Silo.Tests.Kubernetes;
 public sealed class ManifestTests
 {
     private static string SiloVariable(string property) => $"{SiloProcess.Env(SairSiloOptions.Section)}__{property}";
+
+    private static Dictionary<string, object?> PodSpec(Dictionary<string, object?> deployment) => Map(deployment, "spec", "template", "spec");
+
+    /// <summary>The downward-API field an env entry of <paramref name="container"/> comes from; null when it has a plain value.</summary>
+    private static string? FieldRef(Dictionary<string, object?> container, string variable) =>
+        List(container, "env").Where(e => Str(e, "name") == variable).Select(e => Str(e, "valueFrom", "fieldRef", "fieldPath")).SingleOrDefault();
+
+    private static int Configured(Dictionary<string, string?> environment, string variable, int fallback) =>
+        environment.TryGetValue(variable, out var value) && value is not null ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
 
     [Fact]
     public void Every_manifest_and_embedded_config_parses()
@@ -90,6 +101,11 @@ public sealed class ManifestTests
             Assert.Equal(Configured(SiloVariable(nameof(SairSiloOptions.GatewayPort)), defaults.GatewayPort), ports["gateway"]);
 
             var name = Str(deployment, "metadata", "name");
+            if (Str(deployment, "spec", "template", "metadata", "labels", "sairgrid/role") == SiloMetadataKeys.CoordinatorRole)
+            {
+                Assert.Equal(Configured($"{SiloProcess.Env(SairDashboardOptions.Section)}__{nameof(SairDashboardOptions.Port)}", SairDashboardOptions.DefaultPort), ports["dashboard"]);
+            }
+
             Assert.Equal(SairHealthOptions.LivenessPath, Str(container, "livenessProbe", "httpGet", "path"));
             Assert.Equal(SairHealthOptions.ReadinessPath, Str(container, "readinessProbe", "httpGet", "path"));
             Assert.Equal(SairHealthOptions.LivenessPath, Str(container, "startupProbe", "httpGet", "path"));
@@ -214,5 +230,191 @@ public sealed class ManifestTests
         var metrics = hosting[hosting.IndexOf(".WithMetrics(", StringComparison.Ordinal)..];
         metrics = metrics[..metrics.IndexOf(';', StringComparison.Ordinal)];
         Assert.DoesNotContain("Otlp", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Silo_pods_are_set_up_for_Orleans_Kubernetes_hosting_with_the_configured_ids()
+    {
+        foreach (var deployment in SiloDeployments)
+        {
+            var name = Str(deployment, "metadata", "name");
+            var container = Containers(deployment).Single();
+            var environment = Manifests.Environment(container);
+            Assert.True(environment[SiloVariable(nameof(SairSiloOptions.KubernetesHosting))] == "true", $"{name}: Kubernetes hosting is not switched on");
+
+            // The downward API supplies what UseKubernetesHosting reads.
+            Assert.Equal("metadata.name", FieldRef(container, KubernetesHostingOptions.PodNameEnvironmentVariable));
+            Assert.Equal("metadata.namespace", FieldRef(container, KubernetesHostingOptions.PodNamespaceEnvironmentVariable));
+            Assert.Equal("status.podIP", FieldRef(container, KubernetesHostingOptions.PodIPEnvironmentVariable));
+            // One address: the silo advertises the same pod IP Orleans' hosting would.
+            Assert.Equal("status.podIP", FieldRef(container, SiloVariable(nameof(SairSiloOptions.AdvertisedIp))));
+
+            // The hosting lists this cluster's pods by these labels: they must be the silo's own ids, and no ORLEANS_*
+            // variable may set other ids (the silo refuses to start on a mismatch; here none is set at all).
+            var labels = Map(deployment, "spec", "template", "metadata", "labels");
+            var defaults = new SairSiloOptions();
+            Assert.Equal(environment.GetValueOrDefault(SiloVariable(nameof(SairSiloOptions.ClusterId))) ?? defaults.ClusterId, Str(labels, KubernetesHostingOptions.ClusterIdLabel));
+            Assert.Equal(environment.GetValueOrDefault(SiloVariable(nameof(SairSiloOptions.ServiceId))) ?? defaults.ServiceId, Str(labels, KubernetesHostingOptions.ServiceIdLabel));
+            Assert.Equal("sairgrid-k8s", Str(labels, KubernetesHostingOptions.ClusterIdLabel));
+            Assert.DoesNotContain(KubernetesHostingOptions.ClusterIdEnvironmentVariable, environment.Keys);
+            Assert.DoesNotContain(KubernetesHostingOptions.ServiceIdEnvironmentVariable, environment.Keys);
+        }
+    }
+
+    [Fact]
+    public void The_silo_service_account_may_read_watch_and_delete_pods_in_its_namespace()
+    {
+        var accounts = SiloDeployments.Select(d => Str(PodSpec(d), "serviceAccountName")).Distinct().ToList();
+        var account = Assert.Single(accounts);
+        Assert.Equal("sairgrid-silo", account);
+        Assert.Equal(2, SiloDeployments.Count(d => Str(PodSpec(d), "serviceAccountName") == account));
+        Assert.NotNull(Named("ServiceAccount", account!));
+
+        var binding = Assert.Single(OfKind("RoleBinding"), b => List(b, "subjects").Any(s => Str(s, "kind") == "ServiceAccount" && Str(s, "name") == account));
+        Assert.Equal("Role", Str(binding, "roleRef", "kind"));
+        var role = Named("Role", Str(binding, "roleRef", "name")!);
+        var podRules = List(role, "rules").Where(r => List(r, "apiGroups").Contains("") && List(r, "resources").Contains("pods")).ToList();
+        var verbs = podRules.SelectMany(r => List(r, "verbs")).Cast<string>().ToHashSet();
+        // get/patch: its own pod's labels; list/watch: the cluster's pods; delete: pods of dead silos (DeleteDefunctSiloPods).
+        Assert.Superset(new HashSet<string> { "get", "list", "watch", "patch", "delete" }, verbs);
+        Assert.Empty(OfKind("ClusterRoleBinding"));
+    }
+
+    [Fact]
+    public void KEDA_scales_the_engine_deployment_on_the_engine_queue_depth()
+    {
+        var scaled = Assert.Single(OfKind("ScaledObject"));
+        Assert.Equal("Deployment", Str(scaled, "spec", "scaleTargetRef", "kind"));
+        var target = Named("Deployment", Str(scaled, "spec", "scaleTargetRef", "name")!);
+        Assert.Equal("sairgrid-engine", Str(target, "metadata", "name"));
+        Assert.True(int.Parse(Str(scaled, "spec", "minReplicaCount")!) >= 1, "engine silos report the queue depth: never scale them to zero");
+        Assert.True(int.Parse(Str(scaled, "spec", "maxReplicaCount")!) > int.Parse(Str(scaled, "spec", "minReplicaCount")!));
+
+        var trigger = Assert.Single(List(scaled, "spec", "triggers"));
+        Assert.Equal("prometheus", Str(trigger, "type"));
+        var query = Str(trigger, "metadata", "query")!;
+        Assert.Matches(@"^sum\(sair_engine_queue_depth\b", query);
+        // The series carries the scrape job's name: the one job Prometheus is given.
+        var prometheus = Load(Str(Named("ConfigMap", "sairgrid-prometheus"), "data", "prometheus.yml")!).Single();
+        var job = Str(List(prometheus, "scrape_configs").Single(), "job_name");
+        Assert.Contains($"job=\"{job}\"", query);
+        Assert.True(double.Parse(Str(trigger, "metadata", "threshold")!, CultureInfo.InvariantCulture) > 0);
+
+        // Listed by the prod overlay (KEDA's CRD), which leaves the engine replica count to KEDA.
+        var (file, prod) = All.Single(d => Str(d.Document, "kind") == "Kustomization" && d.File.Contains($"{Path.DirectorySeparatorChar}prod{Path.DirectorySeparatorChar}"));
+        var scaledFile = All.Single(d => ReferenceEquals(d.Document, scaled)).File;
+        Assert.Contains(Path.GetFileName(scaledFile), List(prod, "resources").Cast<string>());
+        Assert.Equal(Path.GetDirectoryName(file), Path.GetDirectoryName(scaledFile));
+        Assert.DoesNotContain(List(prod, "replicas"), r => Str(r, "name") == "sairgrid-engine");
+    }
+
+    [Fact]
+    public void Every_engine_container_mounts_the_shared_training_claim_where_training_writes()
+    {
+        var claim = Named("PersistentVolumeClaim", "sairgrid-training");
+        Assert.Equal(["ReadWriteMany"], List(claim, "spec", "accessModes").Cast<string>());
+        Assert.Contains("training-pvc.yaml", List(All.Single(d => Str(d.Document, "kind") == "Kustomization" && d.File.Contains($"base{Path.DirectorySeparatorChar}kustomization")).Document, "resources").Cast<string>());
+
+        var engine = Named("Deployment", "sairgrid-engine");
+        var volume = List(PodSpec(engine), "volumes").Single(v => Str(v, "persistentVolumeClaim", "claimName") == "sairgrid-training");
+        Assert.Null(Str(volume, "persistentVolumeClaim", "readOnly"));
+        var containers = Containers(engine).ToList();
+        Assert.NotEmpty(containers);
+        foreach (var container in containers)
+        {
+            var mount = List(container, "volumeMounts").Single(m => Str(m, "name") == Str(volume, "name"));
+            Assert.NotEqual("true", Str(mount, "readOnly"));
+            var root = Manifests.Environment(container)[$"{SiloProcess.Env(SairEngineOptions.Section)}__{nameof(SairEngineOptions.TrainingRoot)}"];
+            Assert.Equal(Str(mount, "mountPath"), root);
+        }
+
+        // The same root refuses a job writing elsewhere.
+        var trainingRoot = Str(List(containers[0], "volumeMounts").Single(m => Str(m, "name") == Str(volume, "name")), "mountPath")!;
+        SairTrainingEngine.CheckTrainingRoot(trainingRoot, Sair.Grains.Training.TrainingJobSpec.Prior("/weights/faces", $"{trainingRoot}/priors/faces64"));
+        Assert.Throws<InvalidOperationException>(() => SairTrainingEngine.CheckTrainingRoot(trainingRoot, Sair.Grains.Training.TrainingJobSpec.Prior($"{trainingRoot}/data", "/tmp/faces64")));
+    }
+
+    [Fact]
+    public void Coordinators_spread_across_nodes_and_zones_by_their_own_labels()
+    {
+        var coordinator = Named("Deployment", "sairgrid-silo");
+        var selector = Map(coordinator, "spec", "selector", "matchLabels");
+        var constraints = List(PodSpec(coordinator), "topologySpreadConstraints");
+        var byKey = constraints.ToDictionary(c => Str(c, "topologyKey")!);
+        Assert.Equal(["kubernetes.io/hostname", "topology.kubernetes.io/zone"], byKey.Keys.Order());
+        Assert.Equal("DoNotSchedule", Str(byKey["kubernetes.io/hostname"], "whenUnsatisfiable"));
+        // Nodes without zone labels (single-zone and dev clusters) must not make pods unschedulable.
+        Assert.Equal("ScheduleAnyway", Str(byKey["topology.kubernetes.io/zone"], "whenUnsatisfiable"));
+        foreach (var constraint in constraints)
+        {
+            Assert.Equal("1", Str(constraint, "maxSkew"));
+            Assert.Equal(selector, Map(constraint, "labelSelector", "matchLabels"));
+        }
+    }
+
+    [Fact]
+    public void The_network_policy_admits_from_outside_only_the_gateway_and_health_ports_and_the_silo_port_from_silos()
+    {
+        var policy = Named("NetworkPolicy", "sairgrid-silo");
+        Assert.Equal(["Ingress"], List(policy, "spec", "policyTypes").Cast<string>());
+        // Every silo pod (SiloDeployments are those labelled sairgrid/silo=true), and nothing but silos.
+        Assert.Equal(new Dictionary<string, object?> { ["sairgrid/silo"] = "true" }, Map(policy, "spec", "podSelector", "matchLabels"));
+
+        var environment = Manifests.Environment(Containers(Named("Deployment", "sairgrid-silo")).Single());
+        var defaults = new SairSiloOptions();
+        var health = Configured(environment, $"{SiloProcess.Env(SairHealthOptions.Section)}__{nameof(SairHealthOptions.Port)}", SairHealthOptions.DefaultPort);
+        var gateway = Configured(environment, SiloVariable(nameof(SairSiloOptions.GatewayPort)), defaults.GatewayPort);
+        var silo = Configured(environment, SiloVariable(nameof(SairSiloOptions.SiloPort)), defaults.SiloPort);
+        var dashboard = Configured(environment, $"{SiloProcess.Env(SairDashboardOptions.Section)}__{nameof(SairDashboardOptions.Port)}", SairDashboardOptions.DefaultPort);
+
+        static HashSet<int> Ports(object? rule) => List(rule, "ports").Select(p => int.Parse(Str(p, "port")!, CultureInfo.InvariantCulture)).ToHashSet();
+        var rules = List(policy, "spec", "ingress");
+        var fromAnywhere = rules.Where(r => At(r, "from") is null).SelectMany(Ports).ToHashSet();
+        Assert.Equal(new HashSet<int> { gateway, health }, fromAnywhere);
+        Assert.DoesNotContain(dashboard, rules.SelectMany(Ports));
+
+        var siloRule = Assert.Single(rules, r => Ports(r).Contains(silo));
+        var peers = List(siloRule, "from").Select(f => Map(f, "podSelector", "matchLabels")).ToList();
+        var peer = Assert.Single(peers);
+        Assert.Equal(new Dictionary<string, object?> { ["sairgrid/silo"] = "true" }, peer);
+        Assert.Equal(new HashSet<int> { silo }, Ports(siloRule));
+
+        // The collector takes OTLP from silo pods only, on the ports its Service exposes.
+        var collector = Named("NetworkPolicy", "otel-collector");
+        var otlpPorts = List(Named("Service", "otel-collector"), "spec", "ports").Select(p => int.Parse(Str(p, "port")!, CultureInfo.InvariantCulture)).ToHashSet();
+        var collectorRule = Assert.Single(List(collector, "spec", "ingress"));
+        Assert.Equal(otlpPorts, Ports(collectorRule));
+        Assert.Equal("true", Str(Map(Assert.Single(List(collectorRule, "from")), "podSelector", "matchLabels"), "sairgrid/silo"));
+    }
+
+    [Fact]
+    public void Every_silo_container_has_a_read_only_root_and_writable_mounts_where_it_writes()
+    {
+        foreach (var deployment in SiloDeployments)
+        {
+            var name = Str(deployment, "metadata", "name");
+            var emptyDirs = List(PodSpec(deployment), "volumes").Where(v => At(v, "emptyDir") is not null || At(v, "persistentVolumeClaim") is not null)
+                .Select(v => Str(v, "name")).ToHashSet();
+            foreach (var container in Containers(deployment))
+            {
+                Assert.True(Str(container, "securityContext", "readOnlyRootFilesystem") == "true", $"{name}: root file system is writable");
+                var writable = List(container, "volumeMounts")
+                    .Where(m => emptyDirs.Contains(Str(m, "name")) && Str(m, "readOnly") != "true")
+                    .Select(m => Str(m, "mountPath")!).ToList();
+                var environment = Manifests.Environment(container);
+                // Where the process writes: temporary files, the CPU-kernel decision cache (and on GPUs CUDA's JIT cache).
+                var paths = new List<string> { "/tmp", environment[Sair.Engine.Runtime.CpuKernels.CacheVariable]! };
+                if (environment.TryGetValue("CUDA_CACHE_PATH", out var cuda) && cuda is not null)
+                {
+                    paths.Add(cuda);
+                }
+
+                foreach (var path in paths)
+                {
+                    Assert.True(writable.Any(m => path == m || path.StartsWith(m.TrimEnd('/') + "/", StringComparison.Ordinal)),
+                        $"{name}: {path} is on no writable volume ({string.Join(", ", writable)})");
+                }
+            }
+        }
     }
 }
