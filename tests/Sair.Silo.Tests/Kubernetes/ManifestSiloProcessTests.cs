@@ -17,33 +17,10 @@ public sealed class ManifestSiloProcessTests(AzuriteFixture azurite)
     {
         var deployment = Named("Deployment", "sairgrid-silo");
         var container = Containers(deployment).Single();
-        var variables = Manifests.Environment(container)
-            .Where(v => v.Value is not null)
-            .ToDictionary(v => v.Key, v => v.Value!);
-
         // What the cluster supplies at run time: the pod's IP, name and namespace (downward API) and the storage secret.
         var fromCluster = List(container, "env").Where(e => At(e, "valueFrom") is not null).Select(e => Str(e, "name")!).ToList();
-        var advertisedIp = $"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.AdvertisedIp)}";
-        Assert.Equal([advertisedIp, "POD_NAME", "POD_NAMESPACE", "POD_IP"], fromCluster);
-        variables[advertisedIp] = "127.0.0.1";
-        // Outside a cluster there is no API server for Orleans' Kubernetes hosting to watch pods with: switch it off
-        // (the silo would refuse to start with it forced on and no KUBERNETES_SERVICE_HOST).
-        variables[$"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.KubernetesHosting)}"] = "false";
-        variables[$"{SiloProcess.Env(SairStorageOptions.Section)}__{nameof(SairStorageOptions.ConnectionString)}"] = azurite.ConnectionString;
-
-        // Fixed pod ports would collide with other processes on a shared test machine; a fresh cluster id keeps this
-        // silo out of clusters other tests made in the same Azurite.
-        var local = SiloEnvironment.Azure(azurite.ConnectionString, variables[$"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.ServiceId)}"], $"manifest-{Guid.NewGuid():N}");
-        foreach (var name in new[]
-        {
-            $"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.SiloPort)}",
-            $"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.GatewayPort)}",
-            $"{SiloProcess.Env(SairSiloOptions.Section)}__{nameof(SairSiloOptions.ClusterId)}",
-            $"{SiloProcess.Env(SairHealthOptions.Section)}__{nameof(SairHealthOptions.Port)}",
-        })
-        {
-            variables[name] = local.Variables[name];
-        }
+        Assert.Equal([ManifestSilo.Key(SairSiloOptions.Section, nameof(SairSiloOptions.AdvertisedIp)), "POD_NAME", "POD_NAMESPACE", "POD_IP"], fromCluster);
+        var variables = ManifestSilo.Environment("sairgrid-silo", azurite.ConnectionString, $"manifest-{Guid.NewGuid():N}");
 
         await using var silo = SiloProcess.Start(variables);
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(120));

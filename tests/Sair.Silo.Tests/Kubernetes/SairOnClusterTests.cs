@@ -11,7 +11,7 @@ using Sair.Silo.Tests.Engine;
 using Sair.Silo.Tests.Support;
 using Sair.Tests;
 using Xunit.Abstractions;
-using static Sair.Silo.Tests.Kubernetes.Manifests;
+using static Sair.Silo.Tests.Kubernetes.ManifestSilo;
 
 namespace Sair.Silo.Tests.Kubernetes;
 
@@ -38,12 +38,14 @@ public sealed class SairOnClusterTests(AzuriteFixture azurite, ITestOutputHelper
         // A fresh cluster id keeps these silos out of clusters other tests made in the same Azurite; the client is told it
         // as a user is told the manifests' (--cluster-id).
         var clusterId = $"k8s-path-{Guid.NewGuid():N}";
-        var coordinator = SiloOf("sairgrid-silo", clusterId);
-        var engine = SiloOf("sairgrid-engine", clusterId);
+        var coordinator = ManifestSilo.Environment("sairgrid-silo", azurite.ConnectionString, clusterId);
+        var engine = ManifestSilo.Environment("sairgrid-engine", azurite.ConnectionString, clusterId);
         Assert.Equal(SiloMetadataKeys.EngineRole, engine[Key(SairSiloOptions.Section, nameof(SairSiloOptions.Role))]);
         Assert.Equal(SairStorageOptions.AzureProvider, engine[Key(SairStorageOptions.Section, nameof(SairStorageOptions.Provider))]);
-        // What a GPU pod has that this machine has not: the weights volume and the GPU.
+        // What a GPU pod has that this machine has not: the weights and training volumes.
         engine.Remove(Key(SairEngineOptions.Section, nameof(SairEngineOptions.EmotionDirectionsPath)));
+        engine.Remove(Key(SairEngineOptions.Section, nameof(SairEngineOptions.TrainingRoot)));
+        OnThisMachine(coordinator);
         OnThisMachine(engine);
 
         var album = "k8s-family";
@@ -117,7 +119,6 @@ public sealed class SairOnClusterTests(AzuriteFixture azurite, ITestOutputHelper
         {
             silo[Key(SairStorageOptions.Section, nameof(SairStorageOptions.DataRoot))] = data;
             silo[Key(SairSiloOptions.Section, nameof(SairSiloOptions.ImageRoot))] = Path.Combine(data, "images");
-            silo[Key(SairEngineOptions.Section, nameof(SairEngineOptions.ModelsDirectory))] = Path.Combine(RepoPaths.Root, "models");
             silo["Logging__LogLevel__Default"] = "Warning";
             OnThisMachine(silo);
         }
@@ -155,30 +156,13 @@ public sealed class SairOnClusterTests(AzuriteFixture azurite, ITestOutputHelper
     }
 
     /// <summary>
-    /// The environment a Deployment gives its silo container (ConfigMaps, then its own env), with what the cluster
-    /// supplies at run time filled in — the pod IP (downward API) and the storage secret — and this machine's free ports.
-    /// </summary>
-    private Dictionary<string, string> SiloOf(string deployment, string clusterId)
-    {
-        var container = Containers(Named("Deployment", deployment)).Single();
-        var variables = Manifests.Environment(container).Where(v => v.Value is not null).ToDictionary(v => v.Key, v => v.Value!);
-        variables[Key(SairSiloOptions.Section, nameof(SairSiloOptions.AdvertisedIp))] = "127.0.0.1";
-        variables[Key(SairStorageOptions.Section, nameof(SairStorageOptions.ConnectionString))] = azurite.ConnectionString;
-        variables[Key(SairSiloOptions.Section, nameof(SairSiloOptions.ClusterId))] = clusterId;
-        variables[Key(SairSiloOptions.Section, nameof(SairSiloOptions.SiloPort))] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
-        variables[Key(SairSiloOptions.Section, nameof(SairSiloOptions.GatewayPort))] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
-        variables[Key(SairHealthOptions.Section, nameof(SairHealthOptions.Port))] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
-        // The face models the images install at build time are this checkout's.
-        variables[Key(SairEngineOptions.Section, nameof(SairEngineOptions.ModelsDirectory))] = Path.Combine(RepoPaths.Root, "models");
-        return variables;
-    }
-
-    /// <summary>
-    /// What a test machine changes in a silo's configuration: the tiny fixture generator on the CPU on one libtorch
-    /// thread, and short reconcile and load-report intervals so that the test does not wait on them.
+    /// What a test machine changes in a silo's configuration: this checkout's face models (an image installs its own),
+    /// the tiny fixture generator on the CPU on one libtorch thread, and short reconcile and load-report intervals so
+    /// that the test does not wait on them.
     /// </summary>
     private static void OnThisMachine(Dictionary<string, string> silo)
     {
+        silo[Key(SairEngineOptions.Section, nameof(SairEngineOptions.ModelsDirectory))] = Path.Combine(RepoPaths.Root, "models");
         if (silo.ContainsKey(Key(SairEngineOptions.Section, nameof(SairEngineOptions.GeneratorPath))))
         {
             silo[Key(SairEngineOptions.Section, nameof(SairEngineOptions.GeneratorPath))] = TinyEngine.GeneratorPath;
@@ -219,8 +203,6 @@ public sealed class SairOnClusterTests(AzuriteFixture azurite, ITestOutputHelper
             await Engine.DisposeAsync();
         }
     }
-
-    private static string Key(string section, string property) => $"{SiloProcess.Env(section)}__{property}";
 
     /// <summary>Runs the sair this build made as its own process; fails the test with both silos' logs unless it exits 0.</summary>
     private async Task<string> SairAsync(string home, Silos silos, string[] arguments)
