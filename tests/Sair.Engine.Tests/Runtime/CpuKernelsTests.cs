@@ -40,15 +40,28 @@ public sealed class CpuKernelsTests
     }
 
     [Fact]
-    public void Good_default_kernels_are_kept_after_one_probe()
+    public void Default_kernels_are_kept_after_one_probe_exactly_when_they_pass_on_this_CPU()
     {
+        // Which branch runs depends on the CPU, and both are real: an AMD Zen 5 with AVX-512 fails the default oneDNN
+        // kernels (bicubic_strided.grad_input), most CPUs pass them.
         var (configuration, reason, probes) = CpuKernels.Select(new CpuKernels.SelectionOptions());
 
-        Assert.Equal(CpuKernelConfiguration.Default, configuration);
-        Assert.Contains("self-check passed", reason);
-        var probe = Assert.Single(probes);
-        Assert.True(probe.Passed);
-        Assert.True(probe.Milliseconds > 0);
+        var first = probes[0];
+        Assert.Equal(CpuKernelConfiguration.Default.Name, first.Configuration);
+        if (first.Passed)
+        {
+            Assert.Equal(CpuKernelConfiguration.Default, configuration);
+            Assert.Contains("self-check passed", reason);
+            Assert.Single(probes);
+            Assert.True(first.Milliseconds > 0);
+        }
+        else
+        {
+            Assert.NotEqual(CpuKernelConfiguration.Default, configuration);
+            Assert.Equal(CpuKernelConfiguration.All.Select(c => c.Name), probes.Select(p => p.Configuration));
+            Assert.StartsWith($"default fails {first.Failure}", reason);
+            Assert.True(probes.Single(p => p.Configuration == configuration.Name).Passed);
+        }
     }
 
     [Fact]
@@ -81,10 +94,13 @@ public sealed class CpuKernelsTests
         }));
 
         Assert.Contains("No CPU kernel configuration computes correct numbers", e.Message);
+        // Each configuration fails the injected check, or an earlier check it really fails on this CPU (Zen 5: default).
         foreach (var configuration in CpuKernelConfiguration.All)
         {
-            Assert.Contains($"{configuration.Name} fails conv3x3.double_backward", e.Message);
+            Assert.Contains($"{configuration.Name} fails ", e.Message);
         }
+
+        Assert.Contains("fails conv3x3.double_backward", e.Message);
 
         Assert.Contains(CpuKernels.SettingKey, e.Message);
     }
