@@ -17,7 +17,10 @@ public interface IImageTransferGrain : IGrainWithIntegerKey
     [Alias("Put")]
     Task PutAsync(string path, byte[] content);
 
-    /// <summary>The blob in chunks of <see cref="ClientImagePaths.ChunkSize"/> bytes; a missing blob throws <see cref="FileNotFoundException"/>.</summary>
+    /// <summary>
+    /// The blob in chunks of <see cref="ClientImagePaths.ChunkSize"/> bytes (none for an empty blob); a missing blob
+    /// throws <see cref="FileNotFoundException"/>.
+    /// </summary>
     [Alias("Read")]
     IAsyncEnumerable<byte[]> ReadAsync(string path, CancellationToken cancellationToken = default);
 
@@ -89,7 +92,7 @@ public sealed class ImageTransferGrain(IImageStore images) : Grain, IImageTransf
     {
         ClientImagePaths.CheckRead(path);
         var content = await images.GetAsync(path, cancellationToken);
-        for (var offset = 0; offset < content.Length || offset == 0; offset += ClientImagePaths.ChunkSize)
+        for (var offset = 0; offset < content.Length; offset += ClientImagePaths.ChunkSize)
         {
             yield return content[offset..Math.Min(content.Length, offset + ClientImagePaths.ChunkSize)];
         }
