@@ -61,11 +61,18 @@ public sealed class SairEngineOptions
     public int ProjectionIterations { get; set; } = 200;
 
     /// <summary>
-    /// The folder training jobs write their output and checkpoints under (a volume every engine silo mounts, e.g.
-    /// /training on Kubernetes, which also holds the training data): a job whose output folder lies elsewhere is refused,
-    /// since its checkpoints would be lost when it moves to another silo. Null: any absolute folder (one machine).
+    /// The runs root: the folder training jobs write their output and checkpoints under (a volume every engine silo
+    /// mounts, /training/runs on Kubernetes), so checkpoints follow a job to another silo. Set, it confines every path
+    /// a client gives a training job (<see cref="TrainingPaths"/>). Null: any absolute folder (one machine, the user's own
+    /// silo).
     /// </summary>
     public string? TrainingRoot { get; set; }
+
+    /// <summary>
+    /// The data root: where training jobs may read data folders and generators besides <see cref="TrainingRoot"/>
+    /// (/training/data on Kubernetes). Needs <see cref="TrainingRoot"/>.
+    /// </summary>
+    public string? TrainingDataRoot { get; set; }
 
     /// <summary>Largest photo (pixels) the face analyzer and the engine decode.</summary>
     public long MaxImagePixels { get; set; } = 40_000_000;
@@ -98,9 +105,18 @@ public sealed class SairEngineOptions
             }
         }
 
-        if (TrainingRoot is { } root && !Path.IsPathFullyQualified(root))
+        foreach (var (name, root) in new[] { (nameof(TrainingRoot), TrainingRoot), (nameof(TrainingDataRoot), TrainingDataRoot) })
         {
-            throw new InvalidOperationException($"Sair:Engine:TrainingRoot is '{root}': use an absolute folder (a volume every engine silo mounts).");
+            if (root is not null && !Path.IsPathFullyQualified(root))
+            {
+                throw new InvalidOperationException($"Sair:Engine:{name} is '{root}': use an absolute folder (a volume every engine silo mounts).");
+            }
+        }
+
+        if (TrainingDataRoot is not null && TrainingRoot is null)
+        {
+            throw new InvalidOperationException(
+                "Sair:Engine:TrainingDataRoot is set without Sair:Engine:TrainingRoot: set the runs root too, or neither (one machine).");
         }
 
         if (Threads < 0)

@@ -30,7 +30,7 @@ public sealed class SairTrainingEngine(EngineModels models) : ITrainingEngine
         ArgumentNullException.ThrowIfNull(progress);
         var spec = request.Spec;
         spec.Validate();
-        CheckTrainingRoot(models.Options.TrainingRoot, spec);
+        TrainingPaths.From(models.Options).Check(request);
         TrainingProgress? last = null;
         var relay = new Relay<PriorTrainingProgress>(report =>
         {
@@ -50,7 +50,7 @@ public sealed class SairTrainingEngine(EngineModels models) : ITrainingEngine
         ArgumentNullException.ThrowIfNull(progress);
         var spec = request.Spec;
         spec.Validate();
-        CheckTrainingRoot(models.Options.TrainingRoot, spec);
+        TrainingPaths.From(models.Options).Check(request);
         var generator = spec.GeneratorPath ?? models.Options.GeneratorPath ?? throw new InvalidOperationException(
             "The job names no generator and this engine silo has none configured (Sair:Engine:GeneratorPath): give one with --generator.");
         TrainingProgress? last = null;
@@ -73,29 +73,6 @@ public sealed class SairTrainingEngine(EngineModels models) : ITrainingEngine
             last ?? new TrainingProgress(report.Samples, report.Samples, report.Samples),
             [.. report.Classes.Select(fit => new EmotionAccuracy(
                 fit.Emotion, fit.Positives, fit.TrainAccuracy, fit.HeldOutAccuracy, fit.Labeling, fit.ProbabilityGain))]);
-    }
-
-    /// <summary>
-    /// Throws <see cref="InvalidOperationException"/> when the job's output folder (its checkpoints) lies outside
-    /// <paramref name="root"/> (<see cref="SairEngineOptions.TrainingRoot"/>) or is the root itself; no root: any folder.
-    /// Data and generator paths are only read: any volume every engine silo mounts will do (/weights too).
-    /// </summary>
-    public static void CheckTrainingRoot(string? root, TrainingJobSpec spec)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        if (string.IsNullOrWhiteSpace(root))
-        {
-            return;
-        }
-
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
-        var output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(spec.OutputFolder));
-        if (!output.StartsWith(full + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException(
-                $"The output folder '{spec.OutputFolder}' is outside the training volume '{root}' (Sair:Engine:TrainingRoot) that every engine " +
-                $"silo mounts, so its checkpoints would not follow the job to another silo: put it under {root}, e.g. {Path.Combine(root, "priors", "faces64")}.");
-        }
     }
 
     /// <summary>The fit of a job: the fitter's defaults with the job's sample count and seed.</summary>

@@ -324,14 +324,21 @@ public sealed class ManifestTests
         {
             var mount = List(container, "volumeMounts").Single(m => Str(m, "name") == Str(volume, "name"));
             Assert.NotEqual("true", Str(mount, "readOnly"));
-            var root = Manifests.Environment(container)[$"{SiloProcess.Env(SairEngineOptions.Section)}__{nameof(SairEngineOptions.TrainingRoot)}"];
-            Assert.Equal(Str(mount, "mountPath"), root);
+            // Both training roots (runs: written; data: read) lie on the shared volume.
+            foreach (var option in new[] { nameof(SairEngineOptions.TrainingRoot), nameof(SairEngineOptions.TrainingDataRoot) })
+            {
+                var root = Manifests.Environment(container)[$"{SiloProcess.Env(SairEngineOptions.Section)}__{option}"];
+                Assert.StartsWith(Str(mount, "mountPath") + "/", root);
+            }
         }
 
-        // The same root refuses a job writing elsewhere.
-        var trainingRoot = Str(List(containers[0], "volumeMounts").Single(m => Str(m, "name") == Str(volume, "name")), "mountPath")!;
-        SairTrainingEngine.CheckTrainingRoot(trainingRoot, Sair.Grains.Training.TrainingJobSpec.Prior("/weights/faces", $"{trainingRoot}/priors/faces64"));
-        Assert.Throws<InvalidOperationException>(() => SairTrainingEngine.CheckTrainingRoot(trainingRoot, Sair.Grains.Training.TrainingJobSpec.Prior($"{trainingRoot}/data", "/tmp/faces64")));
+        // The same roots refuse a job writing elsewhere, before touching it.
+        var environment = Manifests.Environment(containers[0]);
+        var paths = new TrainingPaths(
+            environment[$"{SiloProcess.Env(SairEngineOptions.Section)}__{nameof(SairEngineOptions.TrainingRoot)}"],
+            environment[$"{SiloProcess.Env(SairEngineOptions.Section)}__{nameof(SairEngineOptions.TrainingDataRoot)}"]);
+        Assert.Throws<InvalidOperationException>(() => paths.Check(new("job", 0, Sair.Grains.Training.TrainingJobSpec.Prior("/training/data/faces", "/tmp/faces64"))));
+        Assert.Throws<InvalidOperationException>(() => paths.Check(new("job", 0, Sair.Grains.Training.TrainingJobSpec.Prior("/weights", "/training/runs/faces64"))));
     }
 
     [Fact]

@@ -45,6 +45,7 @@ public sealed class SairOnClusterTests(AzuriteFixture azurite, ITestOutputHelper
         // What a GPU pod has that this machine has not: the weights and training volumes.
         engine.Remove(Key(SairEngineOptions.Section, nameof(SairEngineOptions.EmotionDirectionsPath)));
         engine.Remove(Key(SairEngineOptions.Section, nameof(SairEngineOptions.TrainingRoot)));
+        engine.Remove(Key(SairEngineOptions.Section, nameof(SairEngineOptions.TrainingDataRoot)));
         OnThisMachine(coordinator);
         OnThisMachine(engine);
 
