@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Net;
 using Sair.Client.Grid;
+using Sair.Grains;
 using Sair.Grains.Engine;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -161,9 +162,9 @@ public class EngineSettings : GridSettings
             }
         }
 
-        if (Iterations is < 1 or > 100_000)
+        if (Iterations is < 1 or > GridLimits.DefaultMaxIterations)
         {
-            return ValidationResult.Error($"--iterations {Iterations} is out of range: use 1 to 100000.");
+            return ValidationResult.Error($"--iterations {Iterations} is out of range: use 1 to {GridLimits.DefaultMaxIterations}.");
         }
 
         if (CheckpointEvery < 1)

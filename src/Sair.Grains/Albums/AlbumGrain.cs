@@ -32,6 +32,7 @@ public sealed class AlbumState
 public sealed class AlbumGrain(
     [PersistentState("album", GridStorage.Albums)] IPersistentState<AlbumState> album,
     IOptions<AlbumOptions> options,
+    IOptions<GridLimits> limits,
     ILogger<AlbumGrain> logger) : Grain, IAlbumGrain, IAlbumJobSink
 {
     private TaskCompletionSource _changed = NewChangeSignal();
@@ -61,6 +62,7 @@ public sealed class AlbumGrain(
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
+        limits.Value.Check(spec);
         if (album.State.Spec is { } existing)
         {
             if (!existing.PhotoPaths.SequenceEqual(spec.PhotoPaths, StringComparer.Ordinal))

@@ -18,7 +18,7 @@ public static class GridSiloBuilderExtensions
     /// </summary>
     /// <param name="role"><see cref="SiloMetadataKeys.EngineRole"/> or <see cref="SiloMetadataKeys.CoordinatorRole"/>.</param>
     /// <param name="accelerator">What the silo computes on ("gpu", "cpu"), advertised as <see cref="SiloMetadataKeys.Accelerator"/>.</param>
-    /// <param name="configuration">Optional configuration with the "Sair:Engine", "Sair:Placement" and "Sair:Albums" sections.</param>
+    /// <param name="configuration">Optional configuration with the "Sair:Engine", "Sair:Placement", "Sair:Albums" and "Sair:Limits" sections.</param>
     public static ISiloBuilder AddSairGrid(this ISiloBuilder silo, string role, string accelerator, IConfiguration? configuration = null)
     {
         if (role is not (SiloMetadataKeys.EngineRole or SiloMetadataKeys.CoordinatorRole))
@@ -39,12 +39,16 @@ public static class GridSiloBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<EngineLoadCache>());
         var placement = services.AddOptions<EnginePlacementOptions>();
         var albums = services.AddOptions<AlbumOptions>();
+        var limits = services.AddOptions<GridLimits>()
+            .Validate(o => o.MaxIterations >= 1 && o.MaxAlbumPhotos >= 1 && o.MaxAlbumFaces >= 1 && o.MaxTrainingImages >= 1
+                && o.MaxTrainingBatch >= 1 && o.MaxEmotionSamples >= 1, "Every Sair:Limits setting must be 1 or more.");
         var engine = services.AddOptions<EngineWorkerOptions>()
             .Validate(o => o.MaxConcurrentJobs >= 1, "Sair:Engine:MaxConcurrentJobs must be 1 or more.");
         if (configuration is not null)
         {
             placement.Bind(configuration.GetSection(EnginePlacementOptions.Section));
             albums.Bind(configuration.GetSection(AlbumOptions.Section));
+            limits.Bind(configuration.GetSection(GridLimits.Section));
             engine.Bind(configuration.GetSection(EngineWorkerOptions.Section));
         }
 

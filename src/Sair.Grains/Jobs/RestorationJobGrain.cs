@@ -32,6 +32,7 @@ public sealed class RestorationJobGrain(
     IImageStore images,
     ILocalSiloDetails silo,
     IOptions<EngineWorkerOptions> options,
+    IOptions<GridLimits> limits,
     ILogger<RestorationJobGrain> logger) : Grain, IRestorationJobGrain, IRestorationJobReports, IRemindable
 {
     private const string ReviveReminder = "revive";
@@ -67,6 +68,7 @@ public sealed class RestorationJobGrain(
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
+        limits.Value.Check(spec.Options);
         if (State.Spec is { } existing)
         {
             if (existing.InputPath != spec.InputPath || existing.OutputPath != spec.OutputPath)

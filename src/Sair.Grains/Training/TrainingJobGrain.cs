@@ -30,6 +30,7 @@ public sealed class TrainingJobGrain(
     TrainingRunner runner,
     ILocalSiloDetails silo,
     IOptions<EngineWorkerOptions> options,
+    IOptions<GridLimits> limits,
     ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain, ITrainingJobReports, IRemindable
 {
     private const string ReviveReminder = "revive";
@@ -67,6 +68,7 @@ public sealed class TrainingJobGrain(
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
+        limits.Value.Check(spec);
         if (State.Spec is { } existing)
         {
             if (!existing.SameRun(spec))

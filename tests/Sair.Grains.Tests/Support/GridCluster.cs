@@ -40,6 +40,9 @@ public sealed class GridCluster : IAsyncDisposable
     /// <summary>The training runs of every engine silo's fake trainer.</summary>
     public TrainingRecorder Training { get; }
 
+    /// <summary>The album photo limit every test grid is configured with (Sair:Limits:MaxAlbumPhotos).</summary>
+    public const int ConfiguredMaxAlbumPhotos = 40;
+
     /// <summary>The face analyzer every silo shares.</summary>
     public FakeFaceAnalyzer Analyzer { get; }
 
@@ -94,6 +97,8 @@ public sealed class GridCluster : IAsyncDisposable
             });
             services.Configure<EnginePlacementOptions>(o => o.LoadRefreshInterval = TimeSpan.FromMilliseconds(50));
             services.Configure<AlbumOptions>(o => o.ReconcileInterval = TimeSpan.FromMilliseconds(200));
+            // Configured below the defaults, so that tests see the configured limit enforced, not a constant.
+            services.Configure<GridLimits>(o => o.MaxAlbumPhotos = ConfiguredMaxAlbumPhotos);
         });
 
         builder.ConfigureClient(client => client.AddActivityPropagation());

@@ -1,0 +1,67 @@
+using Sair.Grains.Albums;
+using Sair.Grains.Engine;
+using Sair.Grains.Training;
+
+namespace Sair.Grains;
+
+/// <summary>
+/// What one request may ask of the grid (section "Sair:Limits"), enforced where every client arrives — the album,
+/// job and training grains — not only in the CLI, so a client calling the grains directly cannot hold an engine slot
+/// with a two-billion-iteration job or submit a million-photo album. Each breach is an <see cref="ArgumentException"/>
+/// naming the limit and its setting.
+/// </summary>
+public sealed class GridLimits
+{
+    public const string Section = "Sair:Limits";
+
+    /// <summary>The default of <see cref="MaxIterations"/>, also the most the CLI's --iterations accepts.</summary>
+    public const int DefaultMaxIterations = 100_000;
+
+    /// <summary>Optimisation steps per face.</summary>
+    public int MaxIterations { get; set; } = DefaultMaxIterations;
+
+    /// <summary>Photos per album.</summary>
+    public int MaxAlbumPhotos { get; set; } = 10_000;
+
+    /// <summary>Faces (jobs) per album: a group photo is several.</summary>
+    public int MaxAlbumFaces { get; set; } = 50_000;
+
+    /// <summary>Length of a prior-training run in real images shown to the discriminator.</summary>
+    public long MaxTrainingImages { get; set; } = 100_000_000;
+
+    /// <summary>Images per training step.</summary>
+    public int MaxTrainingBatch { get; set; } = 256;
+
+    /// <summary>Generated samples of an emotion fit.</summary>
+    public int MaxEmotionSamples { get; set; } = 100_000;
+
+    public void Check(RestorationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Within(options.Iterations, MaxIterations, "RestorationOptions.Iterations", nameof(MaxIterations));
+    }
+
+    public void Check(AlbumSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        Check(spec.Options);
+        Within(spec.PhotoPaths.Length, MaxAlbumPhotos, "the album's photo count", nameof(MaxAlbumPhotos));
+        Within(spec.Jobs().Count, MaxAlbumFaces, "the album's face count", nameof(MaxAlbumFaces));
+    }
+
+    public void Check(TrainingJobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        Within(spec.TotalImages, MaxTrainingImages, "TrainingJobSpec.TotalImages", nameof(MaxTrainingImages));
+        Within(spec.Batch, MaxTrainingBatch, "TrainingJobSpec.Batch", nameof(MaxTrainingBatch));
+        Within(spec.Samples ?? 0, MaxEmotionSamples, "TrainingJobSpec.Samples", nameof(MaxEmotionSamples));
+    }
+
+    private static void Within(long value, long limit, string what, string setting)
+    {
+        if (value > limit)
+        {
+            throw new ArgumentException($"{what} is {value}: this grid allows at most {limit} ({Section}:{setting}).");
+        }
+    }
+}
