@@ -42,8 +42,11 @@ public sealed record KernelBatteryResult(IReadOnlyList<KernelCheck> Checks)
 /// </remarks>
 public static class KernelBattery
 {
-    /// <summary>Changes whenever the checks change, so cached decisions made by an older battery are not reused.</summary>
-    public const int Version = 1;
+    /// <summary>
+    /// Changes whenever the checks or the choice among passing configurations change, so cached decisions made by an
+    /// older battery or rule are not reused (2: the first passing in order, not the fastest probe step).
+    /// </summary>
+    public const int Version = 2;
 
     private const double FirstOrder = 2e-4;
     private const double SecondOrder = 1e-3;
@@ -165,6 +168,12 @@ public static class KernelBattery
         // The bicubic operator: separable single-channel strided convolutions over reflect-padded planes.
         yield return new("bicubic_strided.forward", [[3, 1, 64, 64], [1, 1, 16, 1]], t => F.conv2d(F.pad(t[0], [0, 0, 6, 6], PaddingModes.Reflect), t[1], strides: [4, 1]));
         yield return new("bicubic_strided.grad_input", [[3, 1, 64, 64], [1, 1, 1, 16]], t => GradInput(t, (x, w) => F.conv2d(F.pad(x, [6, 6, 0, 0], PaddingModes.Reflect), w, strides: [1, 4])));
+
+        // Single-channel planes (N·C, 1, H, W), as upfirdn2d and the Gaussian blur of the degradation reshape them: their
+        // backward computes wrong numbers on an AMD Zen 5 with AVX-512 (a constant image's gradient that is not constant,
+        // NaN discriminator gradients in training), like the bicubic pass above.
+        yield return new("upfirdn_plane.grad_input", [[64, 1, 18, 18], [1, 1, 4, 4]], t => GradInput(t, (x, w) => F.conv2d(x, w)));
+        yield return new("gaussian_blur_plane.grad_input", [[3, 1, 16, 16], [1, 1, 11, 11]], t => GradInput(t, (x, w) => F.conv2d(F.pad(x, [5, 5, 5, 5], PaddingModes.Reflect), w)));
 
         // Discriminator: strided 3×3, and a batch of 16 (the training batch; NNPACK's path where it runs).
         yield return new("strided_conv.grad_weight", [[2, 16, 16, 16], [32, 16, 3, 3]], t => GradWeight(t, (x, w) => F.conv2d(x, w, strides: [2, 2])));

@@ -65,7 +65,7 @@ public sealed class CpuKernelsTests
     }
 
     [Fact]
-    public void Faulty_default_kernels_make_the_guard_pick_the_fastest_configuration_that_passes()
+    public void Faulty_default_kernels_make_the_guard_pick_the_first_passing_configuration_in_order_of_speed()
     {
         var (configuration, reason, probes) = CpuKernels.Select(new CpuKernels.SelectionOptions
         {
@@ -75,13 +75,14 @@ public sealed class CpuKernelsTests
 
         Assert.NotEqual(CpuKernelConfiguration.Default, configuration);
         Assert.Equal(CpuKernelConfiguration.All.Select(c => c.Name), probes.Select(p => p.Configuration));
-        var failed = Assert.Single(probes, p => !p.Passed);
-        Assert.Equal(CpuKernelConfiguration.Default.Name, failed.Configuration);
+        // The injected fault fails default; a fallback may also fail for real on this CPU (avx2 on an AMD Zen 5).
+        var failed = probes[0];
+        Assert.False(failed.Passed);
         Assert.StartsWith("depthwise_rgb_blur.forward", failed.Failure);
-        var fastest = probes.Where(p => p.Passed).MinBy(p => p.Milliseconds)!;
-        Assert.Equal(fastest.Configuration, configuration.Name);
+        var first = probes.First(p => p.Passed);
+        Assert.Equal(first.Configuration, configuration.Name);
         Assert.Contains("default fails depthwise_rgb_blur.forward", reason);
-        Assert.Contains($"{configuration.Name} is the fastest configuration that passes", reason);
+        Assert.Contains($"{configuration.Name} is the first that passes in the order of speed on real generator steps", reason);
     }
 
     [Fact]
@@ -115,8 +116,8 @@ public sealed class CpuKernelsTests
 
         Assert.Equal(0, exit);
         Assert.Matches("cpu kernels: (avx2|sse41|no-onednn) — default fails depthwise_rgb_blur.forward: relative error", log);
-        Assert.Contains("is the fastest configuration that passes", log);
-        Assert.Contains("verified in this process (23 checks)", log);
+        Assert.Contains("is the first that passes in the order of speed", log);
+        Assert.Contains($"verified in this process ({KernelBattery.CheckNames.Count} checks)", log);
     }
 
     [Fact]
