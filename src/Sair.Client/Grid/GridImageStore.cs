@@ -26,9 +26,9 @@ public sealed class GridImageStore(IGrainFactory grains) : IImageStore
         }
 
         var upload = grains.GetGrain<IImageUploadGrain>(Guid.NewGuid());
-        for (var offset = 0; offset < content.Length; offset += ClientImagePaths.ChunkSize)
+        foreach (var chunk in ClientImagePaths.Chunks(content))
         {
-            await upload.AppendAsync(content[offset..Math.Min(content.Length, offset + ClientImagePaths.ChunkSize)]).WaitAsync(cancellationToken);
+            await upload.AppendAsync(chunk).WaitAsync(cancellationToken);
         }
 
         await upload.CommitAsync(path, content.Length).WaitAsync(cancellationToken);

@@ -57,6 +57,15 @@ public static class ClientImagePaths
 
     private static readonly string[] Readable = ["albums/", "pools/"];
 
+    /// <summary>The transfer chunks of <paramref name="content"/>, in order (none for empty content).</summary>
+    public static IEnumerable<byte[]> Chunks(byte[] content)
+    {
+        for (var offset = 0; offset < content.Length; offset += ChunkSize)
+        {
+            yield return content[offset..Math.Min(content.Length, offset + ChunkSize)];
+        }
+    }
+
     public static void CheckWrite(string path) => Check(path, Writable, "write");
 
     public static void CheckRead(string path) => Check(path, Readable, "read");
@@ -91,10 +100,9 @@ public sealed class ImageTransferGrain(IImageStore images) : Grain, IImageTransf
     public async IAsyncEnumerable<byte[]> ReadAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ClientImagePaths.CheckRead(path);
-        var content = await images.GetAsync(path, cancellationToken);
-        for (var offset = 0; offset < content.Length; offset += ClientImagePaths.ChunkSize)
+        foreach (var chunk in ClientImagePaths.Chunks(await images.GetAsync(path, cancellationToken)))
         {
-            yield return content[offset..Math.Min(content.Length, offset + ClientImagePaths.ChunkSize)];
+            yield return chunk;
         }
     }
 

@@ -65,7 +65,7 @@ public sealed class TrainingPaths
 
     private string Inside(string path, string[] roots, string what, bool allowRoot)
     {
-        var full = Path.IsPathFullyQualified(path) ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) : null;
+        var full = Path.IsPathFullyQualified(path) ? Full(path) : null;
         var root = full is null ? null : roots.FirstOrDefault(r => Under(full, r, allowRoot));
         if (full is null || root is null)
         {
@@ -95,7 +95,7 @@ public sealed class TrainingPaths
         foreach (var entry in Directory.EnumerateFileSystemEntries(folder, "*", options))
         {
             var info = new FileInfo(entry);
-            if (info.LinkTarget is not null && !_readable.Any(root => TargetUnder(info, root)))
+            if (info.LinkTarget is not null && !_readable.Any(root => Resolved(info, root) is not null))
             {
                 throw new InvalidOperationException(
                     $"The data folder '{given}' holds a symbolic link that leads out of the training roots ({Path.GetRelativePath(folder, entry)}): " +
@@ -147,33 +147,38 @@ public sealed class TrainingPaths
             var info = new FileInfo(current);
             if (info.LinkTarget is not null)
             {
-                if (!TargetUnder(info, root, depth + 1))
+                if (Resolved(info, root, depth + 1) is not { } target)
                 {
                     return false;
                 }
 
-                current = info.ResolveLinkTarget(returnFinalTarget: true)!.FullName;
+                current = target;
             }
         }
 
         return true;
     }
 
-    private static bool TargetUnder(FileSystemInfo link, string root, int depth = 0)
+    /// <summary>The final target of <paramref name="link"/> when it, and the way to it, stay inside <paramref name="root"/>; else null.</summary>
+    private static string? Resolved(FileSystemInfo link, string root, int depth = 0)
     {
         try
         {
             return depth <= 40
                 && link.ResolveLinkTarget(returnFinalTarget: true) is { } target
-                && Path.TrimEndingDirectorySeparator(Path.GetFullPath(target.FullName)) is var full
+                && Full(target.FullName) is var full
                 && Under(full, root, allowRoot: true)
-                && StaysInside(full, root, depth);
+                && StaysInside(full, root, depth)
+                ? full
+                : null;
         }
         catch (IOException)
         {
-            return false;
+            return null;
         }
     }
+
+    private static string Full(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
 
     private static bool Under(string full, string root, bool allowRoot) =>
         full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || (allowRoot && full == root);
@@ -181,10 +186,10 @@ public sealed class TrainingPaths
     /// <summary>A root as compared: absolute, without a trailing separator, and itself resolved when it is a link.</summary>
     private static string Root(string root)
     {
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        var full = Full(root);
         var info = new DirectoryInfo(full);
         return info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target
-            ? Path.TrimEndingDirectorySeparator(target.FullName)
+            ? Full(target.FullName)
             : full;
     }
 }

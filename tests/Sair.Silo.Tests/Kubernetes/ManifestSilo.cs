@@ -2,6 +2,7 @@ using System.Globalization;
 using Sair.Silo.Hosting;
 using Sair.Silo.Tests.Support;
 using static Sair.Silo.Tests.Kubernetes.Manifests;
+using static Sair.Silo.Tests.Support.SiloProcess;
 
 namespace Sair.Silo.Tests.Kubernetes;
 
@@ -11,8 +12,6 @@ namespace Sair.Silo.Tests.Kubernetes;
 /// </summary>
 internal static class ManifestSilo
 {
-    public static string Key(string section, string property) => $"{SiloProcess.Env(section)}__{property}";
-
     /// <summary>
     /// What the cluster supplies at run time, filled in: the pod IP (downward API; POD_NAME and POD_NAMESPACE are only
     /// read by Kubernetes hosting, off here since there is no API server) and the storage secret. Fixed pod ports would

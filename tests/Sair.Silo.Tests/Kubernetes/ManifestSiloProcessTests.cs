@@ -19,7 +19,7 @@ public sealed class ManifestSiloProcessTests(AzuriteFixture azurite)
         var container = Containers(deployment).Single();
         // What the cluster supplies at run time: the pod's IP, name and namespace (downward API) and the storage secret.
         var fromCluster = List(container, "env").Where(e => At(e, "valueFrom") is not null).Select(e => Str(e, "name")!).ToList();
-        Assert.Equal([ManifestSilo.Key(SairSiloOptions.Section, nameof(SairSiloOptions.AdvertisedIp)), "POD_NAME", "POD_NAMESPACE", "POD_IP"], fromCluster);
+        Assert.Equal([SiloProcess.Key(SairSiloOptions.Section, nameof(SairSiloOptions.AdvertisedIp)), "POD_NAME", "POD_NAMESPACE", "POD_IP"], fromCluster);
         var variables = ManifestSilo.Environment("sairgrid-silo", azurite.ConnectionString, $"manifest-{Guid.NewGuid():N}");
 
         await using var silo = SiloProcess.Start(variables);

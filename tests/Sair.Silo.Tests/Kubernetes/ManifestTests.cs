@@ -14,7 +14,7 @@ namespace Sair.Silo.Tests.Kubernetes;
 /// </summary>
 public sealed class ManifestTests
 {
-    private static string SiloVariable(string property) => $"{SiloProcess.Env(SairSiloOptions.Section)}__{property}";
+    private static string SiloVariable(string property) => SiloProcess.Key(SairSiloOptions.Section, property);
 
     private static Dictionary<string, object?> PodSpec(Dictionary<string, object?> deployment) => Map(deployment, "spec", "template", "spec");
 
@@ -96,14 +96,14 @@ public sealed class ManifestTests
                 environment.TryGetValue(variable, out var value) && value is not null ? int.Parse(value) : fallback;
 
             var defaults = new SairSiloOptions();
-            Assert.Equal(Configured($"{SiloProcess.Env(SairHealthOptions.Section)}__{nameof(SairHealthOptions.Port)}", SairHealthOptions.DefaultPort), ports["health"]);
+            Assert.Equal(Configured(SiloProcess.Key(SairHealthOptions.Section, nameof(SairHealthOptions.Port)), SairHealthOptions.DefaultPort), ports["health"]);
             Assert.Equal(Configured(SiloVariable(nameof(SairSiloOptions.SiloPort)), defaults.SiloPort), ports["silo"]);
             Assert.Equal(Configured(SiloVariable(nameof(SairSiloOptions.GatewayPort)), defaults.GatewayPort), ports["gateway"]);
 
             var name = Str(deployment, "metadata", "name");
             if (Str(deployment, "spec", "template", "metadata", "labels", "sairgrid/role") == SiloMetadataKeys.CoordinatorRole)
             {
-                Assert.Equal(Configured($"{SiloProcess.Env(SairDashboardOptions.Section)}__{nameof(SairDashboardOptions.Port)}", SairDashboardOptions.DefaultPort), ports["dashboard"]);
+                Assert.Equal(Configured(SiloProcess.Key(SairDashboardOptions.Section, nameof(SairDashboardOptions.Port)), SairDashboardOptions.DefaultPort), ports["dashboard"]);
             }
 
             Assert.Equal(SairHealthOptions.LivenessPath, Str(container, "livenessProbe", "httpGet", "path"));
@@ -327,7 +327,7 @@ public sealed class ManifestTests
             // Both training roots (runs: written; data: read) lie on the shared volume.
             foreach (var option in new[] { nameof(SairEngineOptions.TrainingRoot), nameof(SairEngineOptions.TrainingDataRoot) })
             {
-                var root = Manifests.Environment(container)[$"{SiloProcess.Env(SairEngineOptions.Section)}__{option}"];
+                var root = Manifests.Environment(container)[SiloProcess.Key(SairEngineOptions.Section, option)];
                 Assert.StartsWith(Str(mount, "mountPath") + "/", root);
             }
         }
@@ -335,8 +335,8 @@ public sealed class ManifestTests
         // The same roots refuse a job writing elsewhere, before touching it.
         var environment = Manifests.Environment(containers[0]);
         var paths = new TrainingPaths(
-            environment[$"{SiloProcess.Env(SairEngineOptions.Section)}__{nameof(SairEngineOptions.TrainingRoot)}"],
-            environment[$"{SiloProcess.Env(SairEngineOptions.Section)}__{nameof(SairEngineOptions.TrainingDataRoot)}"]);
+            environment[SiloProcess.Key(SairEngineOptions.Section, nameof(SairEngineOptions.TrainingRoot))],
+            environment[SiloProcess.Key(SairEngineOptions.Section, nameof(SairEngineOptions.TrainingDataRoot))]);
         Assert.Throws<InvalidOperationException>(() => paths.Check(new("job", 0, Sair.Grains.Training.TrainingJobSpec.Prior("/training/data/faces", "/tmp/faces64"))));
         Assert.Throws<InvalidOperationException>(() => paths.Check(new("job", 0, Sair.Grains.Training.TrainingJobSpec.Prior("/weights", "/training/runs/faces64"))));
     }
@@ -369,10 +369,10 @@ public sealed class ManifestTests
 
         var environment = Manifests.Environment(Containers(Named("Deployment", "sairgrid-silo")).Single());
         var defaults = new SairSiloOptions();
-        var health = Configured(environment, $"{SiloProcess.Env(SairHealthOptions.Section)}__{nameof(SairHealthOptions.Port)}", SairHealthOptions.DefaultPort);
+        var health = Configured(environment, SiloProcess.Key(SairHealthOptions.Section, nameof(SairHealthOptions.Port)), SairHealthOptions.DefaultPort);
         var gateway = Configured(environment, SiloVariable(nameof(SairSiloOptions.GatewayPort)), defaults.GatewayPort);
         var silo = Configured(environment, SiloVariable(nameof(SairSiloOptions.SiloPort)), defaults.SiloPort);
-        var dashboard = Configured(environment, $"{SiloProcess.Env(SairDashboardOptions.Section)}__{nameof(SairDashboardOptions.Port)}", SairDashboardOptions.DefaultPort);
+        var dashboard = Configured(environment, SiloProcess.Key(SairDashboardOptions.Section, nameof(SairDashboardOptions.Port)), SairDashboardOptions.DefaultPort);
 
         static HashSet<int> Ports(object? rule) => List(rule, "ports").Select(p => int.Parse(Str(p, "port")!, CultureInfo.InvariantCulture)).ToHashSet();
         var rules = List(policy, "spec", "ingress");

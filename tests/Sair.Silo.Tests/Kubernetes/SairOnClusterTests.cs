@@ -11,7 +11,7 @@ using Sair.Silo.Tests.Engine;
 using Sair.Silo.Tests.Support;
 using Sair.Tests;
 using Xunit.Abstractions;
-using static Sair.Silo.Tests.Kubernetes.ManifestSilo;
+using static Sair.Silo.Tests.Support.SiloProcess;
 
 namespace Sair.Silo.Tests.Kubernetes;
 
@@ -80,7 +80,7 @@ public sealed class SairOnClusterTests(AzuriteFixture azurite, ITestOutputHelper
         Assert.Contains($"albums/{album}/manifest.json", stored);
         Assert.Equal(2, stored.Count(name => name.StartsWith($"albums/{album}/inputs/", StringComparison.Ordinal)));
         // Each face's restored aligned face (beside companions such as the photo with it pasted back).
-        var results = stored.Where(name => name.StartsWith($"albums/{album}/results/", StringComparison.Ordinal) && name.Count(c => c == '.') == 1).ToList();
+        var results = stored.Where(name => name.StartsWith($"albums/{album}/results/", StringComparison.Ordinal) && IsRestoredFace(name)).ToList();
         Assert.True(results.Count == 2, $"expected two restored faces among the blobs:\n{string.Join('\n', stored)}");
 
         // ... and in the output folder sair wrote, with the report saying both faces were restored.
@@ -134,9 +134,12 @@ public sealed class SairOnClusterTests(AzuriteFixture azurite, ITestOutputHelper
         Assert.Equal(samples, report.RootElement.GetProperty("restored").GetInt32());
         // The results are in the silos' image folder, and sair made no store of its own.
         Assert.Equal(samples, Directory.EnumerateFiles(Path.Combine(data, "images", "albums"), "*.png", SearchOption.AllDirectories)
-            .Count(path => path.Contains($"{Path.DirectorySeparatorChar}results{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && Path.GetFileName(path).Count(c => c == '.') == 1));
+            .Count(path => path.Contains($"{Path.DirectorySeparatorChar}results{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && IsRestoredFace(path)));
         Assert.False(Directory.Exists(Path.Combine(home, "images")), "sair created a local image folder");
     }
+
+    /// <summary>A restored aligned face, not one of its companions (name.cropped_face.png, name.restored_img.png).</summary>
+    private static bool IsRestoredFace(string path) => Path.GetFileName(path).Count(c => c == '.') == 1;
 
     /// <summary>
     /// README's "A local multi-silo cluster" block: the Sair__* assignments of each 'dotnet run' silo line (continued

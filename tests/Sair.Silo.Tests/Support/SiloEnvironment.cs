@@ -64,7 +64,7 @@ internal sealed class SiloEnvironment
 
     public SiloEnvironment Set(string section, string property, string value)
     {
-        _variables[$"{SiloProcess.Env(section)}__{property}"] = value;
+        _variables[SiloProcess.Key(section, property)] = value;
         return this;
     }
 

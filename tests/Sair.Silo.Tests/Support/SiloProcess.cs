@@ -48,6 +48,9 @@ internal sealed class SiloProcess : IAsyncDisposable
     /// <summary>The environment-variable prefix of a configuration section ("Sair:Silo" → "Sair__Silo").</summary>
     public static string Env(string section) => section.Replace(":", "__");
 
+    /// <summary>The environment variable of one option ("Sair:Silo", "Role" → "Sair__Silo__Role").</summary>
+    public static string Key(string section, string property) => $"{Env(section)}__{property}";
+
     public async Task<(HttpStatusCode Status, string Body)> GetAsync(string path)
     {
         using var response = await Http.GetAsync($"http://127.0.0.1:{HealthPort}{path}");
