@@ -32,7 +32,7 @@ internal static class QualityBench
 {
     /// <summary>The variants a run can restore (<c>--variants</c>, by short name); bicubic is always first.</summary>
     private static readonly (string Key, string Name)[] KnownVariants =
-        [("bicubic", "bicubic"), ("ref", "sair+ref"), ("noid", "sair no-id"), ("wrong", "sair wrong-ref")];
+        [("bicubic", "bicubic"), ("ref", "sair+ref"), ("noid", "sair no-id"), ("wrong", "sair wrong-ref"), ("refphoto", "ref photo +bp")];
 
     public static int Run(BenchArgs args)
     {
@@ -48,7 +48,7 @@ internal static class QualityBench
         var unknown = keys.Where(k => KnownVariants.All(v => v.Key != k)).ToList();
         if (unknown.Count > 0)
         {
-            throw new ArgumentException($"--variants {string.Join(",", unknown)}: use any of ref,noid,wrong");
+            throw new ArgumentException($"--variants {string.Join(",", unknown)}: use any of ref,noid,wrong,refphoto");
         }
         // Back-projection (--backproject k): each SAIR result also scored after k steps of the engine's BackProjection
         // (x ← x + U(Y − D(x)), U = bicubic ↑, D = the task's bicubic ↓), as preset paper-bp does inside the restorer.
@@ -109,6 +109,19 @@ internal static class QualityBench
             options = options with { LatentPriorWeight = double.Parse(latentPrior, CultureInfo.InvariantCulture) };
             overrides.Add($"latent prior {latentPrior}");
         }
+        if (args.Int("pti", 0) is > 0 and var ptiSteps)
+        {
+            options = options with
+            {
+                PivotalTuning = new PivotalTuningOptions
+                {
+                    Steps = ptiSteps,
+                    LearningRate = double.Parse(args.String("pti-lr", "0.0003"), CultureInfo.InvariantCulture),
+                    IdentityWeight = double.Parse(args.String("pti-id", "0"), CultureInfo.InvariantCulture),
+                },
+            };
+            overrides.Add($"pivotal tuning {ptiSteps} steps lr {options.PivotalTuning.LearningRate} id {options.PivotalTuning.IdentityWeight}");
+        }
         if (backProject > 0)
         {
             overrides.Add($"back-projection {backProject}");
@@ -123,15 +136,15 @@ internal static class QualityBench
         });
         var projectionSeconds = projectionClock.Elapsed.TotalSeconds / people.Count;
 
-        var withIdentity = new SairRestorer(generator, models.Identity, models.Landmarks, models.Expressions, models.EmotionDirections);
+        var withIdentity = new SairRestorer(generator, models.Identity, models.Landmarks, models.Expressions, models.EmotionDirections, models.TuningCache);
         var withoutIdentity = new SairRestorer(generator, null, models.Landmarks, models.Expressions, models.EmotionDirections);
         var cpuModel = Sair.Engine.Runtime.CpuKernels.CpuModel();
         Console.WriteLine($"# Quality benchmark: set {setName}, n = {photos.Count} photos of {people.Count} people, generator {args.String("generator", EmbeddedDefaults.GeneratorSetting)} " +
             $"({size} px), {settings}, {iterations} iterations, reference projection {engineOptions.ProjectionIterations} iterations " +
             $"({projectionSeconds:0.0} s each), seed {seed}, {cpuModel}, {models.Device}");
         Console.WriteLine();
-        Console.WriteLine("| task | variant | n | faceres cos to GT | rank-1 photo | rank-1 person | consistency PSNR dB | face-api cos to GT | s/face |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| task | variant | n | faceres cos to GT | rank-1 photo | rank-1 person | consistency PSNR dB | face-api cos to GT | faceres cos to wrong-ref person | s/face |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
 
         var report = new List<object>();
         var summaries = new List<string>();
@@ -152,8 +165,12 @@ internal static class QualityBench
                     {
                         "bicubic" => Timed(() => F.interpolate(y, size: [size, size], mode: InterpolationMode.Bicubic, align_corners: false).clamp(0, 1), out seconds[v]),
                         "ref" => Timed(() => Restore(withIdentity, y, ReferenceInput.FromLatent(latents[right.Name], right.Reference), taskOptions), out seconds[v]),
-                        "noid" => Timed(() => Restore(withoutIdentity, y, ReferenceInput.FromLatent(models.MeanWPlus), taskOptions with { IdentityWeight = 0 }), out seconds[v]),
-                        _ => Timed(() => Restore(withIdentity, y, ReferenceInput.FromLatent(latents[wrong.Name], wrong.Reference), taskOptions), out seconds[v]),
+                        "noid" => Timed(() => Restore(withoutIdentity, y, ReferenceInput.FromLatent(models.MeanWPlus), taskOptions with { IdentityWeight = 0, PivotalTuning = new() }), out seconds[v]),
+                        "wrong" => Timed(() => Restore(withIdentity, y, ReferenceInput.FromLatent(latents[wrong.Name], wrong.Reference), taskOptions), out seconds[v]),
+                        // Not SAIR: the reference photo itself with its low frequencies replaced by the input's — how much
+                        // identity a plain copy of the reference carries, the yardstick a reference-based method must beat.
+                        _ => Timed(() => BackProjection.Apply(right.Reference.to(y.device), y,
+                            new DegradationOptions(task.Degradation.Scale, task.Degradation.BlurSigma), 5), out seconds[v]),
                     };
                 }
                 for (var b = 0; b < (backProject > 0 ? sairKeys.Count : 0); b++)
@@ -174,7 +191,7 @@ internal static class QualityBench
                 var s = scores.Where(x => x.Variant == v).ToList();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {task.Name} | {variantNames[v]} | {s.Count} | {MeanStd(s.Select(x => x.FaceRes))} | {s.Count(x => x.Rank1Photo)}/{s.Count} | " +
-                    $"{s.Count(x => x.Rank1Person)}/{s.Count} | {PsnrMeanStd(s.Select(x => x.Psnr))} | {MeanStd(s.Select(x => x.FaceApi))} | {s.Average(x => x.Seconds):0.0} |"));
+                    $"{s.Count(x => x.Rank1Person)}/{s.Count} | {PsnrMeanStd(s.Select(x => x.Psnr))} | {MeanStd(s.Select(x => x.FaceApi))} | {MeanStd(s.Select(x => x.FaceResWrong))} | {s.Average(x => x.Seconds):0.0} |"));
             }
 
             summaries.Add(Wins(task, scores, photos.Count, variantNames));
@@ -195,6 +212,7 @@ internal static class QualityBench
                     {
                         variant = variantNames[x.Variant],
                         faceresCos = x.FaceRes,
+                        faceresCosToWrongReferencePerson = x.FaceResWrong,
                         faceApiCos = x.FaceApi,
                         rank1Photo = x.Rank1Photo,
                         rank1Person = x.Rank1Person,
@@ -261,7 +279,8 @@ internal static class QualityBench
         }
     }
 
-    private sealed record Score(int Photo, int Variant, double FaceRes, double FaceApi, bool Rank1Photo, bool Rank1Person, double Psnr, double Seconds);
+    private sealed record Score(int Photo, int Variant, double FaceRes, double FaceApi, bool Rank1Photo, bool Rank1Person, double Psnr, double Seconds,
+        double FaceResWrong);
 
     /// <summary>
     /// The set's people (sorted) with their photos (sorted): each person's last photo is their reference, the others
@@ -382,8 +401,11 @@ internal static class QualityBench
             for (var i = 0; i < rows.Count; i++)
             {
                 var degraded = SyntheticDegradation.Apply(rows[i].Results[v], task.Degradation, seed);
+                // How like the wrong-reference person the result is: its mean cosine to that person's GTs.
+                var wrongTruths = photos.Select((p, j) => (p, j)).Where(t => t.p.Person == rows[i].WrongPerson).Select(t => byScoring[i, t.j].item<double>()).ToList();
                 scores.Add(new Score(i, v, byScoring[i, i].item<double>(), byLoss[i, i].item<double>(), nearest[i] == i,
-                    photos[nearest[i]].Person == photos[i].Person, QualityScores.Psnr(degraded, rows[i].Input), rows[i].Seconds[v]));
+                    photos[nearest[i]].Person == photos[i].Person, QualityScores.Psnr(degraded, rows[i].Input), rows[i].Seconds[v],
+                    wrongTruths.Count > 0 ? wrongTruths.Average() : double.NaN));
             }
         }
 

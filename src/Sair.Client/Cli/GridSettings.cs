@@ -84,12 +84,12 @@ public class EngineSettings : GridSettings
 {
     public static readonly string[] Emotions = ["auto", "neutral", "angry", "sad", "happy", "surprise", "fear", "disgust"];
 
-    public static readonly string[] Presets = ["paper", "paper-bp", "official"];
+    public static readonly string[] Presets = ["paper-pti", "paper", "paper-bp", "official"];
 
     [CommandOption("--preset <NAME>")]
-    [Description("SAIR settings: [green]paper[/] (the paper's equations), [green]paper-bp[/] (paper, then the result back-projected onto the input; the default, chosen by docs/quality.md) or [green]official[/] (the authors' code)")]
-    [DefaultValue("paper-bp")]
-    public string Preset { get; init; } = "paper-bp";
+    [Description("SAIR settings: [green]paper-pti[/] (paper-bp with the generator first tuned to the reference photo; the default, chosen by docs/quality.md), [green]paper[/] (the paper's equations), [green]paper-bp[/] (paper, then the result back-projected onto the input) or [green]official[/] (the authors' code)")]
+    [DefaultValue("paper-pti")]
+    public string Preset { get; init; } = "paper-pti";
 
     [CommandOption("--iterations <N>")]
     [Description("Optimisation steps per photo")]

@@ -132,6 +132,12 @@ public sealed record SairOptions
     /// <summary>How the reference photo is projected into W+ when no latent is given.</summary>
     public ProjectionOptions Projection { get; init; } = new();
 
+    /// <summary>
+    /// Pivotal tuning of the generator to the reference photo before the optimisation (off in the authors' presets);
+    /// needs the reference photo Z.
+    /// </summary>
+    public PivotalTuningOptions PivotalTuning { get; init; } = new();
+
     /// <summary>The paper's formulation (spec §2, left column); the default.</summary>
     public static SairOptions Paper() => new();
 
@@ -140,6 +146,23 @@ public sealed record SairOptions
     /// chosen by the quality benchmark's ablation, docs/quality.md).
     /// </summary>
     public static SairOptions PaperBackProjected() => new() { BackProjectionSteps = 5 };
+
+    /// <summary>
+    /// <see cref="PaperBackProjected"/> with the generator first tuned to the reference photo (preset <c>paper-pti</c>;
+    /// not from the paper: chosen by the quality benchmark, docs/quality.md): <see cref="PivotalTuningSteps"/> Adam
+    /// steps at <see cref="PivotalTuningLearningRate"/> on the synthesis weights around w_z. Without a reference photo
+    /// there is nothing to tune to, and the engine restores as <see cref="PaperBackProjected"/>.
+    /// </summary>
+    public static SairOptions PaperPivotalTuned() => PaperBackProjected() with
+    {
+        PivotalTuning = new PivotalTuningOptions { Steps = PivotalTuningSteps, LearningRate = PivotalTuningLearningRate },
+    };
+
+    /// <summary>Pivotal tuning steps of preset <c>paper-pti</c>.</summary>
+    public const int PivotalTuningSteps = 150;
+
+    /// <summary>Pivotal tuning learning rate of preset <c>paper-pti</c>.</summary>
+    public const double PivotalTuningLearningRate = 1e-3;
 
     /// <summary>
     /// The SAIR authors' published code (spec §2, right column): data 120 × per-image MSE clamped at 1e-4;
@@ -216,6 +239,7 @@ public sealed record SairOptions
             throw new ArgumentOutOfRangeException(nameof(Beta1), $"Adam's betas must lie in [0, 1); got ({Beta1}, {Beta2}).");
         }
         Projection.Validate();
+        PivotalTuning.Validate();
     }
 
     /// <summary>
@@ -227,7 +251,7 @@ public sealed record SairOptions
         Iterations, LearningRate, Schedule, Beta1, Beta2, Epsilon, DataForm, DataWeight, BlurSigma, JpegQuality, IdentityWeight,
         LatentPriorWeight, EmotionForm, EmotionWeight, Emotion, RenderWithEmotionShift, HistogramForm, HistogramWeight,
         HistogramFirstIteration, SoftHistogramBins, HistogramSide, MaskInterval, GeoCrossWeight, OutputNormalization,
-        RandomizeNoise, Seed, BackProjectionSteps,
+        RandomizeNoise, Seed, BackProjectionSteps, PivotalTuning.Fingerprint(),
     }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-"));
 }
 

@@ -32,15 +32,18 @@ public sealed class SairRestorer
     private readonly ILandmarkDetector? landmarks;
     private readonly IExpressionClassifier? expressions;
     private readonly EmotionDirections? emotionDirections;
+    private readonly PivotalTuningCache? tuningCache;
 
     /// <param name="generator">G; its modulation mode is left as set (ScaledActivations by default).</param>
     /// <param name="identity">T, needed when the identity weight is above 0; also reports the result's identity similarity.</param>
     /// <param name="landmarks">Needed for the skin-colour term (the face mask is the hull of 68 landmarks of G(w)).</param>
     /// <param name="expressions">Infers the target expression from Y when <see cref="SairOptions.Emotion"/> is null.</param>
     /// <param name="emotionDirections">Δw_e per emotion; needed for the emotion term.</param>
+    /// <param name="tuningCache">Keeps pivotal tuning results across runs (<see cref="SairOptions.PivotalTuning"/>); without it each run tunes.</param>
     public SairRestorer(StyleGan2Generator generator, IIdentityNetwork? identity = null, ILandmarkDetector? landmarks = null,
-        IExpressionClassifier? expressions = null, EmotionDirections? emotionDirections = null)
+        IExpressionClassifier? expressions = null, EmotionDirections? emotionDirections = null, PivotalTuningCache? tuningCache = null)
     {
+        this.tuningCache = tuningCache;
         this.generator = generator ?? throw new ArgumentNullException(nameof(generator));
         this.identity = identity;
         this.landmarks = landmarks;
@@ -95,6 +98,7 @@ public sealed class SairRestorer
         private readonly SairOptions options;
         private readonly CancellationToken cancellationToken;
         private readonly StyleGan2Generator g;
+        private readonly StyleGan2Generator? tuned;
         private readonly Tensor y;
         private readonly Tensor referenceLatent;
         private readonly Tensor? referenceEmbedding;
@@ -158,6 +162,15 @@ public sealed class SairRestorer
             {
                 using var inversion = ReferenceInversion.Project(g, reference.Photo!, options.Projection, owner.identity, cancellationToken);
                 referenceLatent = inversion.Latent.clone();
+            }
+            if (options.PivotalTuning.Steps > 0)
+            {
+                var photo = reference.Photo ?? throw new ArgumentException(
+                    "Pivotal tuning needs the reference photo Z, not only its latent: pass the photo with the latent, or turn tuning off.", nameof(reference));
+                tuned = owner.tuningCache is { } cache
+                    ? cache.Tuned(g, referenceLatent, photo, options.PivotalTuning, owner.identity, cancellationToken)
+                    : PivotalTuning.Tune(g, referenceLatent, photo, options.PivotalTuning, owner.identity, cancellationToken);
+                g = tuned;
             }
             using (no_grad())
             {
@@ -303,6 +316,7 @@ public sealed class SairRestorer
             adam.Dispose();
             degradation.Dispose();
             rng.Dispose();
+            tuned?.Dispose();
         }
 
         /// <summary>

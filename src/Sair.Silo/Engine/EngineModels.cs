@@ -43,6 +43,7 @@ public sealed class EngineModels : IDisposable
         Restores = restores;
         _generatorSlots = new SemaphoreSlim(options.MaxConcurrentJobs, options.MaxConcurrentJobs);
         _logger = logger;
+        TuningCache = new PivotalTuningCache(options.TunedGeneratorCache);
     }
 
     /// <summary>Whether this silo restores (holds a generator).</summary>
@@ -57,6 +58,9 @@ public sealed class EngineModels : IDisposable
 
     /// <summary>The first copy of G, for its configuration and for work outside a run (never run it while it may be leased).</summary>
     public StyleGan2Generator Generator => _generator ?? throw NotLoaded("generator");
+
+    /// <summary>Generators tuned to references (preset paper-pti), kept for the next job of the same reference.</summary>
+    public PivotalTuningCache TuningCache { get; }
 
     /// <summary>G's mean latent as W+ (1, n_latent, style_dim): w's start and prior centre when a job has no references.</summary>
     public Tensor MeanWPlus => _meanWPlus ?? throw NotLoaded("generator");
@@ -129,6 +133,7 @@ public sealed class EngineModels : IDisposable
         }
 
         _owned.Clear();
+        TuningCache.Dispose();
         _generatorSlots.Dispose();
     }
 

@@ -61,6 +61,12 @@ public sealed class SairEngineOptions
     public int ProjectionIterations { get; set; } = 200;
 
     /// <summary>
+    /// Generators tuned to a reference (preset paper-pti) kept in memory, so an album's faces of one person tune once
+    /// per silo; each costs the generator's weights (3 MB for the 64 px demo prior, about 120 MB at 1024 px). 0 keeps none.
+    /// </summary>
+    public int TunedGeneratorCache { get; set; } = 8;
+
+    /// <summary>
     /// The runs root: the folder training jobs write their output and checkpoints under (a volume every engine silo
     /// mounts, /training/runs on Kubernetes), so checkpoints follow a job to another silo. Set, it confines every path
     /// a client gives a training job (<see cref="TrainingPaths"/>). Null: any absolute folder (one machine, the user's own
@@ -137,6 +143,11 @@ public sealed class SairEngineOptions
         if (ProjectionIterations < 1)
         {
             throw new InvalidOperationException($"Sair:Engine:ProjectionIterations is {ProjectionIterations}: use 1 or more.");
+        }
+
+        if (TunedGeneratorCache < 0)
+        {
+            throw new InvalidOperationException($"Sair:Engine:TunedGeneratorCache is {TunedGeneratorCache}: use 0 (keep none) or more.");
         }
 
         if (MaxImagePixels < 64 * 64)

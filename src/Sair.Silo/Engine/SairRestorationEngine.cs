@@ -22,7 +22,7 @@ namespace Sair.Silo.Engine;
 public sealed class SairRestorationEngine(EngineModels models) : IRestorationEngine
 {
     /// <summary>The presets <see cref="RestorationOptions.Preset"/> may name.</summary>
-    public static IReadOnlyList<string> Presets { get; } = ["paper", "paper-bp", "official"];
+    public static IReadOnlyList<string> Presets { get; } = ["paper-pti", "paper", "paper-bp", "official"];
 
     /// <remarks>
     /// A run that keeps going non-finite fails with a <see cref="NonFiniteException"/> naming the term; a libtorch error
@@ -54,6 +54,7 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         {
             "paper" => SairOptions.Paper(),
             "paper-bp" => SairOptions.PaperBackProjected(),
+            "paper-pti" => SairOptions.PaperPivotalTuned(),
             "official" => SairOptions.Official(),
             _ => throw new ArgumentException(
                 $"Unknown preset '{options.Preset}': use one of {string.Join(", ", Presets)}.", nameof(options)),
@@ -99,12 +100,13 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
         var hasIdentity = request.References.Count > 0;
         if (!hasIdentity)
         {
-            options = options with { IdentityWeight = 0 };
+            // No reference: no identity to pull toward and no photo to tune the generator to.
+            options = options with { IdentityWeight = 0, PivotalTuning = new() };
         }
 
         using var directions = JobDirections(request.Options, options.Emotion);
         var restorer = new SairRestorer(generator, hasIdentity ? models.Identity : null, models.Landmarks, models.Expressions,
-            directions ?? models.EmotionDirections);
+            directions ?? models.EmotionDirections, models.TuningCache);
         using var resume = request.ResumeFrom is { } from ? Checkpoint(request.JobId, from) : null;
 
         void Persist(EngineCheckpoint checkpoint)

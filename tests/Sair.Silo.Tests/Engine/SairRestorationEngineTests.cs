@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Sair.Engine.Imaging;
+using SairOptions = Sair.Engine.Restoration.SairOptions;
 using Sair.Grains.Engine;
 using Sair.Silo.Engine;
 using static TorchSharp.torch;
@@ -194,7 +195,7 @@ public sealed class SairRestorationEngineTests
         var emotion = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             Engine.RestoreAsync(Request("emotion", y, [], Options(5) with { Emotion = "happy" }), new Recorder(), CancellationToken.None));
 
-        Assert.Contains("paper, paper-bp, official", preset.Message);
+        Assert.Contains("paper-pti, paper, paper-bp, official", preset.Message);
         Assert.Contains("Sair__Engine__EmotionDirectionsPath", emotion.Message);
     }
 
@@ -210,6 +211,33 @@ public sealed class SairRestorationEngineTests
         Assert.Equal(0.4, SairRestorationEngine.ToSairOptions(Options(5) with { Preset = "official" }, false, 3).IdentityWeight);
         // With a JPEG stage in D there is nothing linear to invert: no back-projection.
         Assert.Equal(0, SairRestorationEngine.ToSairOptions(Options(5) with { Preset = "paper-bp", JpegQuality = 30 }, false, 3).BackProjectionSteps);
+    }
+
+    [Fact]
+    public async Task Preset_paper_pti_tunes_the_generator_to_the_reference_and_runs_without_one_as_paper_bp()
+    {
+        var paperBp = SairRestorationEngine.ToSairOptions(Options(5) with { Preset = "paper-bp" }, false, 3);
+        var paperPti = SairRestorationEngine.ToSairOptions(Options(5) with { Preset = "paper-pti" }, false, 3);
+        Assert.Equal(paperBp with { PivotalTuning = paperPti.PivotalTuning }, paperPti);
+        Assert.Equal(SairOptions.PivotalTuningSteps, paperPti.PivotalTuning.Steps);
+
+        // With a reference the first rendering (iteration 0, at w_z) comes from the tuned generator, so it is nearer the
+        // reference photo than paper-bp's first rendering from the same w_z: its first data term is lower.
+        using var latent = TinyEngine.Latent(seed: 19);
+        using var y = TinyEngine.Degrade(TinyEngine.Render(latent), scale: 4);
+        var reference = new ReferenceFace("ref-pti", TinyEngine.Png(TinyEngine.Render(latent)), null, LatentBytes(TinyEngine.Models.MeanWPlus));
+        async Task<double> FirstLoss(string preset)
+        {
+            var progress = new Recorder();
+            await Engine.RestoreAsync(Request(preset, y, [reference], Options(1) with { Preset = preset }), progress, CancellationToken.None);
+            return progress.Reports.Single().Loss;
+        }
+        var (tuned, untuned) = (await FirstLoss("paper-pti"), await FirstLoss("paper-bp"));
+        Assert.True(tuned < 0.5 * untuned, $"first objective {tuned:E3} with tuning, {untuned:E3} without");
+
+        // Without a reference there is no photo to tune to: the job runs as paper-bp would.
+        var alone = await Engine.RestoreAsync(Request("pti-alone", y, [], Options(2) with { Preset = "paper-pti" }), new Recorder(), CancellationToken.None);
+        Assert.Equal(2, alone.Iterations);
     }
 
     [Fact]

@@ -1,0 +1,239 @@
+using System.Security.Cryptography;
+using Sair.Engine.FaceNets.Identity;
+using Sair.Engine.IO;
+using Sair.Engine.Objective;
+using Sair.Engine.StyleGan;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Sair.Engine.Restoration;
+
+/// <summary>
+/// How the generator is tuned to the reference before a restoration (pivotal tuning, Roich et al. 2021, "Pivotal
+/// Tuning for Latent-based Editing of Real Images"): with the reference's latent w_z held fixed as the pivot, the
+/// synthesis weights take <see cref="Steps"/> Adam steps towards G(w_z) = Z, so that a prior which cannot draw this
+/// person can draw them near w_z. 0 steps (the paper's and the official presets) leaves the generator as it is.
+/// </summary>
+public sealed record PivotalTuningOptions
+{
+    /// <summary>Adam steps on the synthesis weights; 0 turns tuning off.</summary>
+    public int Steps { get; init; }
+
+    /// <summary>Adam learning rate on the (equalised) synthesis weights.</summary>
+    public double LearningRate { get; init; } = 3e-4;
+
+    /// <summary>Weight of 1 − cos(T(G(w_z)), T(Z)) beside the pixel MSE, when an identity network is available.</summary>
+    public double IdentityWeight { get; init; }
+
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(Steps, nameof(Steps));
+        if (!(LearningRate > 0) || !(IdentityWeight >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), "Pivotal tuning needs LearningRate > 0 and IdentityWeight ≥ 0.");
+        }
+    }
+
+    internal string Fingerprint() => FormattableString.Invariant($"{Steps}/{LearningRate:R}/{IdentityWeight:R}");
+}
+
+/// <summary>Tunes a copy of a generator to one reference photo around its latent (see <see cref="PivotalTuningOptions"/>).</summary>
+public static class PivotalTuning
+{
+    /// <summary>
+    /// A new generator (the caller owns it) whose synthesis weights were tuned so that G(<paramref name="pivot"/>), with
+    /// the generator's fixed noise, reproduces <paramref name="photo"/>; <paramref name="generator"/> is not changed.
+    /// </summary>
+    /// <param name="generator">The prior; its weights are copied.</param>
+    /// <param name="pivot">w_z (1, n_latent, style_dim), held fixed.</param>
+    /// <param name="photo">Z, (1, 3, S, S) or (3, S, S) RGB in [0, 1], aligned like the generator's faces (resized to S).</param>
+    /// <param name="options">Steps, learning rate and identity weight.</param>
+    /// <param name="identity">Adds the identity loss when given and its weight is above 0.</param>
+    /// <param name="cancellationToken">Checked before every step.</param>
+    public static StyleGan2Generator Tune(StyleGan2Generator generator, Tensor pivot, Tensor photo, PivotalTuningOptions options,
+        IIdentityNetwork? identity = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(pivot);
+        ArgumentNullException.ThrowIfNull(photo);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var device = RestorationInputs.DeviceOf(generator);
+        var size = generator.Config.Size;
+        var tuned = Copy(generator);
+        try
+        {
+            using var outer = NewDisposeScope();
+            var w = RestorationInputs.Latent(pivot, generator, "pivot latent w_z", device).detach();
+            Tensor target;
+            Tensor? targetEmbedding = null;
+            using (no_grad())
+            {
+                var z = RestorationInputs.Image(photo, "reference photo Z", device);
+                target = RestorationInputs.Resize(z, size);
+                if (identity is not null && options.IdentityWeight > 0)
+                {
+                    targetEmbedding = identity.Embed(z).detach();
+                }
+            }
+            // Only the synthesis weights take part: w is fixed, so the mapping network's gradient would be zero anyway.
+            var parameters = tuned.named_parameters()
+                .Where(p => !p.name.StartsWith("style.", StringComparison.Ordinal))
+                .Select(p => (p.name, (Tensor)p.parameter))
+                .ToList();
+            foreach (var (name, parameter) in tuned.named_parameters())
+            {
+                parameter.requires_grad_(!name.StartsWith("style.", StringComparison.Ordinal));
+            }
+            using var adam = new Training.ParameterAdam(parameters, options.LearningRate, 0.9, 0.999, 1e-8);
+            for (var i = 0; i < options.Steps; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var image = OutputNormalization.Paper(tuned.Synthesis(w, randomizeNoise: false));
+                var loss = (image - target).pow(2).mean();
+                if (targetEmbedding is not null)
+                {
+                    loss = loss + options.IdentityWeight * (1 - identity!.Similarity(identity.Embed(image), targetEmbedding).mean());
+                }
+                tuned.zero_grad();
+                loss.backward();
+                if (!adam.GradientsFinite())
+                {
+                    // A non-finite step would spoil the weights: stop with what the finite steps gave.
+                    break;
+                }
+                adam.Update();
+            }
+            foreach (var p in tuned.parameters())
+            {
+                p.requires_grad_(false);
+                p.grad?.Dispose();
+            }
+            tuned.zero_grad();
+            return tuned;
+        }
+        catch
+        {
+            tuned.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A new generator like <paramref name="generator"/> (configuration, latent_avg, modulation, device) with <paramref name="weights"/> (default: its own).</summary>
+    internal static StyleGan2Generator Copy(StyleGan2Generator generator, IReadOnlyDictionary<string, Tensor>? weights = null)
+    {
+        var copy = new StyleGan2Generator(generator.Config);
+        try
+        {
+            copy.to(RestorationInputs.DeviceOf(generator));
+            StateDictLoader.Load(copy, (IEnumerable<KeyValuePair<string, Tensor>>?)weights ?? generator.state_dict(), "generator");
+            copy.LatentAvg = generator.LatentAvg;
+            copy.Modulation = generator.Modulation;
+            copy.eval();
+            return copy;
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>
+/// The tuned weights of the last few references, so that an album's faces of one person tune the generator once:
+/// keyed by the prior's configuration, the pivot, the photo and the tuning options (SHA-256 of their bytes), least
+/// recently used first out. Each call hands out a generator of its own built from the kept weights, since a run
+/// borrows its generator's noise buffers. Thread-safe; two runs that miss on the same key at once both tune.
+/// </summary>
+public sealed class PivotalTuningCache(int capacity) : IDisposable
+{
+    private readonly LinkedList<(string Key, Dictionary<string, Tensor> Weights)> _entries = new();
+    private readonly Lock _lock = new();
+
+    /// <summary>Tuned generators kept (0 keeps none).</summary>
+    public int Capacity { get; } = capacity >= 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity), "the capacity must be 0 or more.");
+
+    /// <summary>Calls answered from kept weights.</summary>
+    public long Hits { get; private set; }
+
+    /// <summary>Calls that tuned.</summary>
+    public long Misses { get; private set; }
+
+    /// <summary>
+    /// <see cref="PivotalTuning.Tune"/>'s result for these inputs: a new generator the caller owns, from kept weights when
+    /// the same prior, pivot, photo and options were tuned before.
+    /// </summary>
+    public StyleGan2Generator Tuned(StyleGan2Generator generator, Tensor pivot, Tensor photo, PivotalTuningOptions options,
+        IIdentityNetwork? identity = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(pivot);
+        ArgumentNullException.ThrowIfNull(photo);
+        ArgumentNullException.ThrowIfNull(options);
+        var key = Key(generator, pivot, photo, options, identity);
+        lock (_lock)
+        {
+            for (var node = _entries.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Key == key)
+                {
+                    _entries.Remove(node);
+                    _entries.AddFirst(node);
+                    Hits++;
+                    return PivotalTuning.Copy(generator, node.Value.Weights);
+                }
+            }
+            Misses++;
+        }
+        var tuned = PivotalTuning.Tune(generator, pivot, photo, options, identity, cancellationToken);
+        if (Capacity == 0)
+        {
+            return tuned;
+        }
+        var weights = StateDictLoader.Entries(tuned).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+        lock (_lock)
+        {
+            _entries.AddFirst((key, weights));
+            while (_entries.Count > Capacity)
+            {
+                foreach (var (_, tensor) in _entries.Last!.Value.Weights)
+                {
+                    tensor.Dispose();
+                }
+                _entries.RemoveLast();
+            }
+        }
+        return tuned;
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (var (_, weights) in _entries)
+            {
+                foreach (var (_, tensor) in weights)
+                {
+                    tensor.Dispose();
+                }
+            }
+            _entries.Clear();
+        }
+    }
+
+    private static string Key(StyleGan2Generator generator, Tensor pivot, Tensor photo, PivotalTuningOptions options, IIdentityNetwork? identity)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(
+            $"{generator.Config}|{options.Fingerprint()}|{(options.IdentityWeight > 0 ? identity?.GetType().FullName : null)}|"));
+        foreach (var tensor in new[] { pivot, photo })
+        {
+            using var cpu = tensor.detach().to(ScalarType.Float32).cpu().contiguous();
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(string.Join(",", cpu.shape) + "|"));
+            hash.AppendData(cpu.bytes);
+        }
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+}
