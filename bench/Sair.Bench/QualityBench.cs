@@ -84,9 +84,8 @@ internal static class QualityBench
         var analyzer = new SairFaceAnalyzer(models);
 
         var (photos, people) = Pick(setName, count, analyzer, size, models.Device);
-        var options = SairRestorationEngine.ToSairOptions(
-            new RestorationOptions(preset, iterations, Emotion: null, EmotionStrength: 0, seed, CheckpointEvery: Math.Min(50, iterations)),
-            models.EmotionDirections is not null, engineOptions.ProjectionIterations);
+        var jobOptions = new RestorationOptions(preset, iterations, Emotion: null, EmotionStrength: 0, seed, CheckpointEvery: Math.Min(50, iterations));
+        var options = SairRestorationEngine.ToSairOptions(jobOptions, models.EmotionDirections is not null, engineOptions.ProjectionIterations);
         // Ablation overrides of the preset (issue 15, item 4); each one changed is named in the output.
         var overrides = new List<string>();
         if (args.String("lr", "") is { Length: > 0 } lr)
@@ -150,7 +149,10 @@ internal static class QualityBench
         var summaries = new List<string>();
         foreach (var task in tasks)
         {
-            var taskOptions = options with { JpegQuality = task.JpegQuality };
+            // D's JPEG stage and what it switches off (back-projection) exactly as a job with --jpeg-quality gets them.
+            var forTask = SairRestorationEngine.ToSairOptions(jobOptions with { JpegQuality = (int?)task.JpegQuality },
+                models.EmotionDirections is not null, engineOptions.ProjectionIterations);
+            var taskOptions = options with { JpegQuality = forTask.JpegQuality, BackProjectionSteps = forTask.BackProjectionSteps };
             var rows = new List<Row>();
             foreach (var (photo, index) in photos.Select((p, i) => (p, i)))
             {
