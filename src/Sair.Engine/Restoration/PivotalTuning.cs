@@ -105,12 +105,12 @@ public static class PivotalTuning
                 }
                 adam.Update();
             }
+            // Frozen like the prior, and without gradients (zero_grad sets them to none), so the copy costs its weights only.
+            tuned.zero_grad();
             foreach (var p in tuned.parameters())
             {
                 p.requires_grad_(false);
-                p.grad?.Dispose();
             }
-            tuned.zero_grad();
             return tuned;
         }
         catch

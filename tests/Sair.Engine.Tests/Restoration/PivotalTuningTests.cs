@@ -30,6 +30,7 @@ public sealed class PivotalTuningTests
         Assert.All(before.Where(kv => kv.Key.StartsWith("style.", StringComparison.Ordinal)), kv => Assert.True(tunedEntries[kv.Key].allclose(kv.Value, 0, 0)));
         Assert.Contains(before, kv => kv.Key.StartsWith("convs.", StringComparison.Ordinal) && !tunedEntries[kv.Key].allclose(kv.Value, 0, 0));
         Assert.All(tuned.parameters(), p => Assert.False(p.requires_grad));
+        Assert.All(tuned.parameters(), p => Assert.Null(p.grad));
     }
 
     [Fact]
