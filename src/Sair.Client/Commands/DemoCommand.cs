@@ -15,6 +15,24 @@ public sealed class DemoSettings : EngineSettings
 {
     public const string PoolName = "demo";
 
+    /// <summary>A sample album's file holding the JPEG quality its photos were saved at (one number, 1-100).</summary>
+    public const string JpegQualityFile = "jpeg-quality.txt";
+
+    /// <summary>The JPEG quality <paramref name="samples"/> declares in <see cref="JpegQualityFile"/>, or null.</summary>
+    public static int? AlbumJpegQuality(string samples)
+    {
+        var path = Path.Combine(samples, JpegQualityFile);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        var text = File.ReadAllText(path).Trim();
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var quality)
+            && quality is >= RestorationOptions.MinJpegQuality and <= RestorationOptions.MaxJpegQuality
+            ? quality
+            : throw new CommandFailedException($"{path} holds '{text}': it must be one JPEG quality, {RestorationOptions.MinJpegQuality} to {RestorationOptions.MaxJpegQuality}.");
+    }
+
     [CommandOption("-o|--output <FOLDER>")]
     [Description("Output folder")]
     [DefaultValue("demo-results")]
@@ -105,8 +123,17 @@ public sealed class DemoCommand(IGridConnector connector, IAnsiConsole console, 
         // keeps the default.
         await TimeEstimate.PrintAsync(Console, grid, settings.Iterations, identity: true);
         Console.MarkupLine("Everyone in the sample album is enrolled: each photo takes its best pool match (--match-threshold 0; the default, auto, keeps strangers out).");
+        // An album that says what JPEG quality its photos were saved at (the shipped one: 30, samples/album/LICENSE.md)
+        // is restored with D including that JPEG stage, so the result explains the blocks instead of copying them
+        // (docs/quality.md, ×2 + JPEG q30); --jpeg-quality wins.
+        var options = settings.Options();
+        if (settings.JpegQuality is null && DemoSettings.AlbumJpegQuality(samples) is { } quality)
+        {
+            options = options with { JpegQuality = quality };
+            Console.MarkupLine($"The sample photos were saved at JPEG quality {quality} ({DemoSettings.JpegQualityFile}): restoring with --jpeg-quality {quality}.");
+        }
         var manifest = await AlbumSubmitter.SubmitAsync(grid, AlbumSubmitter.NewAlbumId("demo"), photos,
-            new ReferenceChoice(DemoSettings.PoolName, null, [], MatchThreshold: 0), settings.Options(), FaceFraming.DlibChip, cancellationToken);
+            new ReferenceChoice(DemoSettings.PoolName, null, [], MatchThreshold: 0), options, FaceFraming.DlibChip, cancellationToken);
         History.Append(home, manifest);
         Console.MarkupLine($"Submitted album [bold]{Markup.Escape(manifest.AlbumId)}[/] ({manifest.Photos.Count(p => p.Index >= 0)} photos).");
         return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, new OutputLayout(4), cancellationToken);

@@ -42,6 +42,9 @@ public sealed class DemoTests(ClientGridFixture grid, ITestOutputHelper log) : I
         }
 
         Assert.Contains("4 of 4 restored", cli.Output, StringComparison.Ordinal);
+        // The shipped album says its photos were saved at JPEG quality 30: D includes that stage.
+        Assert.Equal(30, report.RootElement.GetProperty("options").GetProperty("jpegQuality").GetInt32());
+        Assert.Contains("restoring with --jpeg-quality 30", System.Text.RegularExpressions.Regex.Replace(cli.Output, @"\s+", " "), StringComparison.Ordinal);
         // The 32 px sample photos are matched as the dlib chips they are, once each, where the album fans out: the jobs
         // carry the match and do not match again.
         var chipMatches = grid.Analyzer.AlignedCalls.Where(c => c.Framing == FaceFraming.DlibChip).Select(c => c.Person).ToList();
