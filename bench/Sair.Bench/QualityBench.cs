@@ -110,13 +110,13 @@ internal static class QualityBench
         }
         if (args.Int("pti", 0) is > 0 and var ptiSteps)
         {
+            var tuning = new PivotalTuningOptions { Steps = ptiSteps };
             options = options with
             {
-                PivotalTuning = new PivotalTuningOptions
+                PivotalTuning = tuning with
                 {
-                    Steps = ptiSteps,
-                    LearningRate = double.Parse(args.String("pti-lr", "0.0003"), CultureInfo.InvariantCulture),
-                    IdentityWeight = double.Parse(args.String("pti-id", "0"), CultureInfo.InvariantCulture),
+                    LearningRate = args.String("pti-lr", "") is { Length: > 0 } ptiLr ? double.Parse(ptiLr, CultureInfo.InvariantCulture) : tuning.LearningRate,
+                    IdentityWeight = args.String("pti-id", "") is { Length: > 0 } ptiId ? double.Parse(ptiId, CultureInfo.InvariantCulture) : tuning.IdentityWeight,
                 },
             };
             overrides.Add($"pivotal tuning {ptiSteps} steps lr {options.PivotalTuning.LearningRate} id {options.PivotalTuning.IdentityWeight}");

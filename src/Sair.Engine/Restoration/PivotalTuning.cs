@@ -19,8 +19,8 @@ public sealed record PivotalTuningOptions
     /// <summary>Adam steps on the synthesis weights; 0 turns tuning off.</summary>
     public int Steps { get; init; }
 
-    /// <summary>Adam learning rate on the (equalised) synthesis weights.</summary>
-    public double LearningRate { get; init; } = 3e-4;
+    /// <summary>Adam learning rate on the (equalised) synthesis weights; the default is the one the quality benchmark chose (docs/quality.md).</summary>
+    public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>Weight of 1 − cos(T(G(w_z)), T(Z)) beside the pixel MSE, when an identity network is available.</summary>
     public double IdentityWeight { get; init; }
@@ -77,13 +77,15 @@ public static class PivotalTuning
                 }
             }
             // Only the synthesis weights take part: w is fixed, so the mapping network's gradient would be zero anyway.
-            var parameters = tuned.named_parameters()
-                .Where(p => !p.name.StartsWith("style.", StringComparison.Ordinal))
-                .Select(p => (p.name, (Tensor)p.parameter))
-                .ToList();
+            var parameters = new List<(string Name, Tensor Parameter)>();
             foreach (var (name, parameter) in tuned.named_parameters())
             {
-                parameter.requires_grad_(!name.StartsWith("style.", StringComparison.Ordinal));
+                var synthesis = !name.StartsWith("style.", StringComparison.Ordinal);
+                parameter.requires_grad_(synthesis);
+                if (synthesis)
+                {
+                    parameters.Add((name, parameter));
+                }
             }
             using var adam = new Training.ParameterAdam(parameters, options.LearningRate, 0.9, 0.999, 1e-8);
             for (var i = 0; i < options.Steps; i++)

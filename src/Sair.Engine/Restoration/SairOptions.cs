@@ -150,19 +150,16 @@ public sealed record SairOptions
     /// <summary>
     /// <see cref="PaperBackProjected"/> with the generator first tuned to the reference photo (preset <c>paper-pti</c>;
     /// not from the paper: chosen by the quality benchmark, docs/quality.md): <see cref="PivotalTuningSteps"/> Adam
-    /// steps at <see cref="PivotalTuningLearningRate"/> on the synthesis weights around w_z. Without a reference photo
+    /// steps at <see cref="PivotalTuningOptions.LearningRate"/>'s default on the synthesis weights around w_z. Without a reference photo
     /// there is nothing to tune to, and the engine restores as <see cref="PaperBackProjected"/>.
     /// </summary>
     public static SairOptions PaperPivotalTuned() => PaperBackProjected() with
     {
-        PivotalTuning = new PivotalTuningOptions { Steps = PivotalTuningSteps, LearningRate = PivotalTuningLearningRate },
+        PivotalTuning = new PivotalTuningOptions { Steps = PivotalTuningSteps },
     };
 
     /// <summary>Pivotal tuning steps of preset <c>paper-pti</c>.</summary>
     public const int PivotalTuningSteps = 150;
-
-    /// <summary>Pivotal tuning learning rate of preset <c>paper-pti</c>.</summary>
-    public const double PivotalTuningLearningRate = 1e-3;
 
     /// <summary>
     /// The SAIR authors' published code (spec §2, right column): data 120 × per-image MSE clamped at 1e-4;
