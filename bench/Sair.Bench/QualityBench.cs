@@ -121,6 +121,11 @@ internal static class QualityBench
             };
             overrides.Add($"pivotal tuning {ptiSteps} steps lr {options.PivotalTuning.LearningRate} id {options.PivotalTuning.IdentityWeight}");
         }
+        double? truncation = args.String("truncation", "") is { Length: > 0 } psiText ? double.Parse(psiText, CultureInfo.InvariantCulture) : null;
+        if (truncation is { } psiValue)
+        {
+            overrides.Add($"start point truncated ψ {psiValue.ToString(CultureInfo.InvariantCulture)}");
+        }
         if (backProject > 0)
         {
             overrides.Add($"back-projection {backProject}");
@@ -131,7 +136,10 @@ internal static class QualityBench
         var latents = people.ToDictionary(p => p.Name, p =>
         {
             using var inversion = ReferenceInversion.Project(generator, p.Reference, options.Projection, models.Identity);
-            return inversion.Latent.clone().DetachFromDisposeScope();
+            // --truncation ψ: the start point (and pivot) pulled toward the prior's mean latent, avg + ψ(w_z − avg).
+            return truncation is { } psi
+                ? generator.Truncate(inversion.Latent, psi).DetachFromDisposeScope()
+                : inversion.Latent.clone().DetachFromDisposeScope();
         });
         var projectionSeconds = projectionClock.Elapsed.TotalSeconds / people.Count;
 

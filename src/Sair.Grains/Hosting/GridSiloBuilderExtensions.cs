@@ -54,8 +54,11 @@ public static class GridSiloBuilderExtensions
 
         if (role == SiloMetadataKeys.EngineRole)
         {
+            services.AddSingleton<EngineIterationTimes>();
             services.AddSingleton<EngineWorker>();
             services.AddHostedService(sp => sp.GetRequiredService<EngineWorker>());
+            services.AddSingleton<ReferenceResolver>();
+            services.AddSingleton<RestorationRunner>();
             services.AddSingleton<TrainingRunner>();
         }
 

@@ -8,11 +8,8 @@ namespace Sair.Grains.Jobs;
 /// which also tells that run to stop.
 /// </summary>
 [Alias("sair.IRestorationJobReports")]
-public interface IRestorationJobReports : IGrainWithStringKey
+public interface IRestorationJobReports : IEngineJobReports
 {
-    [Alias("ReportStarted")]
-    Task<bool> ReportStartedAsync(int attempt, string silo);
-
     [Alias("ReportProgress")]
     Task<bool> ReportProgressAsync(int attempt, RestorationProgress progress);
 
@@ -22,9 +19,6 @@ public interface IRestorationJobReports : IGrainWithStringKey
 
     [Alias("ReportCompleted")]
     Task<bool> ReportCompletedAsync(int attempt, JobResult result);
-
-    [Alias("ReportFailed")]
-    Task<bool> ReportFailedAsync(int attempt, string reason);
 }
 
 /// <summary>What a completed job produced.</summary>

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sair.Grains.Albums;
@@ -9,7 +8,7 @@ using Sair.Grains.Telemetry;
 namespace Sair.Grains.Jobs;
 
 [GenerateSerializer, Alias("sair.RestorationJobState")]
-public sealed class RestorationJobState
+public sealed class RestorationJobState : IEngineJobRecord
 {
     [Id(0)] public JobSpec? Spec { get; set; }
     [Id(1)] public JobState State { get; set; }
@@ -19,50 +18,40 @@ public sealed class RestorationJobState
     [Id(5)] public string? Silo { get; set; }
     [Id(6)] public JobResult? Result { get; set; }
     [Id(7)] public string? Error { get; set; }
+
+    bool IEngineJobRecord.Submitted => Spec is not null;
 }
 
 /// <summary>
-/// One restoration job. Lives on an engine silo next to the worker that runs it; the grain only records what the
-/// worker reports, so its turns stay short however long the optimisation takes.
+/// One restoration job (the lifecycle is <see cref="EngineJobGrain{TRecord, TStatus}"/>'s): its attempts run in the
+/// silo's <see cref="RestorationRunner"/>; the grain records progress, checkpoints and the result, tells its album,
+/// and deletes every checkpoint once the job is finished.
 /// </summary>
 [EnginePlacement]
 public sealed class RestorationJobGrain(
     [PersistentState("job", GridStorage.Jobs)] IPersistentState<RestorationJobState> job,
     EngineWorker worker,
+    RestorationRunner runner,
     IImageStore images,
     ILocalSiloDetails silo,
     IOptions<EngineWorkerOptions> options,
     IOptions<GridLimits> limits,
-    ILogger<RestorationJobGrain> logger) : Grain, IRestorationJobGrain, IRestorationJobReports, IRemindable
+    ILogger<RestorationJobGrain> logger)
+    : EngineJobGrain<RestorationJobState, JobStatus>(job, worker, silo, options, logger), IRestorationJobGrain, IRestorationJobReports
 {
-    private const string ReviveReminder = "revive";
+    /// <summary>How often a running job tells its album its progress.</summary>
+    public static readonly TimeSpan AlbumProgressInterval = TimeSpan.FromSeconds(1);
 
     private RestorationProgress? _progress;
-    private TaskCompletionSource _changed = NewChangeSignal();
-    private IGrainTimer? _watchdog;
+    private DateTime _albumToldAt = DateTime.MinValue;
 
-    private string JobId => this.GetPrimaryKeyString();
+    private RestorationJobState State => Record;
 
-    private RestorationJobState State => job.State;
+    protected override EngineRunKind Kind => EngineRunKind.Restoration;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        // Unfinished work in the state means the silo that ran it is gone (or shut down): resume on this one.
-        if (State.Spec is not null && !State.State.IsFinished())
-        {
-            logger.LogInformation(
-                "Job {JobId}: resuming attempt {Attempt} on {Silo} from checkpoint iteration {Iteration}",
-                JobId, State.Attempt + 1, silo.Name, State.CheckpointIteration);
-            await DispatchAsync();
-        }
-    }
+    protected override string Noun => "Job";
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        // The next activation resumes from the persisted checkpoint; this run must not race it.
-        worker.Stop(JobId);
-        return Task.CompletedTask;
-    }
+    protected override string ResumePoint => $"checkpoint iteration {State.CheckpointIteration}";
 
     public async Task<JobStatus> StartAsync(JobSpec spec)
     {
@@ -86,50 +75,10 @@ public sealed class RestorationJobGrain(
         return Status();
     }
 
-    public Task<JobStatus> GetStatusAsync() => Task.FromResult(Status());
+    public IAsyncEnumerable<JobProgress> WatchAsync(CancellationToken cancellationToken = default) =>
+        FollowAsync(Progress, p => p.State, cancellationToken);
 
-    public async Task<JobStatus> CancelAsync()
-    {
-        if (State.Spec is null || State.State.IsFinished())
-        {
-            return Status();
-        }
-
-        worker.Stop(JobId);
-        await FinishAsync(JobState.Cancelled, result: null, error: "cancelled");
-        return Status();
-    }
-
-    public async IAsyncEnumerable<JobProgress> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        while (true)
-        {
-            var changed = _changed.Task;
-            var snapshot = Progress();
-            yield return snapshot;
-            if (snapshot.State.IsFinished() || snapshot.State == JobState.NotStarted)
-            {
-                yield break;
-            }
-
-            await changed.WaitAsync(cancellationToken);
-        }
-    }
-
-    public async Task<bool> ReportStartedAsync(int attempt, string siloName)
-    {
-        if (!IsCurrent(attempt))
-        {
-            return false;
-        }
-
-        State.State = JobState.Running;
-        State.Silo = siloName;
-        await job.WriteStateAsync();
-        Changed();
-        TellAlbumProgress(force: true);
-        return true;
-    }
+    protected override void OnStarted() => TellAlbumProgress(force: true);
 
     /// <summary>
     /// Tells the job's album how far it is (one-way, at most once per <see cref="AlbumProgressInterval"/>), so a client
@@ -145,11 +94,6 @@ public sealed class RestorationJobGrain(
         _albumToldAt = DateTime.UtcNow;
         GrainFactory.GetGrain<IAlbumJobSink>(owner.AlbumId).OnJobProgressAsync(owner.Index, Progress()).Ignore();
     }
-
-    /// <summary>How often a running job tells its album its progress.</summary>
-    public static readonly TimeSpan AlbumProgressInterval = TimeSpan.FromSeconds(1);
-
-    private DateTime _albumToldAt = DateTime.MinValue;
 
     public Task<bool> ReportProgressAsync(int attempt, RestorationProgress progress)
     {
@@ -181,7 +125,7 @@ public sealed class RestorationJobGrain(
         var previous = State.CheckpointPath;
         State.CheckpointIteration = iteration;
         State.CheckpointPath = path;
-        await job.WriteStateAsync();
+        await WriteStateAsync();
         Changed();
         if (previous is not null && previous != path)
         {
@@ -199,81 +143,21 @@ public sealed class RestorationJobGrain(
             return false;
         }
 
-        await FinishAsync(JobState.Completed, result, error: null);
-        return true;
-    }
-
-    public async Task<bool> ReportFailedAsync(int attempt, string reason)
-    {
-        if (!IsCurrent(attempt))
-        {
-            return false;
-        }
-
-        await FinishAsync(JobState.Failed, result: null, reason);
-        return true;
-    }
-
-    private bool IsCurrent(int attempt) => attempt == State.Attempt && State.Spec is not null && !State.State.IsFinished();
-
-    private async Task DispatchAsync()
-    {
-        var spec = State.Spec!;
-        State.Attempt++;
-        State.State = JobState.Queued;
-        State.Silo = silo.Name;
-        await job.WriteStateAsync();
-        worker.Enqueue(new EngineWorkItem(JobId, State.Attempt, spec, State.CheckpointPath, State.CheckpointIteration));
-        var period = options.Value.JobReminderPeriod;
-        await this.RegisterOrUpdateReminder(ReviveReminder, period, period);
-        _watchdog ??= this.RegisterGrainTimer(
-            CheckWorkerHoldsRunAsync,
-            new GrainTimerCreationOptions(options.Value.JobWatchdogInterval, options.Value.JobWatchdogInterval) { KeepAlive = true });
-        Changed();
-    }
-
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
-    {
-        // Being activated by the tick already resumed an orphaned job (OnActivateAsync); here only the leftovers: the
-        // final sweep of a finished job (a late write of a dead superseded run, a delete that failed, a silo that died
-        // before it tried), after which the reminder goes.
-        if (State.Spec is null || State.State.IsFinished())
-        {
-            if (State.Spec is null || await DeleteAllCheckpointsAsync())
-            {
-                await ForgetReminderAsync();
-            }
-
-            return;
-        }
-
-        await CheckWorkerHoldsRunAsync(CancellationToken.None);
-    }
-
-    // A run the worker lost (a report that never arrived, a crashed slot) would leave the job running forever.
-    private async Task CheckWorkerHoldsRunAsync(CancellationToken cancellationToken)
-    {
-        if (State.Spec is not null && !State.State.IsFinished() && !worker.Holds(JobId, State.Attempt))
-        {
-            logger.LogWarning("Job {JobId}: attempt {Attempt} is no longer held by the worker; re-queuing", JobId, State.Attempt);
-            await DispatchAsync();
-        }
-    }
-
-    private async Task FinishAsync(JobState state, JobResult? result, string? error)
-    {
-        State.State = state;
         State.Result = result;
-        State.Error = error;
-        await job.WriteStateAsync();
-        _watchdog?.Dispose();
-        _watchdog = null;
+        await FinishAsync(JobState.Completed, error: null);
+        return true;
+    }
+
+    protected override void Enqueue(int attempt) =>
+        runner.Enqueue(new EngineWorkItem(JobId, attempt, State.Spec!, State.CheckpointPath, State.CheckpointIteration));
+
+    protected override async Task OnFinishedAsync(JobState state)
+    {
         // After the state: a run still writing is refused from now on and its late checkpoint deleted on refusal. The
-        // revive reminder stays for one more tick, which sweeps again and then goes: a superseded run whose silo died
-        // between a late write and its report (so no refusal deletes it) leaves nothing behind either.
+        // revive reminder stays for one more tick (SweepFinishedAsync), which sweeps again and then goes: a superseded
+        // run whose silo died between a late write and its report (so no refusal deletes it) leaves nothing behind either.
         await DeleteAllCheckpointsAsync();
 
-        Changed();
         var preset = GridTelemetry.PresetTags(State.Spec!.Options.Preset);
         if (state == JobState.Completed)
         {
@@ -288,10 +172,11 @@ public sealed class RestorationJobGrain(
         {
             GrainFactory.GetGrain<IAlbumJobSink>(album.AlbumId).OnJobFinishedAsync(Status()).Ignore();
         }
-
-        logger.LogInformation("Job {JobId}: {State} after attempt {Attempt}{Error}", JobId, state, State.Attempt,
-            error is null ? "" : $" ({error})");
     }
+
+    // The final sweep of a finished job: a late write of a dead superseded run, a delete that failed, a silo that died
+    // before it tried.
+    protected override Task<bool> SweepFinishedAsync() => DeleteAllCheckpointsAsync();
 
     /// <summary>Deletes every checkpoint any attempt can have written; false when one could not be (the reminder retries).</summary>
     private async Task<bool> DeleteAllCheckpointsAsync()
@@ -320,15 +205,7 @@ public sealed class RestorationJobGrain(
         }
     }
 
-    private async Task ForgetReminderAsync()
-    {
-        if (await this.GetReminder(ReviveReminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
-    }
-
-    private JobStatus Status() => new(
+    protected override JobStatus Status() => new(
         JobId,
         State.State,
         State.Result?.Iterations ?? _progress?.Iteration ?? State.CheckpointIteration,
@@ -353,13 +230,4 @@ public sealed class RestorationJobGrain(
         return new JobProgress(
             status.JobId, status.State, status.Iteration, status.TotalIterations, status.Loss, status.ResultPath, status.Error);
     }
-
-    private void Changed()
-    {
-        var changed = _changed;
-        _changed = NewChangeSignal();
-        changed.TrySetResult();
-    }
-
-    private static TaskCompletionSource NewChangeSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -1,3 +1,5 @@
+using Sair.Grains.Jobs;
+
 namespace Sair.Grains.Training;
 
 /// <summary>
@@ -5,18 +7,12 @@ namespace Sair.Grains.Training;
 /// from a superseded attempt is refused with false, which also tells that run to stop.
 /// </summary>
 [Alias("sair.ITrainingJobReports")]
-public interface ITrainingJobReports : IGrainWithStringKey
+public interface ITrainingJobReports : IEngineJobReports
 {
-    [Alias("ReportStarted")]
-    Task<bool> ReportStartedAsync(int attempt, string silo);
-
     /// <summary>Progress; the grain persists it when it names a newer checkpoint.</summary>
     [Alias("ReportProgress")]
     Task<bool> ReportProgressAsync(int attempt, TrainingProgress progress);
 
     [Alias("ReportCompleted")]
     Task<bool> ReportCompletedAsync(int attempt, TrainingOutcome outcome);
-
-    [Alias("ReportFailed")]
-    Task<bool> ReportFailedAsync(int attempt, string reason);
 }

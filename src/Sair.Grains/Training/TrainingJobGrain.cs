@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sair.Grains.Jobs;
@@ -7,7 +6,7 @@ using Sair.Grains.Placement;
 namespace Sair.Grains.Training;
 
 [GenerateSerializer, Alias("sair.TrainingJobState")]
-public sealed class TrainingJobState
+public sealed class TrainingJobState : IEngineJobRecord
 {
     [Id(0)] public TrainingJobSpec? Spec { get; set; }
     [Id(1)] public JobState State { get; set; }
@@ -17,11 +16,15 @@ public sealed class TrainingJobState
     /// <summary>The progress at the latest checkpoint.</summary>
     [Id(5)] public TrainingProgress? Progress { get; set; }
     [Id(6)] public TrainingOutcome? Outcome { get; set; }
+
+    bool IEngineJobRecord.Submitted => Spec is not null;
 }
 
 /// <summary>
-/// One training job. Lives on an engine silo and hands the run to that silo's engine worker (sharing its slots with
-/// restorations), recording only what the run reports, so its turns stay short however long the training takes.
+/// One training job (the lifecycle is <see cref="EngineJobGrain{TRecord, TStatus}"/>'s): its attempts run in the
+/// silo's <see cref="TrainingRunner"/>, sharing the engine worker's slots with restorations; the grain records the
+/// progress (persisted at each newer checkpoint step) and the outcome. The work itself lives in the output folder,
+/// so a cancelled or failed job started again resumes from the trainer's checkpoint.
 /// </summary>
 [EnginePlacement]
 public sealed class TrainingJobGrain(
@@ -31,38 +34,20 @@ public sealed class TrainingJobGrain(
     ILocalSiloDetails silo,
     IOptions<EngineWorkerOptions> options,
     IOptions<GridLimits> limits,
-    ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain, ITrainingJobReports, IRemindable
+    ILogger<TrainingJobGrain> logger)
+    : EngineJobGrain<TrainingJobState, TrainingJobStatus>(job, worker, silo, options, logger), ITrainingJobGrain, ITrainingJobReports
 {
-    private const string ReviveReminder = "revive";
-
     private TrainingProgress? _progress;
-    private TaskCompletionSource _changed = NewChangeSignal();
-    private IGrainTimer? _watchdog;
 
-    private string JobId => this.GetPrimaryKeyString();
+    private TrainingJobState State => Record;
 
-    /// <summary>The worker's key for this job's runs, apart from restoration job ids.</summary>
-    private string RunKey => TrainingRunner.RunKey(JobId);
+    protected override EngineRunKind Kind => EngineRunKind.Training;
 
-    private TrainingJobState State => job.State;
+    protected override string Noun => "Training job";
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        // Unfinished work in the state means the silo that ran it is gone (or shut down): run it here, from its checkpoint.
-        if (State.Spec is not null && !State.State.IsFinished())
-        {
-            logger.LogInformation("Training job {JobId}: resuming attempt {Attempt} on {Silo} from checkpoint step {Step}",
-                JobId, State.Attempt + 1, silo.Name, State.Progress?.CheckpointStep ?? 0);
-            await DispatchAsync();
-        }
-    }
+    protected override string ResumePoint => $"checkpoint step {State.Progress?.CheckpointStep ?? 0}";
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        // The next activation resumes from the checkpoint; this run must not race it.
-        worker.Stop(RunKey);
-        return Task.CompletedTask;
-    }
+    protected override string CancelledError => "cancelled: the trainer saves its checkpoint, starting the job again resumes from it";
 
     public async Task<TrainingJobStatus> StartAsync(TrainingJobSpec spec)
     {
@@ -97,49 +82,8 @@ public sealed class TrainingJobGrain(
         return Status();
     }
 
-    public Task<TrainingJobStatus> GetStatusAsync() => Task.FromResult(Status());
-
-    public async Task<TrainingJobStatus> CancelAsync()
-    {
-        if (State.Spec is null || State.State.IsFinished())
-        {
-            return Status();
-        }
-
-        worker.Stop(RunKey);
-        await FinishAsync(JobState.Cancelled, outcome: null, "cancelled: the trainer saves its checkpoint, starting the job again resumes from it");
-        return Status();
-    }
-
-    public async IAsyncEnumerable<TrainingJobStatus> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        while (true)
-        {
-            var changed = _changed.Task;
-            var snapshot = Status();
-            yield return snapshot;
-            if (snapshot.State.IsFinished() || snapshot.State == JobState.NotStarted)
-            {
-                yield break;
-            }
-
-            await changed.WaitAsync(cancellationToken);
-        }
-    }
-
-    public async Task<bool> ReportStartedAsync(int attempt, string siloName)
-    {
-        if (!IsCurrent(attempt))
-        {
-            return false;
-        }
-
-        State.State = JobState.Running;
-        State.Silo = siloName;
-        await job.WriteStateAsync();
-        Changed();
-        return true;
-    }
+    public IAsyncEnumerable<TrainingJobStatus> WatchAsync(CancellationToken cancellationToken = default) =>
+        FollowAsync(Status, s => s.State, cancellationToken);
 
     public async Task<bool> ReportProgressAsync(int attempt, TrainingProgress progress)
     {
@@ -152,7 +96,7 @@ public sealed class TrainingJobGrain(
         if (progress.CheckpointStep > (State.Progress?.CheckpointStep ?? 0))
         {
             State.Progress = _progress;
-            await job.WriteStateAsync();
+            await WriteStateAsync();
         }
 
         Changed();
@@ -166,31 +110,9 @@ public sealed class TrainingJobGrain(
             return false;
         }
 
-        await FinishAsync(JobState.Completed, outcome with { Final = Merged(outcome.Final) }, error: null);
+        State.Outcome = outcome with { Final = Merged(outcome.Final) };
+        await FinishAsync(JobState.Completed, error: null);
         return true;
-    }
-
-    public async Task<bool> ReportFailedAsync(int attempt, string reason)
-    {
-        if (!IsCurrent(attempt))
-        {
-            return false;
-        }
-
-        await FinishAsync(JobState.Failed, outcome: null, reason);
-        return true;
-    }
-
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
-    {
-        // Being activated by the tick already resumed an orphaned job (OnActivateAsync); here only the leftovers.
-        if (State.Spec is null || State.State.IsFinished())
-        {
-            await ForgetReminderAsync();
-            return;
-        }
-
-        await CheckWorkerHoldsRunAsync(CancellationToken.None);
     }
 
     /// <summary>A measurement or grid of an earlier report (or attempt) stays the latest one until a newer one comes.</summary>
@@ -205,66 +127,26 @@ public sealed class TrainingJobGrain(
         };
     }
 
-    private bool IsCurrent(int attempt) => attempt == State.Attempt && State.Spec is not null && !State.State.IsFinished();
-
-    private async Task DispatchAsync()
-    {
-        var request = new TrainingRequest(JobId, State.Attempt + 1, State.Spec!);
-        State.Attempt = request.Attempt;
-        State.State = JobState.Queued;
-        State.Silo = silo.Name;
+    protected override void OnDispatching() =>
         // Until the run reports, show where it resumes from against the length it now runs to.
-        _progress = State.Progress is { } resumed && request.Spec.Kind == TrainingKind.Prior
-            ? resumed with { Total = request.Spec.TotalImages, ImagesPerSecond = null, Eta = null }
+        _progress = State.Progress is { } resumed && State.Spec!.Kind == TrainingKind.Prior
+            ? resumed with { Total = State.Spec.TotalImages, ImagesPerSecond = null, Eta = null }
             : State.Progress;
-        await job.WriteStateAsync();
-        runner.Enqueue(request);
-        var period = options.Value.JobReminderPeriod;
-        await this.RegisterOrUpdateReminder(ReviveReminder, period, period);
-        _watchdog ??= this.RegisterGrainTimer(
-            CheckWorkerHoldsRunAsync,
-            new GrainTimerCreationOptions(options.Value.JobWatchdogInterval, options.Value.JobWatchdogInterval) { KeepAlive = true });
-        Changed();
-    }
 
-    // A run the worker lost (a report that never arrived, a crashed slot) would leave the job running forever.
-    private async Task CheckWorkerHoldsRunAsync(CancellationToken cancellationToken)
-    {
-        if (State.Spec is not null && !State.State.IsFinished() && !worker.Holds(RunKey, State.Attempt))
-        {
-            logger.LogWarning("Training job {JobId}: attempt {Attempt} is no longer held by the worker; re-queuing", JobId, State.Attempt);
-            await DispatchAsync();
-        }
-    }
+    protected override void Enqueue(int attempt) => runner.Enqueue(new TrainingRequest(JobId, attempt, State.Spec!));
 
-    private async Task FinishAsync(JobState state, TrainingOutcome? outcome, string? error)
+    protected override void OnFinishing()
     {
-        State.State = state;
-        State.Outcome = outcome;
-        State.Error = error;
         if (_progress is not null)
         {
             State.Progress = _progress;
         }
-
-        await job.WriteStateAsync();
-        _watchdog?.Dispose();
-        _watchdog = null;
-        await ForgetReminderAsync();
-        Changed();
-        logger.LogInformation("Training job {JobId}: {State} after attempt {Attempt}{Error}", JobId, state, State.Attempt,
-            error is null ? "" : $" ({error})");
     }
 
-    private async Task ForgetReminderAsync()
-    {
-        if (await this.GetReminder(ReviveReminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
-    }
+    // Nothing of a training job lives in the grid's store: the reminder goes with the job.
+    protected override Task OnFinishedAsync(JobState state) => ForgetReminderAsync();
 
-    private TrainingJobStatus Status() => new(
+    protected override TrainingJobStatus Status() => new(
         JobId,
         State.Spec?.Kind,
         State.State,
@@ -274,13 +156,4 @@ public sealed class TrainingJobGrain(
         State.Error,
         State.Spec?.OutputFolder,
         State.Outcome);
-
-    private void Changed()
-    {
-        var changed = _changed;
-        _changed = NewChangeSignal();
-        changed.TrySetResult();
-    }
-
-    private static TaskCompletionSource NewChangeSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

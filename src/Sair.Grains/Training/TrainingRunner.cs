@@ -24,18 +24,12 @@ public sealed class TrainingRunner(
     // A cancelled run still saves its checkpoint while the job may already be started again: one run per folder.
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _folders = new(StringComparer.Ordinal);
 
-    /// <summary>
-    /// The engine worker's key for a training job's runs. Restoration jobs use their bare ids: album jobs are
-    /// "album/index" and sair's album ids hold no ':', so the two do not meet.
-    /// </summary>
-    public static string RunKey(string jobId) => $"training:{jobId}";
-
     /// <summary>Queues a run in the engine worker; a newer attempt of the same job replaces (stops) an older one.</summary>
     public void Enqueue(TrainingRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var parent = Activity.Current?.Context ?? default;
-        worker.Enqueue(RunKey(request.JobId), request.Attempt, run => RunAsync(request, run, parent));
+        worker.Enqueue(new EngineRunKey(EngineRunKind.Training, request.JobId), request.Attempt, run => RunAsync(request, run, parent));
     }
 
     private async Task RunAsync(TrainingRequest request, CancellationTokenSource run, ActivityContext parent)
@@ -82,17 +76,9 @@ public sealed class TrainingRunner(
         {
             logger.LogWarning(exception, "Training job {JobId} attempt {Attempt} failed", jobId, attempt);
             span?.SetStatus(ActivityStatusCode.Error, exception.Message);
-            try
-            {
-                await reports.ReportFailedAsync(attempt, exception is InvalidOperationException or DirectoryNotFoundException or FileNotFoundException
-                    ? exception.Message
-                    : $"{exception.GetType().Name}: {exception.Message}");
-            }
-            catch (Exception reportException)
-            {
-                // The grain's watchdog re-queues a run it no longer finds here, so an unreported failure is retried.
-                logger.LogWarning(reportException, "Could not report the failure of training attempt {Attempt}", attempt);
-            }
+            await reports.TryReportFailedAsync(attempt, exception is InvalidOperationException or DirectoryNotFoundException or FileNotFoundException
+                ? exception.Message
+                : $"{exception.GetType().Name}: {exception.Message}", logger);
         }
     }
 
