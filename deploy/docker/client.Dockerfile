@@ -4,7 +4,7 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props ./
 COPY build/ build/
-COPY src/Sair.Grains/ src/Sair.Grains/
+COPY src/Sair.Grains.Abstractions/ src/Sair.Grains.Abstractions/
 COPY src/Sair.Client/ src/Sair.Client/
 RUN dotnet publish src/Sair.Client/Sair.Client.csproj -c Release -o /app
 

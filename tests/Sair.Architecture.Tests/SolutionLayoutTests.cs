@@ -10,7 +10,7 @@ public sealed class SolutionLayoutTests
     public void Layout_and_classic_solution_file_are_in_place()
     {
         var root = RepoPaths.Root;
-        foreach (var dir in new[] { "src/Sair.Engine", "src/Sair.Grains", "src/Sair.Silo", "src/Sair.Client", "tests", "bench", "k8s" })
+        foreach (var dir in new[] { "src/Sair.Engine", "src/Sair.Grains.Abstractions", "src/Sair.Grains", "src/Sair.Silo", "src/Sair.Client", "tests", "bench", "k8s" })
         {
             Assert.True(Directory.Exists(Path.Combine(root, dir)), $"missing folder {dir}");
         }

@@ -86,7 +86,7 @@ public sealed class EngineWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         stoppingToken.Register(_stopping.Cancel);
-        using var gauges = GridTelemetry.TrackEngine(silo.Name, () => (Active, Queued));
+        using var gauges = GridMetrics.TrackEngine(silo.Name, () => (Active, Queued));
         var slots = Enumerable.Range(0, Math.Max(1, options.Value.MaxConcurrentJobs)).Select(_ => ConsumeAsync(stoppingToken));
         await Task.WhenAll([.. slots, PublishLoadAsync(stoppingToken)]);
     }

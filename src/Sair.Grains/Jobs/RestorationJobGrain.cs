@@ -71,7 +71,7 @@ public sealed class RestorationJobGrain(
 
         State.Spec = spec;
         await DispatchAsync();
-        GridTelemetry.JobsSubmitted.Add(1, GridTelemetry.PresetTags(spec.Options.Preset));
+        GridMetrics.JobsSubmitted.Add(1, GridMetrics.PresetTags(spec.Options.Preset));
         return Status();
     }
 
@@ -158,14 +158,14 @@ public sealed class RestorationJobGrain(
         // run whose silo died between a late write and its report (so no refusal deletes it) leaves nothing behind either.
         await DeleteAllCheckpointsAsync();
 
-        var preset = GridTelemetry.PresetTags(State.Spec!.Options.Preset);
+        var preset = GridMetrics.PresetTags(State.Spec!.Options.Preset);
         if (state == JobState.Completed)
         {
-            GridTelemetry.JobsCompleted.Add(1, preset);
+            GridMetrics.JobsCompleted.Add(1, preset);
         }
         else if (state == JobState.Failed)
         {
-            GridTelemetry.JobsFailed.Add(1, preset);
+            GridMetrics.JobsFailed.Add(1, preset);
         }
 
         if (State.Spec!.Album is { } album)

@@ -54,7 +54,7 @@ public sealed class RestorationRunner(
                 return;
             }
 
-            GridTelemetry.JobsStarted.Add(1, GridTelemetry.PresetTags(spec.Options.Preset));
+            GridMetrics.JobsStarted.Add(1, GridMetrics.PresetTags(spec.Options.Preset));
 
             // An earlier attempt may have written the result and died before reporting it: never write it twice. The
             // result is written last, so its companions are there whenever it is.
@@ -125,7 +125,7 @@ public sealed class RestorationRunner(
             await references.CacheLatentAsync(spec, faces, restored);
             if (restored.IdentitySimilarity is { } similarity)
             {
-                GridTelemetry.IdentitySimilarity.Record(similarity, GridTelemetry.PresetTags(spec.Options.Preset));
+                GridMetrics.IdentitySimilarity.Record(similarity, GridMetrics.PresetTags(spec.Options.Preset));
             }
 
             await reports.ReportCompletedAsync(attempt, new JobResult(
@@ -147,7 +147,7 @@ public sealed class RestorationRunner(
         }
         finally
         {
-            GridTelemetry.JobDuration.Record(clock.Elapsed.TotalSeconds, GridTelemetry.OutcomeTags(spec.Options.Preset, outcome));
+            GridMetrics.JobDuration.Record(clock.Elapsed.TotalSeconds, GridMetrics.OutcomeTags(spec.Options.Preset, outcome));
             span?.SetTag(GridTelemetry.OutcomeTag, outcome);
         }
     }
@@ -223,7 +223,7 @@ public sealed class RestorationRunner(
             var ran = previous < 0 ? 1 : value.Iteration - previous;
             if (ran > 0)
             {
-                GridTelemetry.Iterations.Add(ran, GridTelemetry.PresetTags(preset));
+                GridMetrics.Iterations.Add(ran, GridMetrics.PresetTags(preset));
                 // Timed between reports only: the first report also carries the run's set-up (decoding, alignment,
                 // a reference's inversion), which is not per iteration.
                 var now = _clock.Elapsed;

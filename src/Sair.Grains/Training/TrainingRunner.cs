@@ -115,13 +115,13 @@ public sealed class TrainingRunner(
             var shown = previous >= 0 ? value.ImagesSeen - previous : value.Step <= 1 ? value.ImagesSeen : 0;
             if (shown > 0)
             {
-                GridTelemetry.TrainingImages.Add(shown);
+                GridMetrics.TrainingImages.Add(shown);
             }
 
             if (value is { Ffd: { } ffd, FfdStep: { } step } && step != _ffdStep)
             {
                 _ffdStep = step;
-                GridTelemetry.TrainingFfd(siloName, ffd);
+                GridMetrics.TrainingFfd(siloName, ffd);
             }
 
             inner.Report(value);

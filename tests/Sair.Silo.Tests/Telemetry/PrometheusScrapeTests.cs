@@ -47,16 +47,16 @@ public sealed class PrometheusScrapeTests : IAsyncLifetime
     public async Task Every_series_the_dashboard_queries_is_exported()
     {
         var tags = new TagList { { GridTelemetry.PresetTag, "scrape-test" }, { GridTelemetry.OutcomeTag, "completed" } };
-        GridTelemetry.JobsSubmitted.Add(1, tags);
-        GridTelemetry.JobsStarted.Add(1, tags);
-        GridTelemetry.JobsCompleted.Add(1, tags);
-        GridTelemetry.JobsFailed.Add(1, tags);
-        GridTelemetry.Iterations.Add(5, tags);
-        GridTelemetry.JobDuration.Record(3.5, tags);
-        GridTelemetry.IdentitySimilarity.Record(0.93, tags);
-        GridTelemetry.TrainingImages.Add(64);
-        GridTelemetry.TrainingFfd("engine-under-test", 0.19);
-        using var engine = GridTelemetry.TrackEngine("engine-under-test", () => (1, 2));
+        GridMetrics.JobsSubmitted.Add(1, tags);
+        GridMetrics.JobsStarted.Add(1, tags);
+        GridMetrics.JobsCompleted.Add(1, tags);
+        GridMetrics.JobsFailed.Add(1, tags);
+        GridMetrics.Iterations.Add(5, tags);
+        GridMetrics.JobDuration.Record(3.5, tags);
+        GridMetrics.IdentitySimilarity.Record(0.93, tags);
+        GridMetrics.TrainingImages.Add(64);
+        GridMetrics.TrainingFfd("engine-under-test", 0.19);
+        using var engine = GridMetrics.TrackEngine("engine-under-test", () => (1, 2));
 
         var scrape = await Http.GetStringAsync($"http://127.0.0.1:{_port}{SairHealthOptions.MetricsPath}");
         var exported = Regex.Matches(scrape, @"^(sair_[a-z_]+)", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToHashSet();

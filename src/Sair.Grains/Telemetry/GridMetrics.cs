@@ -5,21 +5,13 @@ using System.Diagnostics.Metrics;
 namespace Sair.Grains.Telemetry;
 
 /// <summary>
-/// The grid's own metrics and traces (BCL System.Diagnostics; the host decides where they go).
-/// Metric tags stay low-cardinality — preset, outcome, silo — so a dashboard can sum them; job ids go on spans only.
+/// The grid's own metrics (BCL System.Diagnostics.Metrics; the host decides where they go), on the meter named
+/// <see cref="GridTelemetry.Name"/>. Metric tags stay low-cardinality — preset, outcome, silo — so a dashboard can sum
+/// them; job ids go on spans only.
 /// </summary>
-public static class GridTelemetry
+public static class GridMetrics
 {
-    /// <summary>Name of the <see cref="Meter"/> and of the <see cref="ActivitySource"/>; hosts subscribe to it.</summary>
-    public const string Name = "SairGrid";
-
-    public const string PresetTag = "sair.preset";
-    public const string OutcomeTag = "sair.outcome";
-    public const string SiloTag = "sair.silo";
-
-    public static readonly ActivitySource ActivitySource = new(Name);
-
-    private static readonly Meter Meter = new(Name);
+    private static readonly Meter Meter = new(GridTelemetry.Name);
     private static readonly ConcurrentDictionary<string, Func<(int Active, int Queued)>> EngineLoads = new(StringComparer.Ordinal);
 
     public static readonly Counter<long> JobsSubmitted =
@@ -60,10 +52,10 @@ public static class GridTelemetry
     /// <summary>Records the FFD a training run on <paramref name="siloName"/> just measured.</summary>
     public static void TrainingFfd(string siloName, double ffd) => LatestFfd[siloName] = ffd;
 
-    static GridTelemetry()
+    static GridMetrics()
     {
         Meter.CreateObservableGauge("sair.training.ffd", () => LatestFfd.Select(pair =>
-            new Measurement<double>(pair.Value, new KeyValuePair<string, object?>(SiloTag, pair.Key))), "1",
+            new Measurement<double>(pair.Value, new KeyValuePair<string, object?>(GridTelemetry.SiloTag, pair.Key))), "1",
             "The latest Fréchet feature distance measured by a prior training job, per engine silo.");
         // Up-down counters, not gauges: active and queued jobs are counts that add up across silos (OpenTelemetry's
         // instrument guidance), so sum() over silos is the grid's total.
@@ -80,12 +72,12 @@ public static class GridTelemetry
         return new Untrack(siloName, load);
     }
 
-    internal static TagList PresetTags(string preset) => new() { { PresetTag, preset } };
+    internal static TagList PresetTags(string preset) => new() { { GridTelemetry.PresetTag, preset } };
 
-    internal static TagList OutcomeTags(string preset, string outcome) => new() { { PresetTag, preset }, { OutcomeTag, outcome } };
+    internal static TagList OutcomeTags(string preset, string outcome) => new() { { GridTelemetry.PresetTag, preset }, { GridTelemetry.OutcomeTag, outcome } };
 
     private static IEnumerable<Measurement<int>> Observe(Func<(int Active, int Queued), int> pick) =>
-        EngineLoads.Select(pair => new Measurement<int>(pick(pair.Value()), new KeyValuePair<string, object?>(SiloTag, pair.Key)));
+        EngineLoads.Select(pair => new Measurement<int>(pick(pair.Value()), new KeyValuePair<string, object?>(GridTelemetry.SiloTag, pair.Key)));
 
     private sealed class Untrack(string siloName, Func<(int Active, int Queued)> load) : IDisposable
     {
