@@ -12,7 +12,7 @@ namespace Sair.Grains;
 /// </summary>
 public sealed class GridLimits
 {
-    public const string Section = "Sair:Limits";
+    public const string Section = SettingKeys.Limits;
 
     /// <summary>The default of <see cref="MaxIterations"/>, also the most the CLI's --iterations accepts.</summary>
     public const int DefaultMaxIterations = 100_000;

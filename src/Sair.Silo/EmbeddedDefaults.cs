@@ -1,3 +1,4 @@
+using Sair.Grains;
 using Sair.Silo.Engine;
 
 namespace Sair.Silo;
@@ -12,7 +13,7 @@ namespace Sair.Silo;
 public static class EmbeddedDefaults
 {
     /// <summary>The Sair:Engine:GeneratorPath value that asks for the embedded default.</summary>
-    public const string GeneratorSetting = "embedded";
+    public const string GeneratorSetting = SettingKeys.EmbeddedGenerator;
 
     /// <summary>The prior's folder, relative to the silo's own folder.</summary>
     public const string PriorFolder = "priors/demo-64";

@@ -1,11 +1,12 @@
 using Sair.Grains.Placement;
+using Sair.Grains;
 
 namespace Sair.Silo;
 
 /// <summary>How this silo joins the grid (section "Sair:Silo"; environment: Sair__Silo__Role=engine, ...).</summary>
 public sealed class SairSiloOptions
 {
-    public const string Section = "Sair:Silo";
+    public const string Section = SettingKeys.Silo;
 
     /// <summary>"engine" (holds a generator and runs jobs) or "coordinator" (pools, albums, gateway).</summary>
     public string Role { get; set; } = SiloMetadataKeys.CoordinatorRole;

@@ -13,7 +13,7 @@ namespace Sair.Grains.Tests;
 /// </summary>
 public sealed class GridLimitsTests(SingleEngineGridFixture fixture) : IClassFixture<SingleEngineGridFixture>
 {
-    private static readonly RestorationOptions Options = new("balanced", Iterations: 10, null, 0, Seed: 1, CheckpointEvery: 5);
+    private static readonly RestorationOptions Options = new("paper", Iterations: 10, null, 0, Seed: 1, CheckpointEvery: 5);
 
     private GridCluster Grid => fixture.Grid;
 
@@ -26,6 +26,20 @@ public sealed class GridLimitsTests(SingleEngineGridFixture fixture) : IClassFix
             new JobSpec("in/x.png", "out/x.png", ReferenceSelection.FromPaths("refs/x.png"), Options with { Iterations = 2_000_000_000 })));
 
         Assert.Contains($"at most {GridLimits.DefaultMaxIterations} (Sair:Limits:MaxIterations)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(JobState.NotStarted, (await job.GetStatusAsync()).State);
+    }
+
+    [Fact]
+    public async Task A_preset_or_emotion_outside_the_contract_is_refused_by_the_job_grain_naming_the_valid_ones()
+    {
+        var job = Grid.Client.GetGrain<IRestorationJobGrain>($"limits-{Guid.NewGuid():N}");
+        JobSpec Spec(RestorationOptions options) => new("in/x.png", "out/x.png", ReferenceSelection.FromPaths("refs/x.png"), options);
+
+        var preset = await Assert.ThrowsAsync<ArgumentException>(() => job.StartAsync(Spec(Options with { Preset = "fastest" })));
+        var emotion = await Assert.ThrowsAsync<ArgumentException>(() => job.StartAsync(Spec(Options with { Emotion = "smug" })));
+
+        Assert.Contains(string.Join(", ", RestorationPresets.All), preset.Message, StringComparison.Ordinal);
+        Assert.Contains(string.Join(", ", RestorationEmotions.All), emotion.Message, StringComparison.Ordinal);
         Assert.Equal(JobState.NotStarted, (await job.GetStatusAsync()).State);
     }
 

@@ -82,24 +82,23 @@ public class GridSettings : CommandSettings
 /// <summary>How each photo is optimised; shared by restore, album submit and demo.</summary>
 public class EngineSettings : GridSettings
 {
-    public static readonly string[] Emotions = ["auto", "neutral", "angry", "sad", "happy", "surprise", "fear", "disgust"];
-
-    public static readonly string[] Presets = ["paper-pti", "paper", "paper-bp", "official"];
+    /// <summary>What --emotion takes: auto (keep the input's expression) or one of the grid's emotions.</summary>
+    public static IReadOnlyList<string> Emotions { get; } = [RestorationEmotions.Keep, .. RestorationEmotions.All];
 
     [CommandOption("--preset <NAME>")]
     [Description("SAIR settings: [green]paper-pti[/] (paper-bp with the generator first tuned to the reference photo; the default, chosen by docs/quality.md), [green]paper[/] (the paper's equations), [green]paper-bp[/] (paper, then the result back-projected onto the input) or [green]official[/] (the authors' code)")]
-    [DefaultValue("paper-pti")]
-    public string Preset { get; init; } = "paper-pti";
+    [DefaultValue(RestorationPresets.Default)]
+    public string Preset { get; init; } = RestorationPresets.Default;
 
     [CommandOption("--iterations <N>")]
     [Description("Optimisation steps per photo")]
-    [DefaultValue(400)]
-    public int Iterations { get; init; } = 400;
+    [DefaultValue(RestorationOptions.DefaultIterations)]
+    public int Iterations { get; init; } = RestorationOptions.DefaultIterations;
 
     [CommandOption("--emotion <NAME>")]
     [Description("Expression of the result: auto (keep it), neutral, angry, sad, happy, surprise, fear, disgust")]
-    [DefaultValue("auto")]
-    public string Emotion { get; init; } = "auto";
+    [DefaultValue(RestorationEmotions.Keep)]
+    public string Emotion { get; init; } = RestorationEmotions.Keep;
 
     [CommandOption("--emotion-strength <GAMMA>")]
     [Description("How far the result is moved along the --emotion direction (the paper's γ, above 0, at most 10). Default: the strength the silo's emotion directions were fitted with")]
@@ -139,9 +138,9 @@ public class EngineSettings : GridSettings
             return grid;
         }
 
-        if (!Presets.Contains(Preset, StringComparer.OrdinalIgnoreCase))
+        if (RestorationPresets.Find(Preset) is null)
         {
-            return ValidationResult.Error($"--preset '{Preset}' is unknown: use {string.Join(", ", Presets)}.");
+            return ValidationResult.Error($"--preset '{Preset}' is unknown: use {string.Join(", ", RestorationPresets.All)}.");
         }
 
         if (!Emotions.Contains(Emotion, StringComparer.OrdinalIgnoreCase))
@@ -156,7 +155,7 @@ public class EngineSettings : GridSettings
                 return ValidationResult.Error($"--emotion-strength {strength} is out of range: use a value above 0, at most {RestorationOptions.MaxEmotionStrength}.");
             }
 
-            if (Emotion.Equals("auto", StringComparison.OrdinalIgnoreCase))
+            if (Emotion.Equals(RestorationEmotions.Keep, StringComparison.OrdinalIgnoreCase))
             {
                 return ValidationResult.Error("--emotion-strength sets how strong the --emotion is: name the emotion too (e.g. --emotion happy).");
             }
@@ -187,7 +186,7 @@ public class EngineSettings : GridSettings
             return ValidationResult.Error($"--generator '{Generator}' does not exist.");
         }
 
-        if (IdentityNet is not null && IdentityNetSpec.Problem(IdentityNet) is { } identityProblem)
+        if (IdentityNet is not null && IdentityNetOption.Problem(IdentityNet) is { } identityProblem)
         {
             return ValidationResult.Error(identityProblem);
         }
@@ -203,9 +202,9 @@ public class EngineSettings : GridSettings
     public override GridTarget Target() => base.Target() with { Engine = new EngineFiles(Generator, IdentityNet) };
 
     public RestorationOptions Options() => new(
-        Preset.ToLowerInvariant(),
+        RestorationPresets.Find(Preset) ?? Preset,
         Iterations,
-        Emotion.Equals("auto", StringComparison.OrdinalIgnoreCase) ? null : Emotion.ToLowerInvariant(),
+        RestorationEmotions.Find(Emotion),
         EmotionStrength: EmotionStrength ?? 0,
         Seed,
         Math.Min(CheckpointEvery, Iterations),

@@ -26,7 +26,7 @@ public sealed class SiloStartSettings : CommandSettings
             return ValidationResult.Error($"--generator '{Generator}' does not exist.");
         }
 
-        if (IdentityNet is not null && IdentityNetSpec.Problem(IdentityNet) is { } identityProblem)
+        if (IdentityNet is not null && IdentityNetOption.Problem(IdentityNet) is { } identityProblem)
         {
             return ValidationResult.Error(identityProblem);
         }

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Sair.Grains;
+using Sair.Grains.Placement;
 
 namespace Sair.Client.Grid;
 
@@ -200,18 +202,18 @@ public sealed class LocalSilo(SairHome home)
             start.Environment["SAIR_SILO_LOG"] = home.SiloLog;
         }
 
-        start.Environment["Sair__Silo__Role"] = "engine";
-        start.Environment["Sair__Silo__ImageRoot"] = home.Images;
-        start.Environment["Sair__Storage__DataRoot"] = home.State;
-        start.Environment["Sair__Health__Port"] = healthPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["Sair__Silo__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["Sair__Silo__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        void Set(string key, string value) => start.Environment[SettingKeys.EnvironmentVariable(key)] = value;
+        Set(SettingKeys.SiloRole, SiloMetadataKeys.EngineRole);
+        Set(SettingKeys.SiloImageRoot, home.Images);
+        Set(SettingKeys.StorageDataRoot, home.State);
+        Set(SettingKeys.HealthPort, healthPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Set(SettingKeys.SiloPort, siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Set(SettingKeys.GatewayPort, gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         // Without --generator the silo takes its embedded default generator.
-        start.Environment["Sair__Engine__GeneratorPath"] = engine?.Generator is { } generator ? Path.GetFullPath(generator) : "embedded";
-
+        Set(SettingKeys.EngineGeneratorPath, engine?.Generator is { } generator ? Path.GetFullPath(generator) : SettingKeys.EmbeddedGenerator);
         if (engine?.IdentityNet is { } identity)
         {
-            start.Environment["Sair__Engine__IdentityNet"] = IdentityNetSpec.Resolve(identity);
+            Set(SettingKeys.EngineIdentityNet, IdentityNetOption.Resolve(identity));
         }
 
         return Process.Start(start) ?? throw new GridUnavailableException($"Could not start {executable}.");

@@ -41,8 +41,8 @@ public sealed record RestorationRequest(
     byte[] InputPng,
     IReadOnlyList<ReferenceFace> References,
     RestorationOptions Options,
-    RestorationCheckpoint? ResumeFrom,
-    Func<RestorationCheckpoint, CancellationToken, Task> PersistCheckpointAsync,
+    CheckpointBlob? ResumeFrom,
+    Func<CheckpointBlob, CancellationToken, Task> PersistCheckpointAsync,
     FaceFraming Framing,
     FaceLocation? Face = null);
 
@@ -62,12 +62,13 @@ public sealed record ReferenceFace(
     [property: Id(3)] byte[]? Latent = null);
 
 /// <summary>
-/// The optimiser's resumable state: latent code and optimiser moments, opaque to the grid.
+/// The optimiser's resumable state as the grid stores it: latent code and optimiser moments serialized by the engine
+/// (its own <c>RestorationCheckpoint</c> holds them as tensors), opaque to the grid. The wire alias keeps its old name.
 /// </summary>
 /// <param name="Iteration">Iterations completed when the state was taken; a resumed run continues after it.</param>
 /// <param name="State">Engine-defined bytes (the grid only stores and returns them).</param>
 [GenerateSerializer, Immutable, Alias("sair.RestorationCheckpoint")]
-public sealed record RestorationCheckpoint(
+public sealed record CheckpointBlob(
     [property: Id(0)] int Iteration,
     [property: Id(1)] byte[] State);
 

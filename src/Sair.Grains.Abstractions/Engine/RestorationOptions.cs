@@ -1,9 +1,9 @@
 namespace Sair.Grains.Engine;
 
 /// <summary>What a restoration optimises and how long; travels with every job.</summary>
-/// <param name="Preset">Engine preset name (the engine validates it against its known presets).</param>
-/// <param name="Iterations">Optimisation steps.</param>
-/// <param name="Emotion">Optional emotion direction to move along (SAIR's expression editing), or null.</param>
+/// <param name="Preset">Engine preset name, one of <see cref="RestorationPresets.All"/>.</param>
+/// <param name="Iterations">Optimisation steps (<see cref="DefaultIterations"/> unless asked otherwise).</param>
+/// <param name="Emotion">Optional emotion direction to move along (SAIR's expression editing), one of <see cref="RestorationEmotions.All"/>, or null.</param>
 /// <param name="EmotionStrength">Step along the emotion direction; ignored without <paramref name="Emotion"/>.</param>
 /// <param name="Seed">Seed for the latent initialisation and noise, so reruns are reproducible.</param>
 /// <param name="CheckpointEvery">Iterations between persisted checkpoints (the work lost to a silo failure).</param>
@@ -36,6 +36,9 @@ public sealed record RestorationOptions(
     [property: Id(8)] int? JpegQuality = null,
     [property: Id(9)] double? IdentityWeight = null)
 {
+    /// <summary>Optimisation steps of a job that does not say (the paper's 400).</summary>
+    public const int DefaultIterations = 400;
+
     public const double MaxIdentityWeight = 10;
 
     /// <summary>The largest step along an emotion direction a job may ask for (the paper's γ is about 1).</summary>
@@ -52,9 +55,16 @@ public sealed record RestorationOptions(
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad field and its valid range.</summary>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Preset))
+        if (RestorationPresets.Find(Preset) is null)
         {
-            throw new ArgumentException("RestorationOptions.Preset is empty: name an engine preset.", nameof(Preset));
+            throw new ArgumentException(
+                $"RestorationOptions.Preset '{Preset}' is unknown: use one of {string.Join(", ", RestorationPresets.All)}.", nameof(Preset));
+        }
+
+        if (Emotion is not null && RestorationEmotions.Find(Emotion) is null)
+        {
+            throw new ArgumentException(
+                $"RestorationOptions.Emotion '{Emotion}' is unknown: use one of {string.Join(", ", RestorationEmotions.All)}, or none.", nameof(Emotion));
         }
 
         if (Iterations < 1)

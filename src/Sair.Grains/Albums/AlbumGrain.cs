@@ -10,7 +10,7 @@ namespace Sair.Grains.Albums;
 /// <summary>Album settings (section "Sair:Albums").</summary>
 public sealed class AlbumOptions
 {
-    public const string Section = "Sair:Albums";
+    public const string Section = SettingKeys.Albums;
 
     /// <summary>
     /// How often an album with unfinished photos asks their jobs for status. Asking is also what revives a job whose

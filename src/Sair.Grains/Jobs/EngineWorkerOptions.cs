@@ -3,7 +3,7 @@ namespace Sair.Grains.Jobs;
 /// <summary>Engine silo settings (section "Sair:Engine").</summary>
 public sealed class EngineWorkerOptions
 {
-    public const string Section = "Sair:Engine";
+    public const string Section = SettingKeys.Engine;
 
     /// <summary>Jobs optimised at the same time on this silo; one per GPU is the norm (the generator is loaded once).</summary>
     public int MaxConcurrentJobs { get; set; } = 1;

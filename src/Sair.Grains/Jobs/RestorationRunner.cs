@@ -80,7 +80,7 @@ public sealed class RestorationRunner(
 
             // The grain owns a checkpoint once it accepts the report (it deletes the one before, and all of them when
             // the job finishes; a refused one it deletes itself). Until then the blob is this run's to clean up.
-            async Task PersistCheckpointAsync(RestorationCheckpoint checkpoint, CancellationToken cancellationToken)
+            async Task PersistCheckpointAsync(CheckpointBlob checkpoint, CancellationToken cancellationToken)
             {
                 // A stopped run writes nothing more: its job may already be finished and its checkpoints deleted.
                 token.ThrowIfCancellationRequested();
@@ -168,12 +168,12 @@ public sealed class RestorationRunner(
     /// The checkpoint to resume from, or null to start over when it is gone: a run whose report was lost deletes its
     /// unacknowledged checkpoint (it cannot tell whether the grain took it), which costs the work done, not the job.
     /// </summary>
-    private async Task<RestorationCheckpoint?> LoadCheckpointAsync(
+    private async Task<CheckpointBlob?> LoadCheckpointAsync(
         string jobId, int attempt, string path, int iteration, CancellationToken token)
     {
         try
         {
-            return new RestorationCheckpoint(iteration, await images.GetAsync(path, token));
+            return new CheckpointBlob(iteration, await images.GetAsync(path, token));
         }
         catch (FileNotFoundException)
         {

@@ -8,7 +8,7 @@ namespace Sair.Grains.Placement;
 /// <summary>Placement settings (section "Sair:Placement").</summary>
 public sealed class EnginePlacementOptions
 {
-    public const string Section = "Sair:Placement";
+    public const string Section = SettingKeys.Placement;
 
     /// <summary>How often each silo refreshes its copy of the engine load board.</summary>
     public TimeSpan LoadRefreshInterval { get; set; } = TimeSpan.FromMilliseconds(500);

@@ -5,6 +5,7 @@ using Sair.Engine.FaceNets.Identity;
 using Sair.Engine.Restoration;
 using Sair.Engine.Runtime;
 using Sair.Engine.StyleGan;
+using Sair.Grains.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -159,7 +160,7 @@ public sealed class EngineModels : IDisposable
         Template = string.IsNullOrWhiteSpace(_options.AlignmentTemplatePath)
             ? AlignmentTemplate.Ffhq
             : AlignmentTemplate.Load(_options.AlignmentTemplatePath);
-        _identity = Own(LoadIdentity(IdentityNetSpec.Parse(_options.IdentityNet), locator));
+        _identity = Own(LoadIdentity(_options.ParsedIdentityNet(), locator));
         ChipIdentity = WholeChip(_identity);
         if (Restores)
         {

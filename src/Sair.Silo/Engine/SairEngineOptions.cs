@@ -1,5 +1,7 @@
 using Sair.Engine.FaceNets;
 using Sair.Engine.Runtime;
+using Sair.Grains.Engine;
+using Sair.Grains;
 
 namespace Sair.Silo.Engine;
 
@@ -9,7 +11,7 @@ namespace Sair.Silo.Engine;
 /// </summary>
 public sealed class SairEngineOptions
 {
-    public const string Section = "Sair:Engine";
+    public const string Section = SettingKeys.Engine;
 
     /// <summary>The StyleGAN2 generator G (rosinality .pt or safetensors); required on engine silos.</summary>
     public string? GeneratorPath { get; set; }
@@ -98,7 +100,7 @@ public sealed class SairEngineOptions
                 "(rosinality .pt or .safetensors), e.g. environment Sair__Engine__GeneratorPath=/models/stylegan2-ffhq-config-f.pt.");
         }
 
-        IdentityNetSpec.Parse(IdentityNet);
+        _ = ParsedIdentityNet();
         if (!CpuKernels.Equals(Sair.Engine.Runtime.CpuKernels.Auto, StringComparison.OrdinalIgnoreCase))
         {
             try
@@ -155,34 +157,8 @@ public sealed class SairEngineOptions
             throw new InvalidOperationException($"Sair:Engine:MaxImagePixels is {MaxImagePixels}: allow at least 4096 pixels.");
         }
     }
-}
 
-/// <summary>Which identity network, parsed from <see cref="SairEngineOptions.IdentityNet"/>.</summary>
-/// <param name="Kind">faceapi, faceres, iresnet50 or irse50.</param>
-/// <param name="WeightsPath">The weights file of an ArcFace backbone; null for the npm nets.</param>
-public sealed record IdentityNetSpec(string Kind, string? WeightsPath)
-{
-    public const string FaceApi = "faceapi";
-    public const string FaceRes = "faceres";
-    public const string IResNet50 = "iresnet50";
-    public const string IrSe50 = "irse50";
-
-    public static IdentityNetSpec Parse(string? value)
-    {
-        var text = value?.Trim() ?? "";
-        var colon = text.IndexOf(':', StringComparison.Ordinal);
-        var kind = (colon < 0 ? text : text[..colon]).ToLowerInvariant();
-        var path = colon < 0 ? null : text[(colon + 1)..].Trim();
-        switch (kind)
-        {
-            case FaceApi or FaceRes when path is null:
-                return new IdentityNetSpec(kind, null);
-            case IResNet50 or IrSe50 when !string.IsNullOrEmpty(path):
-                return new IdentityNetSpec(kind, path);
-            default:
-                throw new InvalidOperationException(
-                    $"Sair:Engine:IdentityNet is '{value}': use '{FaceApi}', '{FaceRes}', '{IResNet50}:<path to irestnet50.pth>' " +
-                    $"or '{IrSe50}:<path to model_ir_se50.pth>' (environment Sair__Engine__IdentityNet).");
-        }
-    }
+    /// <summary><see cref="IdentityNet"/> parsed; throws naming the setting when it is not a valid spec.</summary>
+    public IdentityNetSpec ParsedIdentityNet() => IdentityNetSpec.TryParse(IdentityNet) ?? throw new InvalidOperationException(
+        $"Sair:Engine:IdentityNet is '{IdentityNet}': use {IdentityNetSpec.Usage} (environment Sair__Engine__IdentityNet).");
 }

@@ -9,7 +9,7 @@ using Sair.Engine.StyleGan;
 using Sair.Grains.Engine;
 using static TorchSharp.torch;
 using EngineCheckpoint = Sair.Engine.Restoration.RestorationCheckpoint;
-using GridCheckpoint = Sair.Grains.Engine.RestorationCheckpoint;
+using GridCheckpoint = Sair.Grains.Engine.CheckpointBlob;
 
 namespace Sair.Silo.Engine;
 
@@ -21,9 +21,6 @@ namespace Sair.Silo.Engine;
 /// </summary>
 public sealed class SairRestorationEngine(EngineModels models) : IRestorationEngine
 {
-    /// <summary>The presets <see cref="RestorationOptions.Preset"/> may name.</summary>
-    public static IReadOnlyList<string> Presets { get; } = ["paper-pti", "paper", "paper-bp", "official"];
-
     /// <remarks>
     /// A run that keeps going non-finite fails with a <see cref="NonFiniteException"/> naming the term; a libtorch error
     /// reaches the grid as a <see cref="LibTorchException"/> without its native backtrace.
@@ -50,14 +47,14 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
     public static SairOptions ToSairOptions(RestorationOptions options, bool hasEmotionDirections, int projectionIterations)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var preset = options.Preset.Trim().ToLowerInvariant() switch
+        var preset = RestorationPresets.Find(options.Preset) switch
         {
-            "paper" => SairOptions.Paper(),
-            "paper-bp" => SairOptions.PaperBackProjected(),
-            "paper-pti" => SairOptions.PaperPivotalTuned(),
-            "official" => SairOptions.Official(),
+            RestorationPresets.Paper => SairOptions.Paper(),
+            RestorationPresets.PaperBackProjected => SairOptions.PaperBackProjected(),
+            RestorationPresets.PaperPivotalTuned => SairOptions.PaperPivotalTuned(),
+            RestorationPresets.Official => SairOptions.Official(),
             _ => throw new ArgumentException(
-                $"Unknown preset '{options.Preset}': use one of {string.Join(", ", Presets)}.", nameof(options)),
+                $"Unknown preset '{options.Preset}': use one of {string.Join(", ", RestorationPresets.All)}.", nameof(options)),
         };
         string? emotion = null;
         if (options.Emotion is { } named)

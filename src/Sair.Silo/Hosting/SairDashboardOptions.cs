@@ -1,3 +1,5 @@
+using Sair.Grains;
+
 namespace Sair.Silo.Hosting;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace Sair.Silo.Hosting;
 /// </summary>
 public sealed class SairDashboardOptions
 {
-    public const string Section = "Sair:Dashboard";
+    public const string Section = SettingKeys.Dashboard;
 
     public const int DefaultPort = 8081;
 

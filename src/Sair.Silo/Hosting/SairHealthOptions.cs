@@ -1,9 +1,11 @@
+using Sair.Grains;
+
 namespace Sair.Silo.Hosting;
 
 /// <summary>The silo's HTTP port for probes and metrics (section "Sair:Health"). The paths are fixed: manifests use these.</summary>
 public sealed class SairHealthOptions
 {
-    public const string Section = "Sair:Health";
+    public const string Section = SettingKeys.Health;
 
     /// <summary>Liveness: 200 while the process serves HTTP.</summary>
     public const string LivenessPath = "/healthz";

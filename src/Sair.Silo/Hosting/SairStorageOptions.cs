@@ -1,9 +1,11 @@
+using Sair.Grains;
+
 namespace Sair.Silo.Hosting;
 
 /// <summary>Where the grid keeps membership, grain state, reminders and images (section "Sair:Storage").</summary>
 public sealed class SairStorageOptions
 {
-    public const string Section = "Sair:Storage";
+    public const string Section = SettingKeys.Storage;
 
     public const string LocalProvider = "local";
     public const string AzureProvider = "azure";

@@ -10,7 +10,7 @@ namespace Sair.Grains.Tests.Albums;
 
 public sealed class AlbumGrainTests
 {
-    private static readonly RestorationOptions Options = new("balanced", Iterations: 30, null, 0, Seed: 7, CheckpointEvery: 5);
+    private static readonly RestorationOptions Options = new("paper", Iterations: 30, null, 0, Seed: 7, CheckpointEvery: 5);
 
     [Theory]
     [InlineData(false)]

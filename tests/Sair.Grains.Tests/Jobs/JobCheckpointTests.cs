@@ -159,7 +159,7 @@ public sealed class JobCheckpointTests
     {
         await grid.Images.PutAsync($"in/{id}.png", Encoding.UTF8.GetBytes($"face:ada:{id}"), default);
         await grid.Images.PutAsync($"refs/{id}.png", Encoding.UTF8.GetBytes("aligned:ada"), default);
-        var options = new RestorationOptions("balanced", iterations, null, 0, Seed: 11, CheckpointEvery: 10);
+        var options = new RestorationOptions("paper", iterations, null, 0, Seed: 11, CheckpointEvery: 10);
         var job = grid.Client.GetGrain<IRestorationJobGrain>(id);
         await job.StartAsync(new JobSpec($"in/{id}.png", $"out/{id}.png", ReferenceSelection.FromPaths($"refs/{id}.png"), options));
         return job;

@@ -14,7 +14,7 @@ public sealed class JobFailoverTests
         await grid.Images.PutAsync("in/lone.png", Encoding.UTF8.GetBytes("face:ada:lone"), default);
         await grid.Images.PutAsync("refs/lone.png", Encoding.UTF8.GetBytes("aligned:ada"), default);
         var job = grid.Client.GetGrain<IRestorationJobGrain>("lone");
-        var options = new RestorationOptions("balanced", Iterations: 150, null, 0, Seed: 5, CheckpointEvery: 10);
+        var options = new RestorationOptions("paper", Iterations: 150, null, 0, Seed: 5, CheckpointEvery: 10);
         await job.StartAsync(new JobSpec("in/lone.png", "out/lone.png", ReferenceSelection.FromPaths("refs/lone.png"), options));
         var running = await Eventually.WaitAsync(
             job.GetStatusAsync, s => s.CheckpointIteration >= 20, TimeSpan.FromSeconds(20), "a checkpoint at iteration 20");

@@ -8,7 +8,7 @@ namespace Sair.Grains.Tests.Jobs;
 
 public sealed class RestorationJobGrainTests(SingleEngineGridFixture fixture) : IClassFixture<SingleEngineGridFixture>
 {
-    private static readonly RestorationOptions Options = new("balanced", Iterations: 20, null, 0, Seed: 3, CheckpointEvery: 5);
+    private static readonly RestorationOptions Options = new("paper", Iterations: 20, null, 0, Seed: 3, CheckpointEvery: 5);
 
     private GridCluster Grid => fixture.Grid;
 

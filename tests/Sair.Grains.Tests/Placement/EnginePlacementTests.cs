@@ -7,7 +7,7 @@ namespace Sair.Grains.Tests.Placement;
 
 public sealed class EnginePlacementTests
 {
-    private static readonly RestorationOptions Options = new("balanced", Iterations: 10, null, 0, Seed: 1, CheckpointEvery: 5);
+    private static readonly RestorationOptions Options = new("paper", Iterations: 10, null, 0, Seed: 1, CheckpointEvery: 5);
 
     [Fact]
     public async Task Fifty_jobs_from_a_client_run_only_on_engine_silos_and_on_both_of_them()

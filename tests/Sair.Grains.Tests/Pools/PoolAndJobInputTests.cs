@@ -59,7 +59,7 @@ public sealed class PoolAndJobInputTests(SingleEngineGridFixture fixture) : ICla
         await fixture.Grid.Images.PutAsync("in/truncated.jpg", Jpeg[..12], default);
         var job = fixture.Grid.Client.GetGrain<IRestorationJobGrain>("truncated-input");
         await job.StartAsync(new JobSpec("in/truncated.jpg", "out/truncated.png", ReferenceSelection.None(),
-            new RestorationOptions("balanced", 3, null, 0, 1, 3)));
+            new RestorationOptions("paper", 3, null, 0, 1, 3)));
         var status = await Eventually.WaitAsync(job.GetStatusAsync, s => s.State.IsFinished(), TimeSpan.FromSeconds(10), "the job to end");
         Assert.Equal(JobState.Failed, status.State);
         Assert.Contains("truncated JPEG", status.Error);

@@ -50,7 +50,7 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
         var job = Grid.Client.GetGrain<IRestorationJobGrain>("pool-latents");
 
         await job.StartAsync(new JobSpec("in/pool-latents.png", "out/pool-latents.png", ReferenceSelection.FromPool("pool-latents"),
-            new RestorationOptions("balanced", 5, null, 0, 1, 5)));
+            new RestorationOptions("paper", 5, null, 0, 1, 5)));
         await Eventually.WaitAsync(job.GetStatusAsync, s => s.State == JobState.Completed, TimeSpan.FromSeconds(10), "the job");
 
         var references = Grid.Recorder.References["pool-latents"].ToDictionary(r => r.ReferenceId);
@@ -68,7 +68,7 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
         var pool = Grid.Client.GetGrain<IReferencePoolGrain>("pool-invert-once");
         var reference = await pool.EnrollAsync("dee", Photo("face:dee:1"));
         await Grid.Images.PutAsync("in/invert-once.png", Photo("face:dee:degraded"), default);
-        var options = new RestorationOptions("balanced", 3, null, 0, 1, 3);
+        var options = new RestorationOptions("paper", 3, null, 0, 1, 3);
 
         var first = Grid.Client.GetGrain<IRestorationJobGrain>("invert-once-1");
         await first.StartAsync(new JobSpec("in/invert-once.png", "out/invert-once-1.png", ReferenceSelection.FromPool("pool-invert-once"), options));
@@ -91,7 +91,7 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
         await pool.EnrollAsync("ada", Photo("face:ada:1"));
         var bob = await pool.EnrollAsync("bob", Photo("face:bob:1"));
         await Grid.Images.PutAsync("in/pool-aligned/chip.png", Photo("chip:bob:degraded"), default);
-        var options = new RestorationOptions("balanced", 3, null, 0, 1, 3);
+        var options = new RestorationOptions("paper", 3, null, 0, 1, 3);
 
         // Detection finds no face in a tiny chip: that is what the framing is for.
         await Assert.ThrowsAsync<FaceNotFoundException>(() => pool.MatchPhotoAsync(Photo("chip:bob:degraded"), 1));
@@ -125,7 +125,7 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
         var job = Grid.Client.GetGrain<IRestorationJobGrain>("pool-framing-unknown");
 
         var refused = await Assert.ThrowsAsync<ArgumentException>(() => job.StartAsync(new JobSpec("in/x.png", "out/x.png",
-            ReferenceSelection.FromPool("p"), new RestorationOptions("balanced", 3, null, 0, 1, 3), Framing: (FaceFraming)7)));
+            ReferenceSelection.FromPool("p"), new RestorationOptions("paper", 3, null, 0, 1, 3), Framing: (FaceFraming)7)));
 
         Assert.Contains("Framing", refused.Message, StringComparison.Ordinal);
     }
@@ -145,7 +145,7 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
 
         var album = Grid.Client.GetGrain<IAlbumGrain>($"album-threshold-{skip}");
         await album.SubmitAsync(new AlbumSpec([$"in/{poolName}/ada.png", $"in/{poolName}/stranger.png"], selection,
-            new RestorationOptions("balanced", 3, null, 0, 1, 3), $"out/album-threshold-{skip}"));
+            new RestorationOptions("paper", 3, null, 0, 1, 3), $"out/album-threshold-{skip}"));
         await Eventually.WaitAsync(album.GetProgressAsync, p => p.IsFinished, TimeSpan.FromSeconds(10), "the album");
 
         var results = (await album.ListResultsAsync()).OrderBy(r => r.Index).ToList();
@@ -172,7 +172,7 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
         var album = Grid.Client.GetGrain<IAlbumGrain>("album-no-identity");
 
         await album.SubmitAsync(new AlbumSpec(["in/no-identity/a.png"], ReferenceSelection.None(),
-            new RestorationOptions("balanced", 3, null, 0, 1, 3), "out/album-no-identity"));
+            new RestorationOptions("paper", 3, null, 0, 1, 3), "out/album-no-identity"));
         await Eventually.WaitAsync(album.GetProgressAsync, p => p.IsFinished, TimeSpan.FromSeconds(10), "the album");
 
         var result = Assert.Single(await album.ListResultsAsync());
@@ -211,7 +211,7 @@ public sealed class ReferencePoolGrainTests(SingleEngineGridFixture fixture) : I
         await pool.EnrollAsync("ada", Photo("face:ada:1"));
         var input = Photo("face:ada:group-photo");
         await Grid.Images.PutAsync("in/pool-whole/group.png", input, default);
-        var options = new RestorationOptions("balanced", 3, null, 0, 1, 3, Face: FaceChoice.Center, Upscale: 2);
+        var options = new RestorationOptions("paper", 3, null, 0, 1, 3, Face: FaceChoice.Center, Upscale: 2);
 
         var album = Grid.Client.GetGrain<IAlbumGrain>("album-whole");
         await album.SubmitAsync(new AlbumSpec(["in/pool-whole/group.png"], ReferenceSelection.FromPool("pool-whole"), options, "out/album-whole"));

@@ -90,7 +90,7 @@ public sealed class FakeRestorationEngine(string silo, EngineRecorder recorder, 
             if (iteration % request.Options.CheckpointEvery == 0 && iteration < total)
             {
                 await request.PersistCheckpointAsync(
-                    new RestorationCheckpoint(iteration, CheckpointState(request.JobId, iteration)), cancellationToken);
+                    new CheckpointBlob(iteration, CheckpointState(request.JobId, iteration)), cancellationToken);
             }
         }
 

@@ -9,8 +9,9 @@ using Sair.Grains.Tests.Support;
 namespace Sair.Grains.Tests.Telemetry;
 
 /// <summary>
-/// The grid's metrics as a listener sees them while real job grains run on the fake engine. Each test uses its own
-/// preset, so measurements of other tests running jobs in the same process never mix in.
+/// The grid's metrics as a listener sees them while real job grains run on the fake engine. Each test uses a preset
+/// of its own that no other test of this project runs (the grain API takes only the contract's presets), so
+/// measurements of other tests running jobs in the same process never mix in.
 /// </summary>
 public sealed class GridTelemetryTests(SingleEngineGridFixture fixture) : IClassFixture<SingleEngineGridFixture>, IDisposable
 {
@@ -24,7 +25,7 @@ public sealed class GridTelemetryTests(SingleEngineGridFixture fixture) : IClass
     [Fact]
     public async Task A_completed_job_counts_submission_start_completion_every_iteration_and_its_duration()
     {
-        var preset = Listen();
+        var preset = Listen(RestorationPresets.Official);
         await RunAsync("telemetry-ok", "face:ada:1", preset, iterations: 12);
 
         Assert.Equal(1, Sum("sair.jobs.submitted", preset));
@@ -40,7 +41,7 @@ public sealed class GridTelemetryTests(SingleEngineGridFixture fixture) : IClass
     [Fact]
     public async Task A_failed_job_counts_as_failed_and_no_metric_carries_the_job_id()
     {
-        var preset = Listen();
+        var preset = Listen(RestorationPresets.PaperBackProjected);
         await RunAsync("telemetry-fail", "FAIL:no face", preset, iterations: 5);
 
         Assert.Equal(1, Sum("sair.jobs.failed", preset));
@@ -92,7 +93,7 @@ public sealed class GridTelemetryTests(SingleEngineGridFixture fixture) : IClass
         }
     }
 
-    private string Listen()
+    private string Listen(string? preset = null)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
@@ -105,7 +106,7 @@ public sealed class GridTelemetryTests(SingleEngineGridFixture fixture) : IClass
         _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
         _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
         _listener.Start();
-        return $"preset-{Guid.NewGuid():N}";
+        return preset ?? "";
     }
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>

@@ -44,7 +44,7 @@ public sealed class GridTracingTests(SingleEngineGridFixture fixture) : IClassFi
         {
             trace = submit!.TraceId;
             await grain.SubmitAsync(new AlbumSpec([.. photos], ReferenceSelection.FromPaths($"{album}/ref.png"),
-                new RestorationOptions("balanced", 8, null, 0, 1, 4), $"{album}/out"));
+                new RestorationOptions("paper", 8, null, 0, 1, 4), $"{album}/out"));
         }
 
         await Eventually.WaitAsync(

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Sair.Engine.FaceNets;
 using Sair.Engine.Imaging;
 using SairOptions = Sair.Engine.Restoration.SairOptions;
 using Sair.Grains.Engine;
@@ -100,7 +101,7 @@ public sealed class SairRestorationEngineTests
     {
         using var y = TinyEngine.Degrade(TinyEngine.Face(seed: 4), scale: 4);
         var options = Options(12) with { Preset = "official", CheckpointEvery = 4 };
-        var checkpoints = new ConcurrentQueue<RestorationCheckpoint>();
+        var checkpoints = new ConcurrentQueue<CheckpointBlob>();
         var whole = await Engine.RestoreAsync(Request("resume", y, [], options, checkpoints: checkpoints), new Recorder(), CancellationToken.None);
         Assert.Equal([4, 8], checkpoints.Select(c => c.Iteration));
 
@@ -119,7 +120,7 @@ public sealed class SairRestorationEngineTests
     {
         using var y = TinyEngine.Degrade(TinyEngine.Face(seed: 4), scale: 4);
         var options = Options(8) with { CheckpointEvery = 4 };
-        var checkpoints = new ConcurrentQueue<RestorationCheckpoint>();
+        var checkpoints = new ConcurrentQueue<CheckpointBlob>();
         await Engine.RestoreAsync(Request("mislabelled", y, [], options, checkpoints: checkpoints), new Recorder(), CancellationToken.None);
         var mislabelled = checkpoints.Single() with { Iteration = 2 };
 
@@ -200,6 +201,17 @@ public sealed class SairRestorationEngineTests
     }
 
     [Fact]
+    public void The_engine_maps_every_preset_and_emotion_of_the_grid_contract()
+    {
+        // The contract (Sair.Grains.Abstractions) holds the one list the CLI and the grain API check; the engine must
+        // run each of them, and its emotion directions must be in the contract's order.
+        var options = RestorationPresets.All.Select(p => SairRestorationEngine.ToSairOptions(Options(5) with { Preset = p }, false, 3)).ToList();
+        Assert.Equal(RestorationPresets.All.Count, options.Distinct().Count());
+        Assert.Equal(RestorationPresets.All, ["paper-pti", "paper", "paper-bp", "official"]);
+        Assert.Equal(RestorationEmotions.All, Emotions.Names);
+    }
+
+    [Fact]
     public void Preset_paper_bp_is_the_paper_objective_with_five_back_projection_steps_unless_D_has_a_jpeg_stage()
     {
         var paper = SairRestorationEngine.ToSairOptions(Options(5), hasEmotionDirections: false, projectionIterations: 3);
@@ -273,7 +285,7 @@ public sealed class SairRestorationEngineTests
     private static RestorationOptions Options(int iterations) => new("paper", iterations, null, 0, Seed: 1, CheckpointEvery: 1000);
 
     private static RestorationRequest Request(string jobId, Tensor y, IReadOnlyList<ReferenceFace> references, RestorationOptions options,
-        RestorationCheckpoint? resumeFrom = null, ConcurrentQueue<RestorationCheckpoint>? checkpoints = null) =>
+        CheckpointBlob? resumeFrom = null, ConcurrentQueue<CheckpointBlob>? checkpoints = null) =>
         new(jobId, TinyEngine.Png(y), references, options, resumeFrom, (checkpoint, _) =>
         {
             checkpoints?.Enqueue(checkpoint);

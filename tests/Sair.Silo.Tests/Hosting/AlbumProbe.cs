@@ -14,7 +14,7 @@ internal static class AlbumProbe
     public static AlbumSpec Spec(string album) => new(
         [$"{album}/in/0.png", $"{album}/in/1.png", $"{album}/in/2.png"],
         ReferenceSelection.FromPaths($"{album}/ref.png"),
-        new RestorationOptions("restore", 20, null, 0, 7, 5),
+        new RestorationOptions("paper", 20, null, 0, 7, 5),
         $"{album}/out");
 
     public static async Task<ImmutableArray<(int, string, string)>> SubmitAsync(IClusterClient client, string album)

@@ -108,7 +108,7 @@ public sealed class FileGrainStorageTests : IDisposable
 
     private static AlbumState SampleAlbum(params string[] photos) => new()
     {
-        Spec = new AlbumSpec([.. photos], ReferenceSelection.FromPaths("ref.png"), new RestorationOptions("p", 10, null, 0, 1, 5), "out"),
+        Spec = new AlbumSpec([.. photos], ReferenceSelection.FromPaths("ref.png"), new RestorationOptions("paper", 10, null, 0, 1, 5), "out"),
         Photos = [.. photos.Select((path, index) => new PhotoResult(index, path, $"job/{index}", JobState.NotStarted, null, null, null))],
     };
 }

@@ -1,0 +1,43 @@
+namespace Sair.Grains;
+
+/// <summary>
+/// The configuration sections of a SairGrid silo, and the keys a client sets when it starts a silo of its own (the
+/// <c>sair</c> command's local silo): one place for their names. The silo's options classes take their sections from
+/// here, and the silo's tests check that every key below binds to one of their properties.
+/// </summary>
+public static class SettingKeys
+{
+    public const string Silo = "Sair:Silo";
+    public const string Storage = "Sair:Storage";
+    public const string Health = "Sair:Health";
+    public const string Engine = "Sair:Engine";
+    public const string Limits = "Sair:Limits";
+    public const string Albums = "Sair:Albums";
+    public const string Placement = "Sair:Placement";
+    public const string Telemetry = "Sair:Telemetry";
+    public const string Dashboard = "Sair:Dashboard";
+
+    /// <summary>coordinator or engine (<see cref="Placement.SiloMetadataKeys"/>).</summary>
+    public const string SiloRole = Silo + ":Role";
+    public const string SiloImageRoot = Silo + ":ImageRoot";
+    public const string SiloPort = Silo + ":SiloPort";
+    public const string GatewayPort = Silo + ":GatewayPort";
+    public const string StorageDataRoot = Storage + ":DataRoot";
+    public const string HealthPort = Health + ":Port";
+
+    /// <summary>A StyleGAN2 checkpoint, or <see cref="EmbeddedGenerator"/>.</summary>
+    public const string EngineGeneratorPath = Engine + ":GeneratorPath";
+
+    /// <summary>The value of <see cref="EngineGeneratorPath"/> that picks the silo's embedded default prior.</summary>
+    public const string EmbeddedGenerator = "embedded";
+
+    /// <summary>An <see cref="Sair.Grains.Engine.IdentityNetSpec"/>.</summary>
+    public const string EngineIdentityNet = Engine + ":IdentityNet";
+
+    /// <summary>The environment variable .NET configuration reads <paramref name="key"/> from ("Sair:Silo:Role" → "Sair__Silo__Role").</summary>
+    public static string EnvironmentVariable(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.Replace(":", "__", StringComparison.Ordinal);
+    }
+}
