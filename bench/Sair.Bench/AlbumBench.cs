@@ -13,7 +13,6 @@ using Sair.Grains.Storage;
 using Sair.Silo;
 using Sair.Silo.Engine;
 using Sair.Silo.Hosting;
-using Sair.Tests;
 using SixLabors.ImageSharp.Processing;
 
 namespace Sair.Bench;
@@ -73,8 +72,8 @@ internal static class AlbumBench
         var engineConfigs = Enumerable.Range(0, engineCount)
             .Select(_ => SiloConfig.Create(serviceId, data, settings, SiloMetadataKeys.EngineRole, coordinator.SiloPort))
             .ToList();
-        var silos = new List<SiloLauncher> { SiloLauncher.Start("coordinator", coordinator.Variables, coordinator.HealthPort) };
-        silos.AddRange(engineConfigs.Select((c, i) => SiloLauncher.Start($"engine {i + 1}", c.Variables, c.HealthPort)));
+        var silos = new List<SiloProcess> { SiloProcess.Start(coordinator.Variables, "coordinator") };
+        silos.AddRange(engineConfigs.Select((c, i) => SiloProcess.Start(c.Variables, $"engine {i + 1}")));
         var engines = silos.Skip(1).ToList();
         try
         {
@@ -181,7 +180,7 @@ internal static class AlbumBench
     }
 
     /// <summary>Jobs each engine completed so far, from its Prometheus counter: shows how placement spread the album.</summary>
-    private static async Task<double[]> CompletedPerEngineAsync(IEnumerable<SiloLauncher> engines) =>
+    private static async Task<double[]> CompletedPerEngineAsync(IEnumerable<SiloProcess> engines) =>
         await Task.WhenAll(engines.Select(async engine => (await engine.ScrapeAsync())
             .Split('\n')
             .Where(line => line.StartsWith("sair_jobs_completed_total", StringComparison.Ordinal))
@@ -221,11 +220,11 @@ internal static class AlbumBench
     /// <summary>One silo's environment (named from the options types, so a renamed option breaks the bench) and its ports.</summary>
     private sealed class SiloConfig
     {
-        public int SiloPort { get; } = SiloLauncher.FreePort();
+        public int SiloPort { get; } = FreePort.Next();
 
-        public int GatewayPort { get; } = SiloLauncher.FreePort();
+        public int GatewayPort { get; } = FreePort.Next();
 
-        public int HealthPort { get; } = SiloLauncher.FreePort();
+        public int HealthPort { get; } = FreePort.Next();
 
         public Dictionary<string, string> Variables { get; } = new(StringComparer.Ordinal);
 
@@ -265,7 +264,7 @@ internal static class AlbumBench
 
         private SiloConfig Set(string section, string property, string value)
         {
-            Variables[SiloLauncher.Env(section, property)] = value;
+            Variables[SiloProcess.Key(section, property)] = value;
             return this;
         }
     }

@@ -3,7 +3,6 @@ using Sair.Engine.Imaging;
 using Sair.Engine.Training;
 using Sair.Grains.Engine;
 using Sair.Silo.Engine;
-using Sair.Tests;
 using SixLabors.ImageSharp.Processing;
 
 namespace Sair.Bench;

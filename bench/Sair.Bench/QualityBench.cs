@@ -10,7 +10,6 @@ using Sair.Engine.Training;
 using Sair.Grains.Engine;
 using Sair.Silo;
 using Sair.Silo.Engine;
-using Sair.Tests;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
-using Sair.Tests;
 
 namespace Sair.Architecture.Tests;
 

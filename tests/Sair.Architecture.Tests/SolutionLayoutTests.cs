@@ -1,5 +1,4 @@
 using System.Xml.Linq;
-using Sair.Tests;
 
 namespace Sair.Architecture.Tests;
 

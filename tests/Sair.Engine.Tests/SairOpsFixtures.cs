@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Sair.Engine.IO;
-using Sair.Tests;
 using static TorchSharp.torch;
 
 namespace Sair.Engine.Tests;

@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using Sair.Grains.Albums;
 using Sair.Grains.Engine;
 using Sair.Grains.Jobs;
-using Sair.Grains.Tests.Support;
 using Sair.Grains.Training;
 
 namespace Sair.Grains.Tests;

@@ -7,14 +7,14 @@ public sealed class SairHealthOptions
 {
     public const string Section = SettingKeys.Health;
 
-    /// <summary>Liveness: 200 while the process serves HTTP.</summary>
-    public const string LivenessPath = "/healthz";
+    /// <summary><see cref="HealthEndpoints.Liveness"/>.</summary>
+    public const string LivenessPath = HealthEndpoints.Liveness;
 
-    /// <summary>Readiness: 200 once the silo is active in its cluster and, on an engine silo, its generator is loaded.</summary>
-    public const string ReadinessPath = "/readyz";
+    /// <summary><see cref="HealthEndpoints.Readiness"/>.</summary>
+    public const string ReadinessPath = HealthEndpoints.Readiness;
 
-    /// <summary>Prometheus scrape endpoint.</summary>
-    public const string MetricsPath = "/metrics";
+    /// <summary><see cref="HealthEndpoints.Metrics"/>.</summary>
+    public const string MetricsPath = HealthEndpoints.Metrics;
 
     public const int DefaultPort = 8080;
 

@@ -1,5 +1,4 @@
 using Sair.Client.Tests.Support;
-using Sair.Tests;
 
 namespace Sair.Client.Tests.Cli;
 

@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Sair.Client.Grid;
 using Sair.Client.Tests.Support;
-using Sair.Tests;
 using Xunit.Abstractions;
 
 namespace Sair.Client.Tests.Restoration;

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using Sair.Tests;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;

@@ -62,7 +62,7 @@ public sealed class FaceAlignmentTests(JohnsLandmarksFixture johns, ITestOutputH
         // edges. Searched only as they were, 15 of these 40 LFW and 1 of these 40 UTKFace crops showed no face (of
         // the first 80: 30 and 17); the detector now searches an empty photo again inside a grey border.
         using var scope = NewDisposeScope();
-        var files = Directory.GetFiles(Sair.Tests.RepoPaths.SharedFile("data", "faces-train", folder)).Order(StringComparer.Ordinal).Take(40).ToList();
+        var files = Directory.GetFiles(RepoPaths.SharedFile("data", "faces-train", folder)).Order(StringComparer.Ordinal).Take(40).ToList();
         var missed = files.Where(f => johns.Detector.DetectBoxes(FacePhotos.Load(f)).Count == 0).Select(Path.GetFileName).ToList();
 
         output.WriteLine($"{folder}: {files.Count - missed.Count}/{files.Count} found; missed {string.Join(", ", missed)}");

@@ -1,5 +1,4 @@
 using Sair.Engine.FaceNets;
-using Sair.Tests;
 
 namespace Sair.Engine.Tests.FaceNets;
 

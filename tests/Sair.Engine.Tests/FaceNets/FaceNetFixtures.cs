@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Sair.Engine.FaceNets;
-using Sair.Tests;
 using static TorchSharp.torch;
 
 namespace Sair.Engine.Tests.FaceNets;

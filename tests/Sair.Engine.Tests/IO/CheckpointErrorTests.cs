@@ -1,5 +1,4 @@
 using Sair.Engine.IO;
-using Sair.Tests;
 
 namespace Sair.Engine.Tests.IO;
 

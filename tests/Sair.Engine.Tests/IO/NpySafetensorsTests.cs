@@ -1,5 +1,4 @@
 using Sair.Engine.IO;
-using Sair.Tests;
 using static TorchSharp.torch;
 
 namespace Sair.Engine.Tests.IO;

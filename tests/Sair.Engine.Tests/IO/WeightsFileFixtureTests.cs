@@ -2,7 +2,6 @@ using System.IO.Compression;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Sair.Engine.IO;
-using Sair.Tests;
 using TorchSharp;
 using static TorchSharp.torch;
 

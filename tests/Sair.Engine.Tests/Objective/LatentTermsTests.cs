@@ -47,7 +47,7 @@ public sealed class LatentTermsTests
     [Fact]
     public void Angry_direction_oracle_is_the_published_file_as_float32()
     {
-        using var published = Sair.Engine.IO.Npy.Read(Sair.Tests.RepoPaths.SharedFile("fixtures", "sair-official", "emotion_angry.npy"));
+        using var published = Sair.Engine.IO.Npy.Read(RepoPaths.SharedFile("fixtures", "sair-official", "emotion_angry.npy"));
         using var asUsed = published.to(ScalarType.Float32).reshape(-1, 18, 512);
         AssertMatches(asUsed, "emotion_angry_dir.npy");
     }

@@ -1,7 +1,6 @@
 using Sair.Engine.FaceNets;
 using Sair.Engine.IO;
 using Sair.Engine.Restoration;
-using Sair.Tests;
 using static TorchSharp.torch;
 
 namespace Sair.Engine.Tests.Restoration;

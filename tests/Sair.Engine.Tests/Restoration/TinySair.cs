@@ -2,7 +2,6 @@ using Sair.Engine.Degradation;
 using Sair.Engine.StyleGan;
 using Sair.Engine.Objective;
 using Sair.Engine.Restoration;
-using Sair.Tests;
 using static TorchSharp.torch;
 
 namespace Sair.Engine.Tests.Restoration;

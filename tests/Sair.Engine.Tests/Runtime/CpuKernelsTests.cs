@@ -1,5 +1,4 @@
 using Sair.Engine.Runtime;
-using Sair.Tests;
 
 namespace Sair.Engine.Tests.Runtime;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Sair.Engine.StyleGan;
-using Sair.Tests;
 using static TorchSharp.torch;
 
 namespace Sair.Engine.Tests.StyleGan;

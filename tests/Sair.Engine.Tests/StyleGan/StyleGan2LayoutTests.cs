@@ -1,6 +1,5 @@
 using Sair.Engine.StyleGan;
 using Sair.Engine.IO;
-using Sair.Tests;
 using static Sair.Engine.Tests.StyleGan.StyleGan2Fixtures;
 using static TorchSharp.torch;
 

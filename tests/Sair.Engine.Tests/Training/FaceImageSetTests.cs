@@ -1,7 +1,6 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using Sair.Engine.Training;
-using Sair.Tests;
 using static TorchSharp.torch;
 
 namespace Sair.Engine.Tests.Training;

@@ -1,7 +1,6 @@
 using Sair.Engine.Alignment;
 using Sair.Engine.StyleGan;
 using Sair.Engine.Training;
-using Sair.Tests;
 
 namespace Sair.Engine.Tests.Training;
 

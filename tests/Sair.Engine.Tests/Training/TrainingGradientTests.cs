@@ -1,5 +1,4 @@
 using Sair.Engine.StyleGan;
-using Sair.Tests;
 using TorchSharp;
 using Sair.Engine.Training;
 using static TorchSharp.torch;

@@ -1,7 +1,6 @@
 using System.Text;
 using Sair.Grains.Engine;
 using Sair.Grains.Jobs;
-using Sair.Grains.Tests.Support;
 
 namespace Sair.Grains.Tests.Jobs;
 

@@ -2,7 +2,6 @@ using System.Text;
 using Sair.Grains.Engine;
 using Sair.Grains.Jobs;
 using Sair.Grains.Pools;
-using Sair.Grains.Tests.Support;
 
 namespace Sair.Grains.Tests.Jobs;
 

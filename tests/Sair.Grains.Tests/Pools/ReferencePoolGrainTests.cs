@@ -3,7 +3,6 @@ using Sair.Grains.Albums;
 using Sair.Grains.Engine;
 using Sair.Grains.Jobs;
 using Sair.Grains.Pools;
-using Sair.Grains.Tests.Support;
 
 namespace Sair.Grains.Tests.Pools;
 

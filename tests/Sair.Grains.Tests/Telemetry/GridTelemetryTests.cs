@@ -4,7 +4,6 @@ using System.Text;
 using Sair.Grains.Engine;
 using Sair.Grains.Jobs;
 using Sair.Grains.Telemetry;
-using Sair.Grains.Tests.Support;
 
 namespace Sair.Grains.Tests.Telemetry;
 

@@ -5,7 +5,6 @@ using Sair.Grains.Albums;
 using Sair.Grains.Engine;
 using Sair.Grains.Jobs;
 using Sair.Grains.Telemetry;
-using Sair.Grains.Tests.Support;
 
 namespace Sair.Grains.Tests.Telemetry;
 

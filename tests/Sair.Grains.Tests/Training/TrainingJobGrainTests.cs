@@ -1,5 +1,4 @@
 using Sair.Grains.Jobs;
-using Sair.Grains.Tests.Support;
 using Sair.Grains.Training;
 
 namespace Sair.Grains.Tests.Training;

@@ -1,7 +1,6 @@
 using Sair.Engine.Imaging;
 using Sair.Grains.Engine;
 using Sair.Silo.Engine;
-using Sair.Tests;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;

@@ -2,7 +2,6 @@ using Sair.Engine.Degradation;
 using Sair.Engine.Imaging;
 using Sair.Engine.Objective;
 using Sair.Silo.Engine;
-using Sair.Tests;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;

@@ -4,7 +4,6 @@ using Sair.Engine.StyleGan;
 using Sair.Engine.Training;
 using Sair.Grains.Jobs;
 using Sair.Grains.Training;
-using Sair.Tests;
 
 namespace Sair.Silo.Tests.Engine;
 

@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using Sair.Silo.Health;
 using Sair.Silo.Hosting;
-using Sair.Silo.Tests.Support;
 
 namespace Sair.Silo.Tests.Health;
 

@@ -12,7 +12,6 @@ using Sair.Silo.Hosting;
 using Sair.Silo.Storage;
 using Sair.Silo.Tests.Engine;
 using Sair.Silo.Tests.Support;
-using Sair.Tests;
 
 namespace Sair.Silo.Tests.Hosting;
 

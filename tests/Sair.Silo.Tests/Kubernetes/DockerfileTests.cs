@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Sair.Silo.Hosting;
-using Sair.Tests;
 
 namespace Sair.Silo.Tests.Kubernetes;
 

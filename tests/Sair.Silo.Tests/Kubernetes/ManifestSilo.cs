@@ -1,8 +1,7 @@
 using System.Globalization;
 using Sair.Silo.Hosting;
-using Sair.Silo.Tests.Support;
 using static Sair.Silo.Tests.Kubernetes.Manifests;
-using static Sair.Silo.Tests.Support.SiloProcess;
+using static Sair.Testing.SiloProcess;
 
 namespace Sair.Silo.Tests.Kubernetes;
 

@@ -3,7 +3,6 @@ using Orleans.Hosting.Kubernetes;
 using Sair.Grains.Placement;
 using Sair.Silo.Engine;
 using Sair.Silo.Hosting;
-using Sair.Silo.Tests.Support;
 using static Sair.Silo.Tests.Kubernetes.Manifests;
 
 namespace Sair.Silo.Tests.Kubernetes;
@@ -226,7 +225,7 @@ public sealed class ManifestTests
         Assert.DoesNotContain("prometheus", Map(collector, "exporters").Keys);
 
         // And the silo sends no metrics over OTLP even where an OTLP endpoint is configured (k8s sets one).
-        var hosting = File.ReadAllText(Path.Combine(Sair.Tests.RepoPaths.Root, "src", "Sair.Silo", "SiloHostingExtensions.cs"));
+        var hosting = File.ReadAllText(Path.Combine(RepoPaths.Root, "src", "Sair.Silo", "SiloHostingExtensions.cs"));
         var metrics = hosting[hosting.IndexOf(".WithMetrics(", StringComparison.Ordinal)..];
         metrics = metrics[..metrics.IndexOf(';', StringComparison.Ordinal)];
         Assert.DoesNotContain("Otlp", metrics, StringComparison.Ordinal);

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Sair.Tests;
 using YamlDotNet.RepresentationModel;
 
 namespace Sair.Silo.Tests.Kubernetes;

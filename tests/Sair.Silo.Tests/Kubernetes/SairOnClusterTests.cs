@@ -9,9 +9,8 @@ using Sair.Silo.Engine;
 using Sair.Silo.Hosting;
 using Sair.Silo.Tests.Engine;
 using Sair.Silo.Tests.Support;
-using Sair.Tests;
 using Xunit.Abstractions;
-using static Sair.Silo.Tests.Support.SiloProcess;
+using static Sair.Testing.SiloProcess;
 
 namespace Sair.Silo.Tests.Kubernetes;
 

@@ -1,4 +1,3 @@
-using Sair.Tests;
 
 namespace Sair.Silo.Tests.Support;
 

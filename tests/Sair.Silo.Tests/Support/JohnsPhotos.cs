@@ -1,5 +1,4 @@
 using Sair.Engine.Imaging;
-using Sair.Tests;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;

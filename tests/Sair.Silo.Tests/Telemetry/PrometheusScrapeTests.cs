@@ -8,8 +8,6 @@ using OpenTelemetry.Metrics;
 using Sair.Grains.Telemetry;
 using Sair.Silo.Health;
 using Sair.Silo.Hosting;
-using Sair.Silo.Tests.Support;
-using Sair.Tests;
 
 namespace Sair.Silo.Tests.Telemetry;
 

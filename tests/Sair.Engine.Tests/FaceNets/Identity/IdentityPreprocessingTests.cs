@@ -1,5 +1,4 @@
 using Sair.Engine.FaceNets.Identity;
-using Sair.Tests;
 using static Sair.Engine.Tests.FaceNets.Identity.ArcFaceFixtures;
 using static TorchSharp.torch;
 

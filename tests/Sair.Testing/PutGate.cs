@@ -1,4 +1,4 @@
-namespace Sair.Grains.Tests.Support;
+namespace Sair.Testing;
 
 /// <summary>
 /// Holds the first write of one path until the test releases it: before it lands (the writer decided to write, the blob

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Sair.Tests;
+namespace Sair.Testing;
 
 /// <summary>
 /// A process a test or benchmark starts and owns: output kept for failure messages, stopped by its own pid (SIGTERM, then kill),
 /// never by name.
 /// </summary>
-internal sealed class ChildProcess : IAsyncDisposable
+public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _log = new();

@@ -4,6 +4,7 @@ using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Serialization;
 using Orleans.TestingHost;
+using Sair.Grains;
 using Sair.Grains.Albums;
 using Sair.Grains.Engine;
 using Sair.Grains.Hosting;
@@ -11,52 +12,86 @@ using Sair.Grains.Jobs;
 using Sair.Grains.Placement;
 using Sair.Grains.Training;
 
-namespace Sair.Grains.Tests.Support;
+namespace Sair.Testing;
 
 /// <summary>
-/// An in-process cluster: Silo_0 is a coordinator (no engine), the others are engine silos with a fake engine and trainer.
-/// Timers and intervals are shortened so that the grid's background loops turn within milliseconds.
+/// The engine ports every silo of a <see cref="GridCluster"/> gets: one image store and face analyzer for all, and per
+/// engine silo (by name) a restoration engine, a photo composer and a trainer. A null port is left to the cluster's
+/// configure hook (the real engine registers its own).
+/// </summary>
+public sealed record GridPorts(
+    IImageStore Images,
+    IFaceAnalyzer? Analyzer,
+    Func<string, IRestorationEngine>? Engine,
+    Func<string, IPhotoComposer>? Composer,
+    Func<string, ITrainingEngine>? Trainer);
+
+/// <summary>
+/// An in-process cluster, the one every grid test runs on: Silo_0 is a coordinator (no engine), the others are engine
+/// silos with the given fakes of the engine ports (<see cref="StartAsync(int, TimeSpan, Func{string, int}?)"/>: the
+/// text-photo fakes). Grain state and reminders live in tables all silos share, so a silo's death loses nothing;
+/// timers and intervals are shortened so that the grid's background loops turn within milliseconds.
 /// </summary>
 public sealed class GridCluster : IAsyncDisposable
 {
     public const string CoordinatorSilo = "Silo_0";
 
-    private GridCluster(InProcessTestCluster cluster, InMemoryImageStore images, EngineRecorder recorder, FakeFaceAnalyzer analyzer,
-        TrainingRecorder training)
+    /// <summary>The album photo limit every test grid is configured with (Sair:Limits:MaxAlbumPhotos).</summary>
+    public const int ConfiguredMaxAlbumPhotos = 40;
+
+    private GridCluster(InProcessTestCluster cluster, GridPorts ports, EngineRecorder recorder, TrainingRecorder training)
     {
-        Training = training;
         Cluster = cluster;
-        Images = images;
+        Ports = ports;
         Recorder = recorder;
-        Analyzer = analyzer;
+        Training = training;
     }
 
     public InProcessTestCluster Cluster { get; }
 
-    public InMemoryImageStore Images { get; }
+    /// <summary>The ports the silos were given.</summary>
+    public GridPorts Ports { get; }
 
+    /// <summary>The in-memory image store every silo shares (the fakes' grids).</summary>
+    public InMemoryImageStore Images => Ports.Images as InMemoryImageStore
+        ?? throw new InvalidOperationException("this grid runs another image store: read it from Ports.Images.");
+
+    /// <summary>The runs of every engine silo's <see cref="FakeRestorationEngine"/> (empty with other engines).</summary>
     public EngineRecorder Recorder { get; }
 
-    /// <summary>The training runs of every engine silo's fake trainer.</summary>
+    /// <summary>The training runs of every engine silo's <see cref="FakeTrainingEngine"/> (empty with other trainers).</summary>
     public TrainingRecorder Training { get; }
 
-    /// <summary>The album photo limit every test grid is configured with (Sair:Limits:MaxAlbumPhotos).</summary>
-    public const int ConfiguredMaxAlbumPhotos = 40;
-
-    /// <summary>The face analyzer every silo shares.</summary>
-    public FakeFaceAnalyzer Analyzer { get; }
+    /// <summary>The face analyzer every silo shares, when it is the text-photo fake.</summary>
+    public FakeFaceAnalyzer Analyzer => Ports.Analyzer as FakeFaceAnalyzer
+        ?? throw new InvalidOperationException("this grid runs another face analyzer: read it from Ports.Analyzer.");
 
     public IClusterClient Client => Cluster.Client;
 
+    /// <summary>A grid on the text-photo fakes (<see cref="FakeFaceAnalyzer"/>, <see cref="FakeRestorationEngine"/>, <see cref="FakeTrainingEngine"/>).</summary>
     /// <param name="silos">Silos in all: Silo_0 is the coordinator, the rest are engines.</param>
     /// <param name="iterationTime">How long one fake optimisation step takes.</param>
     /// <param name="slots">Engine slots per silo name; 2 everywhere when not given.</param>
-    public static async Task<GridCluster> StartAsync(int silos, TimeSpan iterationTime, Func<string, int>? slots = null)
+    public static Task<GridCluster> StartAsync(int silos, TimeSpan iterationTime, Func<string, int>? slots = null)
     {
-        var images = new InMemoryImageStore();
         var recorder = new EngineRecorder();
         var training = new TrainingRecorder();
-        var analyzer = new FakeFaceAnalyzer();
+        var ports = new GridPorts(new InMemoryImageStore(), new FakeFaceAnalyzer(),
+            silo => new FakeRestorationEngine(silo, recorder, iterationTime), _ => new FakePhotoComposer(),
+            silo => new FakeTrainingEngine(silo, training, iterationTime));
+        return StartAsync(silos, ports, slots, recorder, training);
+    }
+
+    /// <summary>
+    /// A grid on the given ports; <paramref name="configure"/> runs last on every silo, given its name (to register
+    /// ports left null, or override a setting).
+    /// </summary>
+    public static Task<GridCluster> StartAsync(int silos, GridPorts ports, Func<string, int>? slots = null, Action<string, ISiloBuilder>? configure = null) =>
+        StartAsync(silos, ports, slots, new EngineRecorder(), new TrainingRecorder(), configure);
+
+    private static async Task<GridCluster> StartAsync(int silos, GridPorts ports, Func<string, int>? slots, EngineRecorder recorder,
+        TrainingRecorder training, Action<string, ISiloBuilder>? configure = null)
+    {
         var states = new ConcurrentDictionary<string, (byte[] State, string ETag)>(StringComparer.Ordinal);
         var reminders = new SharedReminderTable();
         var builder = new InProcessTestClusterBuilder((short)silos);
@@ -78,13 +113,17 @@ public sealed class GridCluster : IAsyncDisposable
                 o.MinimumReminderPeriod = TimeSpan.FromMilliseconds(500);
                 o.RefreshReminderListPeriod = TimeSpan.FromSeconds(1);
             });
-            services.AddSingleton<IImageStore>(images);
-            services.AddSingleton<IFaceAnalyzer>(analyzer);
+            services.AddSingleton(ports.Images);
+            if (ports.Analyzer is { } analyzer)
+            {
+                services.AddSingleton(analyzer);
+            }
+
             if (isEngine)
             {
-                services.AddSingleton<IRestorationEngine>(new FakeRestorationEngine(options.SiloName, recorder, iterationTime));
-                services.AddSingleton<IPhotoComposer>(new FakePhotoComposer());
-                services.AddSingleton<ITrainingEngine>(new FakeTrainingEngine(options.SiloName, training, iterationTime));
+                Register(services, ports.Engine, options.SiloName);
+                Register(services, ports.Composer, options.SiloName);
+                Register(services, ports.Trainer, options.SiloName);
             }
 
             services.Configure<EngineWorkerOptions>(o =>
@@ -99,15 +138,25 @@ public sealed class GridCluster : IAsyncDisposable
             services.Configure<AlbumOptions>(o => o.ReconcileInterval = TimeSpan.FromMilliseconds(200));
             // Configured below the defaults, so that tests see the configured limit enforced, not a constant.
             services.Configure<GridLimits>(o => o.MaxAlbumPhotos = ConfiguredMaxAlbumPhotos);
+            configure?.Invoke(options.SiloName, silo);
         });
 
         builder.ConfigureClient(client => client.AddActivityPropagation());
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        var grid = new GridCluster(cluster, images, recorder, analyzer, training);
+        var grid = new GridCluster(cluster, ports, recorder, training);
         await grid.WaitForEngineMetadataAsync(silos - 1);
         await grid.WaitForEngineLoadsAsync(silos - 1);
         return grid;
+    }
+
+    private static void Register<TPort>(IServiceCollection services, Func<string, TPort>? port, string silo)
+        where TPort : class
+    {
+        if (port is not null)
+        {
+            services.AddSingleton(port(silo));
+        }
     }
 
     public InProcessSiloHandle Silo(string name) => Cluster.Silos.Single(s => s.Name == name);

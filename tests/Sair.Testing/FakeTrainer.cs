@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Sair.Grains.Training;
 
-namespace Sair.Client.Tests.Support;
+namespace Sair.Testing;
 
 /// <summary>
 /// A trainer for the client's grid: Batch images per step every <paramref name="stepTime"/>, a checkpoint every 5

@@ -1,4 +1,4 @@
-namespace Sair.Grains.Tests.Support;
+namespace Sair.Testing;
 
 public static class Eventually
 {

@@ -1,7 +1,7 @@
-namespace Sair.Tests;
+namespace Sair.Testing;
 
 /// <summary>Where the repository and the read-only <c>../shared</c> folder beside it are, found from the test binary.</summary>
-internal static class RepoPaths
+public static class RepoPaths
 {
     private static readonly Lazy<string> RootLazy = new(FindRoot);
 

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Sair.Silo.Tests.Support;
+namespace Sair.Testing;
 
-internal static class FreePort
+public static class FreePort
 {
     /// <summary>A TCP port free on 127.0.0.1 right now (the OS picks it), for a process the test starts next.</summary>
     public static int Next()

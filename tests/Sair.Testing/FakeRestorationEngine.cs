@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Sair.Grains.Engine;
 
-namespace Sair.Grains.Tests.Support;
+namespace Sair.Testing;
 
 /// <summary>Which silo ran which job, and from which iteration each run started.</summary>
 public sealed class EngineRecorder

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Sair.Grains.Engine;
 
-namespace Sair.Grains.Tests.Support;
+namespace Sair.Testing;
 
 /// <summary>
 /// Test photos are text "face:PERSON:anything"; the embedding is a fixed vector per person (with a small per-photo

@@ -1,4 +1,6 @@
-namespace Sair.Grains.Tests.Support;
+using Xunit;
+
+namespace Sair.Testing;
 
 /// <summary>A coordinator and one engine silo, shared by tests that use fresh grain keys.</summary>
 public sealed class SingleEngineGridFixture : IAsyncLifetime

@@ -8,7 +8,7 @@ using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
-namespace Sair.Client.Tests.Support;
+namespace Sair.Testing;
 
 /// <summary>Who is in which picture, by decoded pixels (the client re-encodes inputs, so bytes change but pixels do not).</summary>
 public sealed class KnownFaces

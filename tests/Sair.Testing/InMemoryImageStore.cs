@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Sair.Grains.Engine;
 
-namespace Sair.Grains.Tests.Support;
+namespace Sair.Testing;
 
 /// <summary>One store shared by every silo of a test cluster, counting writes per path.</summary>
 public sealed class InMemoryImageStore : IImageStore

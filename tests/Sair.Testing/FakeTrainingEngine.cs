@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Sair.Grains.Training;
 
-namespace Sair.Grains.Tests.Support;
+namespace Sair.Testing;
 
 /// <summary>Which silo ran which training job, and from which step each run started.</summary>
 public sealed class TrainingRecorder

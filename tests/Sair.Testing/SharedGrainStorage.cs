@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Orleans.Serialization;
 using Orleans.Storage;
 
-namespace Sair.Grains.Tests.Support;
+namespace Sair.Testing;
 
 /// <summary>
 /// In-memory grain storage that outlives any one silo (the built-in memory storage keeps state in grains, which die

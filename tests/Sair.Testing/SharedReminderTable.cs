@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Sair.Grains.Tests.Support;
+namespace Sair.Testing;
 
 /// <summary>
 /// A reminder table shared by every silo of an in-process cluster, so reminders outlive the silo under test
