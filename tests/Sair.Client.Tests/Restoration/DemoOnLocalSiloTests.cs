@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Sair.Client.Grid;
 using Sair.Client.Tests.Support;
@@ -39,9 +37,9 @@ public sealed class DemoOnLocalSiloTests(ITestOutputHelper log) : IDisposable
             // Whatever the developer's shell says: no cluster, no other silo executable, ports no other silo holds.
             ["SAIR_CLUSTER"] = "",
             ["SAIR_SILO"] = "",
-            ["SAIR_SILO_PORT"] = FreePort(),
-            ["SAIR_GATEWAY_PORT"] = FreePort(),
-            ["SAIR_HEALTH_PORT"] = FreePort(),
+            ["SAIR_SILO_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+            ["SAIR_GATEWAY_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+            ["SAIR_HEALTH_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
             // Inherited by the silo the client starts: a short inversion of each reference keeps the run brief.
             ["Sair__Engine__ProjectionIterations"] = "5",
         };
@@ -111,13 +109,6 @@ public sealed class DemoOnLocalSiloTests(ITestOutputHelper log) : IDisposable
         var client = Path.Combine(RepoPaths.Root, "src", "Sair.Client", "bin", tests.Parent!.Name, tests.Name, "sair.dll");
         Assert.True(File.Exists(client), $"{client} is missing: build src/Sair.Client");
         return ChildProcess.Start("dotnet", [client, .. command.Split(' '), .. arguments], Path.GetDirectoryName(client)!, environment);
-    }
-
-    private static string FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
     }
 
     private static bool Alive(int processId)
