@@ -1,16 +1,5 @@
 namespace Sair.Engine.Restoration;
 
-/// <summary>The names under which <see cref="IterationReport.Terms"/> reports each loss term (weighted values).</summary>
-public static class LossTerms
-{
-    public const string Data = "data";
-    public const string Identity = "identity";
-    public const string LatentPrior = "latent_prior";
-    public const string Emotion = "emotion";
-    public const string Histogram = "histogram";
-    public const string GeoCross = "geocross";
-}
-
 /// <summary>One optimisation step's progress.</summary>
 /// <param name="Iteration">0-based index of the step just taken.</param>
 /// <param name="Iterations">Steps in the whole run.</param>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Sair.Engine.Objective;
+using Sair.Engine.Restoration.Terms;
 
 namespace Sair.Engine.Restoration;
 
@@ -219,12 +220,8 @@ public sealed record SairOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(HistogramFirstIteration, 0, nameof(HistogramFirstIteration));
         ArgumentOutOfRangeException.ThrowIfLessThan(HistogramSide, 8, nameof(HistogramSide));
         ArgumentOutOfRangeException.ThrowIfLessThan(SoftHistogramBins, 2, nameof(SoftHistogramBins));
-        foreach (var (name, value) in new[]
-                 {
-                     (nameof(LearningRate), LearningRate), (nameof(DataWeight), DataWeight), (nameof(IdentityWeight), IdentityWeight),
-                     (nameof(LatentPriorWeight), LatentPriorWeight), (nameof(EmotionWeight), EmotionWeight),
-                     (nameof(HistogramWeight), HistogramWeight), (nameof(GeoCrossWeight), GeoCrossWeight), (nameof(Epsilon), Epsilon),
-                 })
+        foreach (var (name, value) in LossTerm.All.Select(term => (term.WeightOption, term.Weight(this)))
+                     .Prepend((nameof(LearningRate), LearningRate)).Append((nameof(Epsilon), Epsilon)))
         {
             if (!(value >= 0) || double.IsInfinity(value))
             {
@@ -241,15 +238,13 @@ public sealed record SairOptions
 
     /// <summary>
     /// Every setting that changes the optimisation path, culture-invariant; a checkpoint only resumes under the same
-    /// fingerprint. (CheckpointInterval is left out: it changes when checkpoints are handed out, not the result.)
+    /// fingerprint. Each loss term adds its own settings (<see cref="LossTerm.Fingerprint"/>). (CheckpointInterval is
+    /// left out: it changes when checkpoints are handed out, not the result.)
     /// </summary>
-    internal string Fingerprint() => string.Join(";", new object?[]
-    {
-        Iterations, LearningRate, Schedule, Beta1, Beta2, Epsilon, DataForm, DataWeight, BlurSigma, JpegQuality, IdentityWeight,
-        LatentPriorWeight, EmotionForm, EmotionWeight, Emotion, RenderWithEmotionShift, HistogramForm, HistogramWeight,
-        HistogramFirstIteration, SoftHistogramBins, HistogramSide, MaskInterval, GeoCrossWeight, OutputNormalization,
-        RandomizeNoise, Seed, BackProjectionSteps, PivotalTuning.Fingerprint(),
-    }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-"));
+    internal string Fingerprint() => string.Join(";", new object?[] { Iterations, LearningRate, Schedule, Beta1, Beta2, Epsilon }
+        .Concat(LossTerm.All.SelectMany(term => term.Fingerprint(this)))
+        .Concat([OutputNormalization, RandomizeNoise, Seed, BackProjectionSteps, PivotalTuning.Fingerprint()])
+        .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-"));
 }
 
 /// <summary>How a reference photo Z is projected into W+ when no latent is supplied (spec §3).</summary>

@@ -4,6 +4,7 @@ using Sair.Engine.FaceNets;
 using Sair.Engine.FaceNets.Identity;
 using Sair.Engine.StyleGan;
 using Sair.Engine.Objective;
+using Sair.Engine.Restoration.Terms;
 using Sair.Engine.Runtime;
 using static TorchSharp.torch;
 
@@ -92,7 +93,7 @@ public sealed class SairRestorer
     }
 
     /// <summary>One run's fixed context (computed once) and optimisation state.</summary>
-    private sealed class Job : IDisposable
+    private sealed class Job : ITermContext, IDisposable
     {
         private readonly SairRestorer owner;
         private readonly SairOptions options;
@@ -331,42 +332,23 @@ public sealed class SairRestorer
             Tensor Perturbed(string name, Tensor value) => owner.Perturb is { } perturb ? perturb(i, name, value) : value;
             var x = Perturbed(ImageName, Render(w));
             var terms = new List<(string Name, Tensor Value)>();
-            void Add(string name, Tensor value) => terms.Add((name, Perturbed(name, value)));
-            if (options.DataWeight > 0)
+            var step = new TermStep(i, x, w);
+            foreach (var term in LossTerm.All)
             {
-                var predicted = degradation.forward(x);
-                var data = options.DataForm == TermForm.Official ? DataTerm.Official(predicted, y) : DataTerm.Paper(predicted, y);
-                Add(LossTerms.Data, options.DataWeight * data);
-            }
-            if (options.IdentityWeight > 0)
-            {
-                var similarity = owner.identity!.Similarity(owner.identity.Embed(x), referenceEmbedding!).mean();
-                Add(LossTerms.Identity, options.IdentityWeight * (1 - similarity));
-            }
-            if (options.LatentPriorWeight > 0)
-            {
-                Add(LossTerms.LatentPrior, options.LatentPriorWeight * (w - referenceLatent).pow(2).sum());
-            }
-            if (direction is not null)
-            {
-                var term = options.EmotionForm == TermForm.Official ? EmotionTerm.Official(w, direction) : EmotionTerm.Paper(w, direction, gamma);
-                Add(LossTerms.Emotion, options.EmotionWeight * term);
-            }
-            if (histogramTarget is not null && i >= options.HistogramFirstIteration)
-            {
-                var generated = HistogramLoss.ToComparisonSize(x, histogramSide);
-                if ((mask is null || (i - options.HistogramFirstIteration) % options.MaskInterval == 0) && !UpdateMask(generated))
+                var weight = term.Weight(options);
+                if (weight <= 0)
                 {
-                    return (null, $"the face landmarks of {TermWords(LossTerms.Histogram)}");
+                    continue;
                 }
-                var term = softHistogram is not null
-                    ? softHistogram.Compute(generated, histogramTarget, mask!)
-                    : HistogramLoss.Compute(generated, histogramTarget, mask!);
-                Add(LossTerms.Histogram, options.HistogramWeight * term);
-            }
-            if (options.GeoCrossWeight > 0)
-            {
-                Add(LossTerms.GeoCross, options.GeoCrossWeight * GeoCross.Compute(w));
+                var (value, failure) = term.Evaluate(this, step);
+                if (failure is not null)
+                {
+                    return (null, failure);
+                }
+                if (value is not null)
+                {
+                    terms.Add((term.Name, Perturbed(term.Name, weight * value)));
+                }
             }
             if (terms.Count == 0)
             {
@@ -490,30 +472,41 @@ public sealed class SairRestorer
 
         private void RequireNetworks()
         {
-            if (new[] { options.DataWeight, options.IdentityWeight, options.LatentPriorWeight, options.EmotionWeight, options.HistogramWeight, options.GeoCrossWeight }
-                .All(weight => weight == 0))
+            if (LossTerm.All.All(term => term.Weight(options) == 0))
             {
                 throw new ArgumentException("Every loss weight is 0, so there is nothing to optimise; switch at least the data term on.");
             }
-            if (options.IdentityWeight > 0 && owner.identity is null)
+            var networks = new TermNetworks(owner.identity, owner.landmarks, owner.expressions, owner.emotionDirections);
+            foreach (var term in LossTerm.All.Where(term => term.Weight(options) > 0))
             {
-                throw new ArgumentException("The identity term is on but no identity network was given: pass an IIdentityNetwork or set IdentityWeight = 0.");
-            }
-            if (options.HistogramWeight > 0 && owner.landmarks is null)
-            {
-                throw new ArgumentException("The skin-colour term needs a landmark detector for its face mask: pass an ILandmarkDetector or set HistogramWeight = 0.");
-            }
-            if (options.EmotionWeight > 0)
-            {
-                if (owner.emotionDirections is null)
-                {
-                    throw new ArgumentException("The emotion term is on but no emotion directions were given: pass EmotionDirections or set EmotionWeight = 0.");
-                }
-                if (options.Emotion is null && owner.expressions is null)
-                {
-                    throw new ArgumentException("No target emotion: set SairOptions.Emotion, pass an IExpressionClassifier to infer it from Y, or set EmotionWeight = 0.");
-                }
+                term.RequireNetworks(networks, options);
             }
         }
+
+        // What the terms read (ITermContext).
+        SairOptions ITermContext.Options => options;
+
+        Tensor ITermContext.Y => y;
+
+        DegradationOperator ITermContext.Degradation => degradation;
+
+        Tensor ITermContext.ReferenceLatent => referenceLatent;
+
+        Tensor? ITermContext.ReferenceEmbedding => referenceEmbedding;
+
+        IIdentityNetwork? ITermContext.Identity => owner.identity;
+
+        Tensor? ITermContext.EmotionDirection => direction;
+
+        double ITermContext.EmotionGamma => gamma;
+
+        Tensor? ITermContext.HistogramTarget => histogramTarget;
+
+        int ITermContext.HistogramSide => histogramSide;
+
+        SoftHistogramLoss? ITermContext.SoftHistogram => softHistogram;
+
+        Tensor? ITermContext.FaceMask(Tensor generated, int iteration) =>
+            (mask is null || (iteration - options.HistogramFirstIteration) % options.MaskInterval == 0) && !UpdateMask(generated) ? null : mask;
     }
 }
