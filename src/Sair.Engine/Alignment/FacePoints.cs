@@ -6,7 +6,7 @@ namespace Sair.Engine.Alignment;
 /// The alignment points of a landmark set: 68 points in the iBUG-68 order, or 5 points ordered as
 /// left eye centre, right eye centre, nose tip, left mouth corner, right mouth corner ("left" = image left).
 /// </summary>
-public static class FacePoints
+internal static class FacePoints
 {
     /// <summary>The landmarks as a flat (x0, y0, x1, y1, …) double array, from a (K,2) or (1,K,2) tensor with K = 5 or 68.</summary>
     public static double[] Read(Tensor landmarks)

@@ -10,7 +10,7 @@ namespace Sair.Engine.Degradation;
 /// Nyquist frequency) stays the restoration's. D's JPEG stage has no inverse and is not used: a JPEG input is
 /// back-projected as if it were its clean downscale.
 /// </summary>
-public static class BackProjection
+internal static class BackProjection
 {
     /// <summary>
     /// <paramref name="image"/> ((N, 3, S, S) in [0, 1]) after <paramref name="steps"/> back-projection steps onto

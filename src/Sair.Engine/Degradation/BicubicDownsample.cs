@@ -10,7 +10,7 @@ namespace Sair.Engine.Degradation;
 /// </summary>
 /// <remarks>Input NCHW of any batch and channel count, sides divisible by s. Differentiable; the taps are constant
 /// buffers, so move the module with <c>.to(device)</c>.</remarks>
-public sealed class BicubicDownsample : nn.Module<Tensor, Tensor>
+internal sealed class BicubicDownsample : nn.Module<Tensor, Tensor>
 {
     private const double KeysA = -0.5;
 

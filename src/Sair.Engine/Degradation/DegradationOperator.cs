@@ -10,14 +10,14 @@ namespace Sair.Engine.Degradation;
 /// <param name="BlurSigma">σ of a Gaussian blur in pixels of X, or null.</param>
 /// <param name="Kernel">A user blur kernel (2-D, odd sides) instead of a Gaussian, or null.</param>
 /// <param name="JpegQuality">Quality of the differentiable JPEG stage, or null for none.</param>
-public sealed record DegradationOptions(int Scale, double? BlurSigma = null, Tensor? Kernel = null, double? JpegQuality = null)
+internal sealed record DegradationOptions(int Scale, double? BlurSigma = null, Tensor? Kernel = null, double? JpegQuality = null)
 {
     /// <summary>The official preset's operator: bicubic ↓s, then differentiable JPEG q = 10 when asked for.</summary>
     public static DegradationOptions Official(int scale, bool jpeg) => new(scale, JpegQuality: jpeg ? 10 : null);
 }
 
 /// <summary>The degradation operator D of the data term, each stage optional; differentiable end to end.</summary>
-public sealed class DegradationOperator : nn.Module<Tensor, Tensor>
+internal sealed class DegradationOperator : nn.Module<Tensor, Tensor>
 {
     private readonly GaussianBlur? blur;
     private readonly BicubicDownsample? downsample;

@@ -15,7 +15,7 @@ namespace Sair.Engine.Degradation;
 /// tables transposed (its utils.py applies .T); that is the default so results match it, and
 /// <c>transposedTables: false</c> uses the tables as the JPEG standard lays them out (rows = vertical frequency).
 /// </remarks>
-public sealed class DiffJpeg : nn.Module<Tensor, Tensor>
+internal sealed class DiffJpeg : nn.Module<Tensor, Tensor>
 {
     private const int Block = 8;
     private const int Mcu = 16;

@@ -9,7 +9,7 @@ namespace Sair.Engine.Degradation;
 /// </summary>
 /// <remarks>The kernel is either an isotropic Gaussian of standard deviation σ (side 2·⌈3σ⌉ + 1, normalised to sum 1)
 /// or a user kernel (odd sides, used as given; it is flipped so the operation is a convolution, not a correlation).</remarks>
-public sealed class GaussianBlur : nn.Module<Tensor, Tensor>
+internal sealed class GaussianBlur : nn.Module<Tensor, Tensor>
 {
     private readonly Tensor kernel;
 

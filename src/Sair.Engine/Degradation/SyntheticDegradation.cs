@@ -10,7 +10,7 @@ namespace Sair.Engine.Degradation;
 /// <param name="NoiseVariance">Variance σ² of the additive Gaussian noise on the [0, 1] scale; 0 = none.</param>
 /// <param name="JpegQuality">Quality of a real JPEG encoding (4:2:0), or null for none.</param>
 /// <param name="BlurSigma">σ of a Gaussian blur applied before downsampling, or null.</param>
-public sealed record SyntheticDegradationOptions(int Scale, double NoiseVariance = 0, int? JpegQuality = null, double? BlurSigma = null)
+internal sealed record SyntheticDegradationOptions(int Scale, double NoiseVariance = 0, int? JpegQuality = null, double? BlurSigma = null)
 {
     /// <summary>The paper's Table 1 setting: ×32 bicubic plus Gaussian noise of variance 0.001–0.003.</summary>
     public static SyntheticDegradationOptions PaperTable1(double noiseVariance = 0.002) => new(32, noiseVariance);
@@ -21,7 +21,7 @@ public sealed record SyntheticDegradationOptions(int Scale, double NoiseVariance
 /// quantisation → real JPEG encoding and decoding (ImageSharp). The same seed gives the same output. This is the
 /// forward model the paper evaluates on, not the differentiable operator used inside the loss.
 /// </summary>
-public static class SyntheticDegradation
+internal static class SyntheticDegradation
 {
     /// <summary>Degrades an NCHW RGB batch in [0, 1]; returns a float32 CPU tensor of the degraded batch in [0, 1].</summary>
     public static Tensor Apply(Tensor highResolution, SyntheticDegradationOptions options, long seed)

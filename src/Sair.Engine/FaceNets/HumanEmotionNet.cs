@@ -8,7 +8,7 @@ namespace Sair.Engine.FaceNets;
 /// of the seven expressions in <see cref="Labels"/> order. Runs the graph model through <see cref="TfjsGraphNet"/>,
 /// differentiable with respect to the input pixels.
 /// </summary>
-public sealed class HumanEmotionNet : nn.Module<Tensor, Tensor>
+internal sealed class HumanEmotionNet : nn.Module<Tensor, Tensor>
 {
     public const string ModelName = "emotion";
 

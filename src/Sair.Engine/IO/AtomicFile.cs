@@ -1,7 +1,7 @@
 namespace Sair.Engine.IO;
 
 /// <summary>Writes files so that a crash never leaves a half-written one behind: write beside, then rename.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     public static void WriteAllBytes(string path, byte[] bytes)
     {

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Sair.Engine.IO;
 
 /// <summary>NumPy <c>.npy</c> files (format 1.0–3.0, C order, little-endian float32/float64/int32/int64/uint8/bool).</summary>
-public static partial class Npy
+internal static partial class Npy
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 

@@ -8,7 +8,7 @@ namespace Sair.Engine.IO;
 //   torch tensors → TorchSharp CPU tensors, a class or function reference → PickleGlobal, any other object → PickleObject.
 
 /// <summary>A reference to a Python class or function by name (the pickle GLOBAL opcode); never resolved to code.</summary>
-public sealed record PickleGlobal(string Module, string Name)
+internal sealed record PickleGlobal(string Module, string Name)
 {
     /// <summary>The dotted name, e.g. <c>argparse.Namespace</c>.</summary>
     public string FullName => $"{Module}.{Name}";
@@ -18,7 +18,7 @@ public sealed record PickleGlobal(string Module, string Name)
 
 /// <summary>A Python dict or <c>collections.OrderedDict</c>, in insertion order, plus any attributes set on it
 /// (a state_dict carries <c>_metadata</c> that way).</summary>
-public sealed class PickleDict : OrderedDictionary<object, object?>
+internal sealed class PickleDict : OrderedDictionary<object, object?>
 {
     public PickleDict(string className = "builtins.dict")
         : base(PickleKeyComparer.Instance)
@@ -35,7 +35,7 @@ public sealed class PickleDict : OrderedDictionary<object, object?>
 
 /// <summary>An instance of a class the reader does not know (argparse.Namespace, an optimizer's helper, a numpy array, …),
 /// kept as inert data: which class, the arguments it was created with, and the state it was given.</summary>
-public sealed class PickleObject(string className, IReadOnlyList<object?> args)
+internal sealed class PickleObject(string className, IReadOnlyList<object?> args)
 {
     /// <summary>The dotted class (or factory function) name, e.g. <c>argparse.Namespace</c>.</summary>
     public string ClassName { get; } = className;

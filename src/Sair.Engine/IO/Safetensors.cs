@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Sair.Engine.IO;
 
 /// <summary>The safetensors format: an 8-byte header length, a JSON header, then the raw little-endian data.</summary>
-public static class Safetensors
+internal static class Safetensors
 {
     private const long MaxHeaderBytes = 100_000_000;
 

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Sair.Engine.IO;
 
 /// <summary>Strict loading of PyTorch-style state dicts into TorchSharp modules, with errors that name the file.</summary>
-public static class StateDictLoader
+internal static class StateDictLoader
 {
     private const int MaxListed = 20;
 

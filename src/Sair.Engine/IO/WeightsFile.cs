@@ -7,7 +7,7 @@ namespace Sair.Engine.IO;
 /// A weights file read into CPU tensors without Python: a torch zip checkpoint (<c>torch.save</c>, torch ≥ 1.6) or a
 /// safetensors file, told apart by content rather than extension.
 /// </summary>
-public sealed class WeightsFile : IDisposable
+internal sealed class WeightsFile : IDisposable
 {
     private readonly List<Tensor> _owned;
 

@@ -6,7 +6,7 @@ namespace Sair.Engine.Imaging;
 /// Scores of a restoration against what is known about it: consistency PSNR (does the result, degraded again, give
 /// back the input?) and identity ranking (is the result nearest its own ground truth among all of a set?).
 /// </summary>
-public static class QualityScores
+internal static class QualityScores
 {
     /// <summary>PSNR in dB of two images in [0, 1] of one shape, over every pixel and channel; +∞ when they are equal.</summary>
     public static double Psnr(Tensor a, Tensor b)

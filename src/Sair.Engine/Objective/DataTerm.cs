@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Sair.Engine.Objective;
 
 /// <summary>The data term L_d(Y, D(G(w))) comparing the degraded rendering with the input Y.</summary>
-public static class DataTerm
+internal static class DataTerm
 {
     /// <summary>The official code's weight of <see cref="Official"/> in the total loss.</summary>
     public const double OfficialWeight = 120;

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Sair.Engine.Objective;
 
 /// <summary>The expression term L_e that pulls w along an emotion direction Δw_e.</summary>
-public static class EmotionTerm
+internal static class EmotionTerm
 {
     /// <summary>The weight α1 of this term in both presets.</summary>
     public const double Weight = 0.1;

@@ -8,7 +8,7 @@ namespace Sair.Engine.Objective;
 /// root); the loss is mean over pairs of angle²·D/8 per sample (D = latent width, 512 in the official code), summed
 /// over the batch.
 /// </summary>
-public static class GeoCross
+internal static class GeoCross
 {
     /// <summary>The official code's weight of this term.</summary>
     public const double OfficialWeight = 0.05;

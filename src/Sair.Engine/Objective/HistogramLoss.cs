@@ -14,7 +14,7 @@ namespace Sair.Engine.Objective;
 /// with exactly the official float32 operations instead of against all 256 (the same sums, 85× less memory).
 /// The engine passes a 0/1 mask; the official code's 0/255 mask is a defect not reproduced here.
 /// </remarks>
-public static class HistogramLoss
+internal static class HistogramLoss
 {
     public const int Bins = 256;
 

@@ -7,7 +7,7 @@ namespace Sair.Engine.Objective;
 /// at 0/255, a defect not reproduced here). Rasterised on the CPU: a hull has at most 68 vertices, so a scanline over
 /// its bounding box is cheap next to one generator pass.
 /// </summary>
-public static class LandmarkHullMask
+internal static class LandmarkHullMask
 {
     /// <summary>
     /// Masks (B, 1, H, W) float32 on the landmarks' device from landmarks (B, K, 2) given as (x, y) pixel coordinates in

@@ -1,7 +1,7 @@
 namespace Sair.Engine.Objective;
 
 /// <summary>Learning-rate schedules for the Adam optimisation of w.</summary>
-public static class LrSchedule
+internal static class LrSchedule
 {
     private const double RampDown = 0.25;
     private const double RampUp = 0.05;

@@ -13,7 +13,7 @@ namespace Sair.Engine.Objective;
 /// The triangular kernel touches two bins per pixel, so the cost grows with the pixels only, not pixels × bins as a
 /// Gaussian kernel over every bin would: at 256×256 it is a small fraction of a generator step.
 /// </remarks>
-public sealed class SoftHistogramLoss
+internal sealed class SoftHistogramLoss
 {
     /// <summary>The weight α2 of this term (paper).</summary>
     public const double Weight = 0.05;

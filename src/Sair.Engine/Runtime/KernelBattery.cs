@@ -21,7 +21,7 @@ public sealed record KernelCheck(string Name, double RelativeError, double Toler
 }
 
 /// <summary>What the battery found: every check, and the first that failed.</summary>
-public sealed record KernelBatteryResult(IReadOnlyList<KernelCheck> Checks)
+internal sealed record KernelBatteryResult(IReadOnlyList<KernelCheck> Checks)
 {
     public bool Passed => Checks.All(c => c.Passed);
 
@@ -40,7 +40,7 @@ public sealed record KernelBatteryResult(IReadOnlyList<KernelCheck> Checks)
 /// that is not constant, NaN gradients, NaN training losses). The errors seen there are gross (NaN, or percent-level),
 /// so the tolerances separate a broken kernel from float32 rounding with a wide margin.
 /// </remarks>
-public static class KernelBattery
+internal static class KernelBattery
 {
     /// <summary>
     /// Changes whenever the checks or the choice among passing configurations change, so cached decisions made by an

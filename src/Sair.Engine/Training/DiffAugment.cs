@@ -9,7 +9,7 @@ namespace Sair.Engine.Training;
 /// D cannot memorise a small data set, while G still receives gradients through the augmentation. Every random draw
 /// comes from the given generator, so a run is reproducible and resumable.
 /// </summary>
-public static class DiffAugment
+internal static class DiffAugment
 {
     /// <summary>Largest translation as a fraction of the side (the paper's 1/8).</summary>
     public const double TranslationRatio = 0.125;

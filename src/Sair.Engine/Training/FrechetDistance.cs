@@ -8,7 +8,7 @@ namespace Sair.Engine.Training;
 /// square root of a symmetric positive semi-definite matrix, so both roots come from eigen-decompositions (eigh) in
 /// float64 with negative round-off eigenvalues clipped to zero; no complex parts appear as with a general sqrtm.
 /// </summary>
-public static class FrechetDistance
+internal static class FrechetDistance
 {
     /// <summary>Mean (D,) and unbiased covariance (D, D) in float64 of features (N, D), N ≥ 2.</summary>
     public static (Tensor Mean, Tensor Covariance) Statistics(Tensor features)

@@ -33,7 +33,7 @@ public abstract class IdentityPreprocessing
 /// rows and columns 100:900 of its 1024×1024 generator output, then bicubic resizing to 112 with align_corners=True.
 /// Other sizes are cropped at the same fractions (100/1024 … 900/1024, rounded to whole pixels).
 /// </summary>
-public sealed class SairIResNetPreprocessing : IdentityPreprocessing
+internal sealed class SairIResNetPreprocessing : IdentityPreprocessing
 {
     /// <summary>The size the SAIR crop is stated for.</summary>
     public const int ReferenceSize = 1024;
@@ -77,7 +77,7 @@ public sealed class SairIResNetPreprocessing : IdentityPreprocessing
 /// pSp/e4e's input path to IR-SE50 (criteria/id_loss.py): images in [−1, 1] at 256×256, the crop of rows 35:223 and
 /// columns 32:220, then adaptive average pooling to 112. Other sizes are first average-pooled to 256, as e4e does.
 /// </summary>
-public sealed class PspIrSePreprocessing : IdentityPreprocessing
+internal sealed class PspIrSePreprocessing : IdentityPreprocessing
 {
     /// <summary>The size pSp's crop is stated for.</summary>
     public const int AlignedSize = 256;

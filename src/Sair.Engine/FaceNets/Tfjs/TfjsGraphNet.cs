@@ -12,7 +12,7 @@ namespace Sair.Engine.FaceNets.Tfjs;
 /// Supported ops: the convolutional subset used by image classifiers (see <see cref="Evaluate"/>); any other
 /// op fails with its name and node.
 /// </summary>
-public sealed class TfjsGraphNet : nn.Module
+internal sealed class TfjsGraphNet : nn.Module
 {
     private readonly string _sourcePath;
     private readonly Dictionary<string, TfjsNode> _nodes;

@@ -11,7 +11,7 @@ namespace Sair.Engine.FaceNets.Tfjs;
 /// inside graph models (<c>model.json</c>'s <c>weightsManifest</c>). Stored dtypes float32, float16 and int32/bool;
 /// affine quantisation uint8/uint16 (value = q·scale + min) and float16 quantisation decode to float32.
 /// </summary>
-public static class TfjsWeights
+internal static class TfjsWeights
 {
     /// <summary>Reads a weights-only manifest and its shards (paths relative to the manifest).</summary>
     public static TfjsWeightMap LoadManifest(string manifestPath)
