@@ -5,7 +5,6 @@ using Sair.Client.Output;
 using Sair.Client.Photos;
 using Sair.Client.Restoration;
 using Sair.Grains.Albums;
-using Sair.Grains.Engine;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -74,9 +73,7 @@ public class AlbumOutputSettings : AlbumSettings
     {
         var album = base.Validate();
         return !album.Successful ? album
-            : Upscale is < RestorationOptions.MinUpscale or > RestorationOptions.MaxUpscale || double.IsNaN(Upscale)
-                ? ValidationResult.Error($"--upscale {Upscale} is out of range: use {RestorationOptions.MinUpscale} to {RestorationOptions.MaxUpscale}.")
-            : OutputLayout.Problem(Ext, Suffix) is { } layoutProblem ? ValidationResult.Error(layoutProblem)
+            : Layout.Problem() is { } layoutProblem ? ValidationResult.Error(layoutProblem)
             : string.IsNullOrWhiteSpace(Output) ? ValidationResult.Error("-o/--output is empty: name a folder for the results.")
             : ValidationResult.Success();
     }

@@ -159,9 +159,9 @@ public class RestoreSettings : EngineSettings
             return ValidationResult.Error("--match-threshold and --skip-unmatched apply to pool matching: use them with --pool and without --person.");
         }
 
-        if (Upscale is < RestorationOptions.MinUpscale or > RestorationOptions.MaxUpscale || double.IsNaN(Upscale))
+        if (Layout.Problem() is { } layoutProblem)
         {
-            return ValidationResult.Error($"--upscale {Upscale} is out of range: use {RestorationOptions.MinUpscale} to {RestorationOptions.MaxUpscale}.");
+            return ValidationResult.Error(layoutProblem);
         }
 
         if (OnlyCenterFace && LargestFace)
@@ -172,11 +172,6 @@ public class RestoreSettings : EngineSettings
         if (MinFaceSize < 1)
         {
             return ValidationResult.Error($"--min-face-size {MinFaceSize} is out of range: use a width in pixels, 1 or more.");
-        }
-
-        if (OutputLayout.Problem(Ext, Suffix) is { } layoutProblem)
-        {
-            return ValidationResult.Error(layoutProblem);
         }
 
         if (string.IsNullOrWhiteSpace(Output))

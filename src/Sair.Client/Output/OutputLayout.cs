@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Sair.Grains.Engine;
 
 namespace Sair.Client.Output;
 
@@ -14,10 +15,12 @@ public sealed partial record OutputLayout(double Upscale, string Ext = "auto", s
     /// <summary>JPEG quality of <c>restored_imgs/</c> when they are written as JPEG.</summary>
     public const int JpegQuality = 95;
 
-    /// <summary>What is wrong with an --ext/--suffix pair, or null.</summary>
-    public static string? Problem(string ext, string? suffix) =>
-        !Extensions.Contains(ext, StringComparer.OrdinalIgnoreCase) ? $"--ext '{ext}' is unknown: use {string.Join(", ", Extensions)}."
-        : !string.IsNullOrEmpty(suffix) && !SuffixPattern().IsMatch(suffix) ? $"--suffix '{suffix}' is not valid: use up to 32 letters, digits, '-' or '_'."
+    /// <summary>What is wrong with --upscale, --ext or --suffix as the user gave them, or null.</summary>
+    public string? Problem() =>
+        Upscale is < RestorationOptions.MinUpscale or > RestorationOptions.MaxUpscale || double.IsNaN(Upscale)
+            ? $"--upscale {Upscale} is out of range: use {RestorationOptions.MinUpscale} to {RestorationOptions.MaxUpscale}."
+        : !Extensions.Contains(Ext, StringComparer.OrdinalIgnoreCase) ? $"--ext '{Ext}' is unknown: use {string.Join(", ", Extensions)}."
+        : !string.IsNullOrEmpty(Suffix) && !SuffixPattern().IsMatch(Suffix) ? $"--suffix '{Suffix}' is not valid: use up to 32 letters, digits, '-' or '_'."
         : null;
 
     /// <summary>"_suffix", or nothing.</summary>

@@ -8,6 +8,21 @@ internal static class StateDictLoader
     private const int MaxListed = 20;
 
     /// <summary>
+    /// A module's state dict in PyTorch's order (own parameters, own buffers, then children), not TorchSharp's
+    /// parameters-then-buffers: what a module's <c>state_dict</c> override returns so saved files match PyTorch's.
+    /// </summary>
+    public static Dictionary<string, Tensor> StateDict(nn.Module module, Dictionary<string, Tensor>? destination, string? prefix)
+    {
+        destination ??= [];
+        var keyPrefix = string.IsNullOrEmpty(prefix) ? "" : prefix + ".";
+        foreach (var (key, value) in Entries(module))
+        {
+            destination.TryAdd(keyPrefix + key, value);
+        }
+        return destination;
+    }
+
+    /// <summary>
     /// The parameters and buffers of <paramref name="module"/> in PyTorch's state_dict order: a module's own
     /// parameters, then its own buffers, then each child in registration order (TorchSharp's own state_dict lists
     /// all parameters before all buffers).

@@ -110,15 +110,7 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
 
     /// <summary>PyTorch's order (own parameters, own buffers, then children), not TorchSharp's parameters-then-buffers.</summary>
     public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null)
-    {
-        destination ??= [];
-        var keyPrefix = string.IsNullOrEmpty(prefix) ? "" : prefix + ".";
-        foreach (var (key, value) in StateDictLoader.Entries(this))
-        {
-            destination.TryAdd(keyPrefix + key, value);
-        }
-        return destination;
-    }
+        => StateDictLoader.StateDict(this, destination, prefix);
 
     /// <summary>Synthesis from W+ (B, n_latent, style_dim), with the noise chosen by <see cref="RandomizeNoise"/>.</summary>
     public override Tensor forward(Tensor wPlus) => Synthesis(wPlus);

@@ -93,15 +93,7 @@ public sealed class StyleGan2Discriminator : nn.Module<Tensor, Tensor>
 
     /// <summary>PyTorch's state_dict order (own parameters, own buffers, then children).</summary>
     public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null)
-    {
-        destination ??= [];
-        var keyPrefix = string.IsNullOrEmpty(prefix) ? "" : prefix + ".";
-        foreach (var (key, value) in StateDictLoader.Entries(this))
-        {
-            destination.TryAdd(keyPrefix + key, value);
-        }
-        return destination;
-    }
+        => StateDictLoader.StateDict(this, destination, prefix);
 
     private static SequentialList Sequential(IEnumerable<nn.Module<Tensor, Tensor>> layers) => new(layers);
 }
