@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Sair.Engine.FaceNets.Identity;
 using Sair.Engine.IO;
 using Sair.Engine.Objective;
@@ -145,23 +144,28 @@ public static class PivotalTuning
 
 /// <summary>
 /// The tuned weights of the last few references, so that an album's faces of one person tune the generator once:
-/// keyed by the prior's configuration, the pivot, the photo and the tuning options (SHA-256 of their bytes), least
-/// recently used first out. Each call hands out a generator of its own built from the kept weights, since a run
-/// borrows its generator's noise buffers. Thread-safe; two runs that miss on the same key at once both tune.
+/// keyed by the prior (its configuration and object), the pivot, the photo and the tuning options (SHA-256 of their
+/// bytes), least recently used first out. Each call hands out a generator of its own built from the kept weights,
+/// since a run borrows its generator's noise buffers. Thread-safe; two runs that miss on the same key at once both tune.
 /// </summary>
 public sealed class PivotalTuningCache(int capacity) : IDisposable
 {
-    private readonly LinkedList<(string Key, Dictionary<string, Tensor> Weights)> _entries = new();
-    private readonly Lock _lock = new();
+    private readonly ContentCache<Dictionary<string, Tensor>> _cache = new(capacity, weights =>
+    {
+        foreach (var (_, tensor) in weights)
+        {
+            tensor.Dispose();
+        }
+    });
 
     /// <summary>Tuned generators kept (0 keeps none).</summary>
-    public int Capacity { get; } = capacity >= 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity), "the capacity must be 0 or more.");
+    public int Capacity => _cache.Capacity;
 
     /// <summary>Calls answered from kept weights.</summary>
-    public long Hits { get; private set; }
+    public long Hits => _cache.Hits;
 
     /// <summary>Calls that tuned.</summary>
-    public long Misses { get; private set; }
+    public long Misses => _cache.Misses;
 
     /// <summary>
     /// <see cref="PivotalTuning.Tune"/>'s result for these inputs: a new generator the caller owns, from kept weights when
@@ -174,68 +178,19 @@ public sealed class PivotalTuningCache(int capacity) : IDisposable
         ArgumentNullException.ThrowIfNull(pivot);
         ArgumentNullException.ThrowIfNull(photo);
         ArgumentNullException.ThrowIfNull(options);
-        var key = Key(generator, pivot, photo, options, identity);
-        lock (_lock)
+        var key = ContentCache<Dictionary<string, Tensor>>.Key(generator,
+            $"{options.Fingerprint()}|{(options.IdentityWeight > 0 ? identity?.GetType().FullName : null)}", pivot, photo);
+        if (_cache.TryGet(key, out var kept))
         {
-            for (var node = _entries.First; node is not null; node = node.Next)
-            {
-                if (node.Value.Key == key)
-                {
-                    _entries.Remove(node);
-                    _entries.AddFirst(node);
-                    Hits++;
-                    return PivotalTuning.Copy(generator, node.Value.Weights);
-                }
-            }
-            Misses++;
+            return PivotalTuning.Copy(generator, kept);
         }
         var tuned = PivotalTuning.Tune(generator, pivot, photo, options, identity, cancellationToken);
-        if (Capacity == 0)
+        if (Capacity > 0)
         {
-            return tuned;
-        }
-        var weights = StateDictLoader.Entries(tuned).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
-        lock (_lock)
-        {
-            _entries.AddFirst((key, weights));
-            while (_entries.Count > Capacity)
-            {
-                foreach (var (_, tensor) in _entries.Last!.Value.Weights)
-                {
-                    tensor.Dispose();
-                }
-                _entries.RemoveLast();
-            }
+            _cache.Add(key, StateDictLoader.Entries(tuned).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope()));
         }
         return tuned;
     }
 
-    public void Dispose()
-    {
-        lock (_lock)
-        {
-            foreach (var (_, weights) in _entries)
-            {
-                foreach (var (_, tensor) in weights)
-                {
-                    tensor.Dispose();
-                }
-            }
-            _entries.Clear();
-        }
-    }
-
-    private static string Key(StyleGan2Generator generator, Tensor pivot, Tensor photo, PivotalTuningOptions options, IIdentityNetwork? identity)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(
-            $"{generator.Config}|{options.Fingerprint()}|{(options.IdentityWeight > 0 ? identity?.GetType().FullName : null)}|"));
-        foreach (var tensor in new[] { pivot, photo })
-        {
-            using var cpu = tensor.detach().to(ScalarType.Float32).cpu().contiguous();
-            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(string.Join(",", cpu.shape) + "|"));
-            hash.AppendData(cpu.bytes);
-        }
-        return Convert.ToHexString(hash.GetHashAndReset());
-    }
+    public void Dispose() => _cache.Dispose();
 }

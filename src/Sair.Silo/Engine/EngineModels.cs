@@ -45,6 +45,7 @@ public sealed class EngineModels : IDisposable
         _generatorSlots = new SemaphoreSlim(options.MaxConcurrentJobs, options.MaxConcurrentJobs);
         _logger = logger;
         TuningCache = new PivotalTuningCache(options.TunedGeneratorCache);
+        InversionCache = new ReferenceInversionCache(options.ReferenceInversionCache);
     }
 
     /// <summary>Whether this silo restores (holds a generator).</summary>
@@ -62,6 +63,9 @@ public sealed class EngineModels : IDisposable
 
     /// <summary>Generators tuned to references (preset paper-pti), kept for the next job of the same reference.</summary>
     public PivotalTuningCache TuningCache { get; }
+
+    /// <summary>The inversions of explicit reference photos (<see cref="SairEngineOptions.ReferenceInversionCache"/>).</summary>
+    public ReferenceInversionCache InversionCache { get; }
 
     /// <summary>G's mean latent as W+ (1, n_latent, style_dim): w's start and prior centre when a job has no references.</summary>
     public Tensor MeanWPlus => _meanWPlus ?? throw NotLoaded("generator");
@@ -135,6 +139,7 @@ public sealed class EngineModels : IDisposable
 
         _owned.Clear();
         TuningCache.Dispose();
+        InversionCache.Dispose();
         _generatorSlots.Dispose();
     }
 

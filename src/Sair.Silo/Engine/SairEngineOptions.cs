@@ -69,6 +69,13 @@ public sealed class SairEngineOptions
     public int TunedGeneratorCache { get; set; } = 8;
 
     /// <summary>
+    /// Inversions of explicit reference photos (<c>--reference</c>) kept in memory, so an album restored against one
+    /// photo projects it once per silo, not once per face (pool references keep theirs in the pool). Each costs the
+    /// latent's bytes: 10 kB for the 64 px demo prior, 36 kB at 1024 px. 0 keeps none.
+    /// </summary>
+    public int ReferenceInversionCache { get; set; } = 64;
+
+    /// <summary>
     /// The runs root: the folder training jobs write their output and checkpoints under (a volume every engine silo
     /// mounts, /training/runs on Kubernetes), so checkpoints follow a job to another silo. Set, it confines every path
     /// a client gives a training job (<see cref="TrainingPaths"/>). Null: any absolute folder (one machine, the user's own
@@ -150,6 +157,11 @@ public sealed class SairEngineOptions
         if (TunedGeneratorCache < 0)
         {
             throw new InvalidOperationException($"Sair:Engine:TunedGeneratorCache is {TunedGeneratorCache}: use 0 (keep none) or more.");
+        }
+
+        if (ReferenceInversionCache < 0)
+        {
+            throw new InvalidOperationException($"Sair:Engine:ReferenceInversionCache is {ReferenceInversionCache}: use 0 (keep none) or more.");
         }
 
         if (MaxImagePixels < 64 * 64)

@@ -408,8 +408,9 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
             return (ReferenceInput.FromLatent(ReadLatent(request.JobId, face), photo), null);
         }
 
-        // The inversion's latent outlives dispose scopes; a scoped copy keeps it from outliving the job.
-        using var inversion = ReferenceInversion.Project(generator, photo, options.Projection, models.Identity, cancellationToken);
+        // The inversion's latent outlives dispose scopes; a scoped copy keeps it from outliving the job. An album's faces
+        // against one reference photo project it once (the silo keeps the inversion).
+        using var inversion = models.InversionCache.Projected(generator, photo, options.Projection, models.Identity, cancellationToken);
         return (ReferenceInput.FromLatent(inversion.Latent.clone(), photo), inversion.ToBytes());
     }
 

@@ -61,6 +61,26 @@ public sealed class SairRestorationEngineTests
     }
 
     [Fact]
+    public async Task One_reference_photo_is_projected_once_for_every_face_restored_against_it()
+    {
+        // An album with --reference sends the same photo with every face and nothing to attach its inversion to: the
+        // silo keeps the inversion, so the second face starts from the first one's latent without projecting again.
+        using var truth = TinyEngine.Face(seed: 11);
+        using var y = TinyEngine.Degrade(truth, scale: 4);
+        var reference = new ReferenceFace("album-ref-11", TinyEngine.Png(truth), null);
+        var cache = TinyEngine.Models.InversionCache;
+        var (hits, misses) = (cache.Hits, cache.Misses);
+
+        var first = await Engine.RestoreAsync(Request("album-face-1", y, [reference], Options(2)), new Recorder(), CancellationToken.None);
+        var second = await Engine.RestoreAsync(Request("album-face-2", y, [reference], Options(2)), new Recorder(), CancellationToken.None);
+
+        // The cache is the silo's (shared with tests running beside this one): at least this call's hit.
+        Assert.True(cache.Hits >= hits + 1 && cache.Misses >= misses + 1, $"hits {hits} → {cache.Hits}, misses {misses} → {cache.Misses}");
+        Assert.Equal(first.ReferenceLatent, second.ReferenceLatent);
+        Assert.Equal(first.ImagePng, second.ImagePng);
+    }
+
+    [Fact]
     public async Task An_attached_latent_is_where_the_optimisation_starts()
     {
         // Y and the reference photo both come from w_A: starting at w_A the first objective is near its minimum; starting
