@@ -8,7 +8,14 @@ using Sair.Grains.Placement;
 namespace Sair.Client.Grid;
 
 /// <summary>What the client remembers about the silo it started (SAIR_HOME/silo.json).</summary>
-public sealed record LocalSiloState(int ProcessId, int SiloPort, int GatewayPort, string Executable, string? Generator, string? IdentityNet, DateTimeOffset StartedAt, int? HealthPort = null);
+public sealed record LocalSiloState(int ProcessId, int SiloPort, int GatewayPort, string Executable, string? Generator, string? IdentityNet, DateTimeOffset StartedAt, int? HealthPort = null)
+{
+    /// <summary>
+    /// When the operating system started the silo's process: the pid file is trusted only while the process with that
+    /// pid started then (a pid reused by another program after the silo died is not the silo, and is never signalled).
+    /// </summary>
+    public DateTimeOffset? ProcessStartTime { get; init; }
+}
 
 /// <summary>
 /// The embedded default grid: one Sair.Silo process with the engine role on this machine, sharing the image store in
@@ -45,7 +52,7 @@ public sealed class LocalSilo(SairHome home)
             state = null;
         }
 
-        if (state is not null && IsAlive(state.ProcessId))
+        if (state is not null && IsAlive(state))
         {
             return state;
         }
@@ -77,7 +84,10 @@ public sealed class LocalSilo(SairHome home)
         var healthPort = PortFromEnvironment("SAIR_HEALTH_PORT", DefaultHealthPort);
         say($"Starting a local silo ({executable}); its log is {home.SiloLog}");
         var process = Start(executable, siloPort, gatewayPort, healthPort, engine);
-        var state = new LocalSiloState(process.Id, siloPort, gatewayPort, executable, engine?.Generator, engine?.IdentityNet, DateTimeOffset.UtcNow, healthPort);
+        var state = new LocalSiloState(process.Id, siloPort, gatewayPort, executable, engine?.Generator, engine?.IdentityNet, DateTimeOffset.UtcNow, healthPort)
+        {
+            ProcessStartTime = StartTimeOf(process),
+        };
         await File.WriteAllTextAsync(home.SiloStateFile, JsonSerializer.Serialize(state), cancellationToken);
         await WaitForGatewayAsync(state, cancellationToken);
         return state;
@@ -224,7 +234,7 @@ public sealed class LocalSilo(SairHome home)
         var deadline = DateTime.UtcNow + StartTimeout;
         while (true)
         {
-            if (!IsAlive(state.ProcessId))
+            if (!IsAlive(state))
             {
                 File.Delete(home.SiloStateFile);
                 throw new GridUnavailableException($"The local silo exited while starting. The end of {home.SiloLog}:{Environment.NewLine}{LogTail()}");
@@ -269,16 +279,55 @@ public sealed class LocalSilo(SairHome home)
         return string.Join(Environment.NewLine, File.ReadLines(home.SiloLog).TakeLast(15));
     }
 
-    private static bool IsAlive(int processId)
+    /// <summary>
+    /// True while the state's process runs and is the one this state started: same pid and the same start time (a file
+    /// from a sair that recorded none: a process whose command line names Sair.Silo).
+    /// </summary>
+    private static bool IsAlive(LocalSiloState state)
     {
         try
         {
-            using var process = Process.GetProcessById(processId);
-            return !process.HasExited;
+            using var process = Process.GetProcessById(state.ProcessId);
+            if (process.HasExited)
+            {
+                return false;
+            }
+
+            return state.ProcessStartTime is { } recorded
+                ? StartTimeOf(process) is { } actual && (actual - recorded).Duration() < TimeSpan.FromSeconds(1)
+                : CommandLine(state.ProcessId).Contains("Sair.Silo", StringComparison.Ordinal);
         }
         catch (ArgumentException)
         {
             return false;
+        }
+    }
+
+    private static DateTimeOffset? StartTimeOf(Process process)
+    {
+        try
+        {
+            return new DateTimeOffset(process.StartTime.ToUniversalTime(), TimeSpan.Zero);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    private static string CommandLine(int processId)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{processId}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
         }
     }
 

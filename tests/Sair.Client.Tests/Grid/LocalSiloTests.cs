@@ -55,6 +55,43 @@ public sealed class LocalSiloTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pid_file_naming_another_process_is_not_trusted_and_that_process_is_never_signalled()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        // The silo died and its pid went to another program (here: a sleep this test started): same pid, other start time.
+        using var stranger = System.Diagnostics.Process.Start("sleep", "60");
+        try
+        {
+            Directory.CreateDirectory(Home.Root);
+            var stale = new LocalSiloState(stranger.Id, 1, 2, "/nowhere/Sair.Silo", null, null, DateTimeOffset.UtcNow, 3)
+            {
+                ProcessStartTime = stranger.StartTime.ToUniversalTime().AddMinutes(-5),
+            };
+            File.WriteAllText(Home.SiloStateFile, System.Text.Json.JsonSerializer.Serialize(stale));
+            var silo = new LocalSilo(Home);
+
+            Assert.Null(silo.Running());
+            Assert.False(File.Exists(Home.SiloStateFile));
+            File.WriteAllText(Home.SiloStateFile, System.Text.Json.JsonSerializer.Serialize(stale));
+            Assert.False(await silo.StopAsync(CancellationToken.None));
+            await Task.Delay(200);
+            Assert.False(stranger.HasExited, "sair silo stop signalled a process that is not its silo");
+
+            // An older state file without a start time: trusted only when the process is a Sair.Silo.
+            File.WriteAllText(Home.SiloStateFile, System.Text.Json.JsonSerializer.Serialize(stale with { ProcessStartTime = null }));
+            Assert.Null(silo.Running());
+        }
+        finally
+        {
+            stranger.Kill();
+        }
+    }
+
+    [Fact]
     public async Task A_silo_that_dies_while_starting_is_reported_with_its_log()
     {
         if (OperatingSystem.IsWindows())
