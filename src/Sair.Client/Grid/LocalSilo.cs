@@ -82,6 +82,7 @@ public sealed class LocalSilo(SairHome home)
         var siloPort = PortFromEnvironment("SAIR_SILO_PORT", DefaultSiloPort);
         var gatewayPort = PortFromEnvironment("SAIR_GATEWAY_PORT", DefaultGatewayPort);
         var healthPort = PortFromEnvironment("SAIR_HEALTH_PORT", DefaultHealthPort);
+        home.RotateSiloLog();
         say($"Starting a local silo ({executable}); its log is {home.SiloLog}");
         var process = Start(executable, siloPort, gatewayPort, healthPort, engine);
         var state = new LocalSiloState(process.Id, siloPort, gatewayPort, executable, engine?.Generator, engine?.IdentityNet, DateTimeOffset.UtcNow, healthPort)

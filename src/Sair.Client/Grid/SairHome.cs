@@ -23,6 +23,32 @@ public sealed class SairHome
 
     public string SiloLog => Path.Combine(Root, "silo.log");
 
+    /// <summary>Logs of earlier silo starts kept beside <see cref="SiloLog"/> (silo.log.1 the newest).</summary>
+    public const int KeptSiloLogs = 3;
+
+    /// <summary>
+    /// Before a silo starts: the previous start's log becomes silo.log.1 (silo.log.1 → .2, …; the oldest beyond
+    /// <see cref="KeptSiloLogs"/> goes), so each start has a log of its own and SAIR_HOME does not grow without end.
+    /// </summary>
+    public void RotateSiloLog()
+    {
+        if (!File.Exists(SiloLog) || new FileInfo(SiloLog).Length == 0)
+        {
+            return;
+        }
+
+        for (var n = KeptSiloLogs - 1; n >= 1; n--)
+        {
+            var older = $"{SiloLog}.{n}";
+            if (File.Exists(older))
+            {
+                File.Move(older, $"{SiloLog}.{n + 1}", overwrite: true);
+            }
+        }
+
+        File.Move(SiloLog, $"{SiloLog}.1", overwrite: true);
+    }
+
     public string HistoryFile => Path.Combine(Root, "history.jsonl");
 
     public static SairHome FromEnvironment()

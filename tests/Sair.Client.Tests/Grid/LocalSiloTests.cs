@@ -55,6 +55,26 @@ public sealed class LocalSiloTests : IDisposable
     }
 
     [Fact]
+    public async Task Each_start_has_a_log_of_its_own_and_three_earlier_ones_are_kept()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var silo = new LocalSilo(Home);
+        for (var run = 1; run <= 5; run++)
+        {
+            UseFakeSilo($"#!/bin/sh\necho 'start {run}' >&2\nexit 3\n", port: 1);
+            await Assert.ThrowsAsync<GridUnavailableException>(() => silo.EnsureRunningAsync(null, _ => { }, CancellationToken.None));
+        }
+
+        Assert.Contains("start 5", File.ReadAllText(Home.SiloLog), StringComparison.Ordinal);
+        Assert.Equal(["start 4", "start 3", "start 2"], Enumerable.Range(1, 3).Select(n => File.ReadAllText($"{Home.SiloLog}.{n}").Trim()));
+        Assert.False(File.Exists($"{Home.SiloLog}.4"));
+    }
+
+    [Fact]
     public async Task A_pid_file_naming_another_process_is_not_trusted_and_that_process_is_never_signalled()
     {
         if (OperatingSystem.IsWindows())
