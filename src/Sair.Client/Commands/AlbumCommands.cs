@@ -75,6 +75,7 @@ public class AlbumOutputSettings : AlbumSettings
         return !album.Successful ? album
             : Layout.Problem() is { } layoutProblem ? ValidationResult.Error(layoutProblem)
             : string.IsNullOrWhiteSpace(Output) ? ValidationResult.Error("-o/--output is empty: name a folder for the results.")
+            : OutputFolder.WriteProblem(Output) is { } cannotWrite ? ValidationResult.Error(cannotWrite)
             : ValidationResult.Success();
     }
 }

@@ -53,6 +53,7 @@ public sealed class DemoSettings : EngineSettings
         var samples = SamplesFolder();
         return samples is null
             ? ValidationResult.Error("No sample album found: pass --samples <FOLDER> (with references/ and photos/).")
+            : OutputFolder.WriteProblem(Output) is { } cannotWrite ? ValidationResult.Error(cannotWrite)
             : ValidationResult.Success();
     }
 

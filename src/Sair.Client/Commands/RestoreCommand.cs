@@ -179,7 +179,7 @@ public class RestoreSettings : EngineSettings
             return ValidationResult.Error("-o/--output is empty: name a folder for the results.");
         }
 
-        return ValidationResult.Success();
+        return OutputFolder.WriteProblem(Output) is { } cannotWrite ? ValidationResult.Error(cannotWrite) : ValidationResult.Success();
     }
 
     /// <summary>Checks the reference photos (all must be usable: a bad reference would mislead every photo).</summary>

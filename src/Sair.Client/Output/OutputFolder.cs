@@ -14,6 +14,32 @@ public sealed class OutputFolder
 
     public string Root { get; }
 
+    /// <summary>
+    /// What keeps <paramref name="root"/> from taking results, or null: checked before any work (the folder is created
+    /// and a probe file written and deleted), so a read-only or mistyped -o fails in a second, not after the compute.
+    /// </summary>
+    public static string? WriteProblem(string root)
+    {
+        var full = Path.GetFullPath(root);
+        if (File.Exists(full))
+        {
+            return $"-o/--output '{root}' is a file: name a folder for the results.";
+        }
+
+        var probe = Path.Combine(full, $".sair-write-check-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(full);
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"-o/--output '{root}' cannot be written ({e.Message.TrimEnd('.')}): choose a folder you can write to.";
+        }
+    }
+
     /// <summary>Writes <paramref name="relativePath"/> ('/'-separated) atomically; returns the path relative to the root.</summary>
     public async Task<string> WriteAsync(string relativePath, byte[] content, CancellationToken cancellationToken)
     {
