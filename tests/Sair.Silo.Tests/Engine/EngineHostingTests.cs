@@ -77,7 +77,8 @@ public sealed class EngineHostingTests
 
         var error = Assert.Throws<InvalidOperationException>(() => options.Validate(requireGenerator: true));
 
-        Assert.Contains("'faceapi', 'faceres', 'iresnet50:<path", error.Message);
+        Assert.Contains(IdentityNetSpec.Usage, error.Message);
+        Assert.Contains("Sair:Engine:IdentityNet", error.Message);
     }
 
     [Fact]

@@ -6,13 +6,14 @@ namespace Sair.Silo.Tests.Kubernetes;
 
 /// <summary>
 /// Maps an environment variable (Sair__Section__Property) to the options property it configures, by reflecting over
-/// every options type of the silo and the grains (a public const string Section naming its configuration section).
+/// every options type of the silo, the grains and their contract (a public const string Section naming its configuration
+/// section).
 /// A section may be read by several types (Sair:Engine configures both the grid's engine worker and the engine's models).
 /// </summary>
 internal static class OptionBinding
 {
     private static readonly IReadOnlyDictionary<string, Type[]> TypesBySection =
-        new[] { typeof(SairSiloOptions).Assembly, typeof(GridStorage).Assembly }
+        new[] { typeof(SairSiloOptions).Assembly, typeof(GridStorage).Assembly, typeof(Sair.Grains.Jobs.EngineWorkerOptions).Assembly }
             .SelectMany(a => a.GetTypes())
             .Select(t => (Type: t, Section: t.GetField("Section", BindingFlags.Public | BindingFlags.Static)))
             .Where(t => t.Section is { IsLiteral: true } && t.Section.FieldType == typeof(string))
