@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Sair.Engine.StyleGan;
 using static TorchSharp.torch;
@@ -78,14 +77,14 @@ internal sealed class ContentCache<TValue>(int capacity, Action<TValue>? onEvict
     }
 
     /// <summary>
-    /// SHA-256 of <paramref name="settings"/>, the generator object (its configuration and identity in this process:
-    /// one cache never mixes two priors) and the bytes of <paramref name="tensors"/>.
+    /// SHA-256 of <paramref name="settings"/>, the prior (its configuration and its mean latent, which the copies a silo
+    /// leases to its slots share and two trained priors do not) and the bytes of <paramref name="tensors"/>.
     /// </summary>
     public static string Key(StyleGan2Generator generator, string settings, params Tensor[] tensors)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{generator.Config}|{RuntimeHelpers.GetHashCode(generator)}|{settings}|"));
-        foreach (var tensor in tensors)
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{generator.Config}|{settings}|"));
+        foreach (var tensor in generator.LatentAvg is { } latentAvg ? tensors.Prepend(latentAvg) : tensors)
         {
             using var cpu = tensor.detach().to(ScalarType.Float32).cpu().contiguous();
             hash.AppendData(System.Text.Encoding.UTF8.GetBytes(string.Join(",", cpu.shape) + "|"));
