@@ -9,7 +9,7 @@ using Sair.Grains.Albums;
 using Sair.Grains.Engine;
 using Sair.Grains.Jobs;
 using Sair.Grains.Placement;
-using Sair.Grains.Storage;
+using Sair.Silo.Storage;
 using Sair.Silo;
 using Sair.Silo.Engine;
 using Sair.Silo.Hosting;

@@ -25,7 +25,6 @@ using Sair.Grains;
 using Sair.Grains.Engine;
 using Sair.Grains.Hosting;
 using Sair.Grains.Placement;
-using Sair.Grains.Storage;
 using Sair.Grains.Telemetry;
 using Sair.Silo.Health;
 using Sair.Silo.Hosting;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Sair.Grains.Engine;
-using Sair.Grains.Storage;
+using Sair.Silo.Storage;
 using Sair.Silo.Engine;
 
 namespace Sair.Silo.Tests.Engine;

@@ -1,6 +1,6 @@
 using Sair.Grains.Engine;
 
-namespace Sair.Grains.Storage;
+namespace Sair.Silo.Storage;
 
 /// <summary>
 /// The embedded default image store: blobs are files under one root folder. Writes go to a temporary file beside the

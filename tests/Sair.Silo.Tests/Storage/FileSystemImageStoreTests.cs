@@ -1,6 +1,6 @@
-using Sair.Grains.Storage;
+using Sair.Silo.Storage;
 
-namespace Sair.Grains.Tests.Storage;
+namespace Sair.Silo.Tests.Storage;
 
 public sealed class FileSystemImageStoreTests : IDisposable
 {
