@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 namespace Sair.Engine.Restoration;
 
 /// <summary>
-/// The inversions of the last few reference photos, so that an album restored against one <c>--reference</c> photo
-/// projects it once per silo instead of once per face (a pool reference keeps its inversion in the pool instead):
+/// The inversions of the last few reference photos, so that the faces restored against one photo given by path project
+/// it once per silo instead of once per face (a pool reference keeps its inversion in the pool instead):
 /// keyed by the prior, the projection options, the identity net and the photo's bytes (SHA-256), least recently used
 /// first out. A kept inversion is its safetensors bytes (a few kB to a few tens of kB). Thread-safe; two runs that
 /// miss on the same key at once both project.

@@ -69,9 +69,11 @@ public sealed class SairEngineOptions
     public int TunedGeneratorCache { get; set; } = 8;
 
     /// <summary>
-    /// Inversions of explicit reference photos (<c>--reference</c>) kept in memory, so an album restored against one
-    /// photo projects it once per silo, not once per face (pool references keep theirs in the pool). Each costs the
-    /// latent's bytes: 10 kB for the 64 px demo prior, 36 kB at 1024 px. 0 keeps none.
+    /// Inversions of reference photos kept in memory, so the faces of jobs that name a reference by path (the grain
+    /// API's <c>ReferenceSelection.FromPaths</c>, as the album bench does) project it once per silo, not once per face.
+    /// The CLI's <c>--reference</c> enrols into an album pool instead, whose references keep their inversion once a job
+    /// made it; jobs that start before that also hit this cache. Each costs the latent's bytes: 10 kB for the 64 px demo
+    /// prior, 36 kB at 1024 px. 0 keeps none.
     /// </summary>
     public int ReferenceInversionCache { get; set; } = 64;
 

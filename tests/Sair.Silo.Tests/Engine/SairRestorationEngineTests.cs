@@ -63,8 +63,9 @@ public sealed class SairRestorationEngineTests
     [Fact]
     public async Task One_reference_photo_is_projected_once_for_every_face_restored_against_it()
     {
-        // An album with --reference sends the same photo with every face and nothing to attach its inversion to: the
-        // silo keeps the inversion, so the second face starts from the first one's latent without projecting again.
+        // Jobs that name a reference by path send the same photo with every face and have no pool to attach its
+        // inversion to: the silo keeps the inversion, so the second face starts from the first one's latent without
+        // projecting again.
         using var truth = TinyEngine.Face(seed: 11);
         using var y = TinyEngine.Degrade(truth, scale: 4);
         var reference = new ReferenceFace("album-ref-11", TinyEngine.Png(truth), null);
