@@ -73,6 +73,8 @@ public static class SairApp
                     .WithExample("album", "results", "summer-1962", "-o", "results/1962");
                 album.AddCommand<AlbumCancelCommand>("cancel").WithDescription("Cancel an album's unfinished photos")
                     .WithExample("album", "cancel", "summer-1962");
+                album.AddCommand<AlbumRetryCommand>("retry").WithDescription("Start an album's failed photos again")
+                    .WithExample("album", "retry", "summer-1962");
             });
 
             config.AddBranch("prior", prior =>

@@ -86,6 +86,8 @@ public sealed class AlbumResultsSettings : AlbumOutputSettings;
 
 public sealed class AlbumCancelSettings : AlbumSettings;
 
+public sealed class AlbumRetrySettings : AlbumSettings;
+
 /// <summary>Submits a folder as an album and returns (or watches it with --watch).</summary>
 public sealed class AlbumSubmitCommand(IGridConnector connector, IAnsiConsole console, SairHome home) : GridCommand<AlbumSubmitSettings>(connector, console)
 {
@@ -159,6 +161,33 @@ public sealed class AlbumCancelCommand(IGridConnector connector, IAnsiConsole co
 
         var after = await album.CancelAsync();
         Console.MarkupLine($"Album [bold]{Markup.Escape(settings.Album)}[/]: {after.Cancelled} cancelled, {after.Completed} completed, {after.Failed} failed of {after.Total}.");
+        return ExitCodes.Success;
+    }
+}
+
+/// <summary>Starts an album's failed photos again (each as a new job); completed and cancelled photos keep theirs.</summary>
+public sealed class AlbumRetryCommand(IGridConnector connector, IAnsiConsole console) : GridCommand<AlbumRetrySettings>(connector, console)
+{
+    protected override async Task<int> RunAsync(GridSession session, AlbumRetrySettings settings, CancellationToken cancellationToken)
+    {
+        var grid = await session.ConnectAsync(cancellationToken);
+        var album = grid.Grains.GetGrain<IAlbumGrain>(settings.Album);
+        var before = await album.GetProgressAsync();
+        if (before.Total == 0)
+        {
+            Error($"Album '{settings.Album}' was never submitted to this grid.");
+            return ExitCodes.Failure;
+        }
+
+        if (before.Failed == 0)
+        {
+            Console.MarkupLine($"Album [bold]{Markup.Escape(settings.Album)}[/]: no failed photo to retry ({before.Completed} completed, {before.Cancelled} cancelled of {before.Total}).");
+            return ExitCodes.Success;
+        }
+
+        await album.RetryFailedAsync();
+        Console.MarkupLine($"Album [bold]{Markup.Escape(settings.Album)}[/]: retrying {before.Failed} failed photo(s). " +
+            $"Follow it with 'sair album watch {Markup.Escape(settings.Album)} -o <folder>'.");
         return ExitCodes.Success;
     }
 }

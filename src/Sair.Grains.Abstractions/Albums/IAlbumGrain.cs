@@ -42,6 +42,13 @@ public interface IAlbumGrain : IGrainWithStringKey
     /// <summary>Cancels every unfinished photo; finished ones keep their results.</summary>
     [Alias("Cancel")]
     Task<AlbumProgress> CancelAsync();
+
+    /// <summary>
+    /// Starts every failed photo again, each as a new job (the failed job's record stays, its late reports are
+    /// ignored); completed and cancelled photos keep theirs. A resubmission of the same album does the same.
+    /// </summary>
+    [Alias("RetryFailed")]
+    Task<AlbumProgress> RetryFailedAsync();
 }
 
 /// <summary>How restoration jobs tell their album they finished (one-way: a lost message is caught by the album's watchdog).</summary>

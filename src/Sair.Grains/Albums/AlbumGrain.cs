@@ -80,7 +80,30 @@ public sealed class AlbumGrain(
             await album.WriteStateAsync();
         }
 
-        // Job starts are idempotent, so a resubmission after a crash mid-fan-out only starts the photos left out.
+        // Job starts are idempotent, so a resubmission after a crash mid-fan-out only starts the photos left out; it
+        // also gives the failed ones another try.
+        return await RetryFailedAsync();
+    }
+
+    public async Task<AlbumProgress> RetryFailedAsync()
+    {
+        if (album.State.Spec is null)
+        {
+            throw new InvalidOperationException($"Album '{AlbumId}' was never submitted: there is nothing to retry.");
+        }
+
+        var failed = Photos.Where(p => p.State == JobState.Failed).ToList();
+        foreach (var photo in failed)
+        {
+            Photos[photo.Index] = photo with { JobId = RetryJobId(photo), State = JobState.NotStarted, Error = null, Note = null };
+        }
+
+        if (failed.Count > 0)
+        {
+            logger.LogInformation("Album {AlbumId}: retrying {Count} failed photo(s)", AlbumId, failed.Count);
+            await album.WriteStateAsync();
+        }
+
         await StartNotStartedAsync();
         EnsureReconciler();
         return Progress();
@@ -175,6 +198,14 @@ public sealed class AlbumGrain(
         }
 
         var photo = Photos[owner.Index];
+        if (status.JobId != photo.JobId)
+        {
+            // A photo's earlier (retried) job, or a job that is not this album's: its report changes nothing.
+            logger.LogInformation("Album {AlbumId}: ignoring a report of job {JobId}, not photo {Index}'s current job {Current}",
+                AlbumId, status.JobId, owner.Index, photo.JobId);
+            return;
+        }
+
         if (!photo.State.IsFinished())
         {
             Photos[owner.Index] = With(photo, status);
@@ -347,6 +378,15 @@ public sealed class AlbumGrain(
     }
 
     private string JobId(int index) => $"{AlbumId}/{index:D4}";
+
+    /// <summary>The job of a photo's next try: {album}/{index}-r1, -r2, … (a finished job grain never runs again).</summary>
+    private string RetryJobId(PhotoResult photo)
+    {
+        var first = JobId(photo.Index);
+        var retries = photo.JobId.StartsWith(first + "-r", StringComparison.Ordinal)
+            && int.TryParse(photo.JobId[(first.Length + 2)..], System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
+        return $"{first}-r{retries + 1}";
+    }
 
     private static string OutputPath(AlbumSpec spec, PhotoResult photo)
     {

@@ -69,7 +69,7 @@ public sealed class AlbumGrainTests
     }
 
     [Fact]
-    public async Task Resubmitting_an_album_adds_no_work_and_a_failing_photo_does_not_stop_it()
+    public async Task Resubmitting_an_album_adds_no_work_to_finished_photos_and_retries_the_failed_ones()
     {
         await using var grid = await GridCluster.StartAsync(silos: 3, iterationTime: TimeSpan.FromMilliseconds(2));
         await grid.Images.PutAsync("refs/ada.png", Encoding.UTF8.GetBytes("aligned:ada"), default);
@@ -78,30 +78,43 @@ public sealed class AlbumGrainTests
         var album = grid.Client.GetGrain<IAlbumGrain>("resubmit");
 
         await album.SubmitAsync(spec);
-        await album.SubmitAsync(spec);
-        var watched = new List<PhotoResult>();
-        await foreach (var photo in album.WatchAsync())
-        {
-            watched.Add(photo);
-        }
+        var watched = await FinishedAsync(album);
 
-        await album.SubmitAsync(spec);
         var progress = await album.GetProgressAsync();
-        Assert.True(progress.IsFinished);
         Assert.Equal((5, 1), (progress.Completed, progress.Failed));
         Assert.Equal([0, 1, 2, 3, 4, 5], watched.Select(p => p.Index).Order());
         var failed = Assert.Single(watched, p => p.State == JobState.Failed);
         Assert.Equal(3, failed.Index);
         Assert.Contains("no face to restore", failed.Error);
-        // One run per photo (the failing one included) in spite of three submissions.
         Assert.Equal(5, grid.Recorder.Runs.Count);
-        Assert.Equal(5, grid.Recorder.Runs.Select(r => r.JobId).Distinct().Count());
         Assert.Equal(1, (await grid.Client.GetGrain<IRestorationJobGrain>(failed.JobId).GetStatusAsync()).Attempt);
+
+        // A resubmission of the finished album tries the failed photo again, as a new job; the completed ones stay done.
+        await album.SubmitAsync(spec);
+        var again = Assert.Single(await FinishedAsync(album), p => p.Index == 3);
+        Assert.Equal((JobState.Failed, "resubmit/0003-r1"), (again.State, again.JobId));
+        Assert.Equal(5, grid.Recorder.Runs.Count(r => !r.JobId.StartsWith("resubmit/0003", StringComparison.Ordinal)));
+
+        // The cause gone (a transient failure), 'album retry' finishes the album; a late report of an old job changes nothing.
+        await grid.Images.PutAsync(photos[3], Encoding.UTF8.GetBytes("face:ada:photo-3"), default);
+        await album.RetryFailedAsync();
+        var done = Assert.Single(await FinishedAsync(album), p => p.Index == 3);
+        Assert.Equal((JobState.Completed, "resubmit/0003-r2"), (done.State, done.JobId));
+        await grid.Client.GetGrain<IAlbumJobSink>("resubmit").OnJobFinishedAsync(
+            (await grid.Client.GetGrain<IRestorationJobGrain>(failed.JobId).GetStatusAsync()));
+        Assert.Equal((6, 0), ((await album.GetProgressAsync()).Completed, (await album.GetProgressAsync()).Failed));
         Assert.All((await album.ListResultsAsync()).Where(p => p.State == JobState.Completed),
             p => Assert.Equal(1, grid.Images.Puts[p.ResultPath!]));
 
         var other = spec with { PhotoPaths = spec.PhotoPaths.RemoveAt(0) };
         await Assert.ThrowsAsync<InvalidOperationException>(() => album.SubmitAsync(other));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => grid.Client.GetGrain<IAlbumGrain>("never-submitted").RetryFailedAsync());
+    }
+
+    private static async Task<List<PhotoResult>> FinishedAsync(IAlbumGrain album)
+    {
+        await Eventually.WaitAsync(album.GetProgressAsync, p => p.IsFinished, TimeSpan.FromSeconds(20), "the album to finish");
+        return [.. await album.ListResultsAsync()];
     }
 
     [Fact]
