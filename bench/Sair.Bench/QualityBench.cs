@@ -99,7 +99,27 @@ internal static class QualityBench
         }
         if (args.String("noise", "") is { Length: > 0 } noise)
         {
-            options = options with { RandomizeNoise = noise == "random" ? true : noise == "fixed" ? false : throw new ArgumentException("--noise: fixed or random") };
+            options = options with
+            {
+                RandomizeNoise = noise switch
+                {
+                    "random" => true,
+                    "fixed" or "zero" => false,
+                    _ => throw new ArgumentException("--noise: fixed, random or zero"),
+                },
+            };
+            if (noise == "zero")
+            {
+                // No noise at all: the generator's noise maps set to 0 (a tuned copy takes them from it).
+                using var noGrad = TorchSharp.torch.no_grad();
+                foreach (var (name, buffer) in generator.named_buffers())
+                {
+                    if (name.StartsWith("noises.", StringComparison.Ordinal))
+                    {
+                        buffer.zero_();
+                    }
+                }
+            }
             overrides.Add($"noise {noise}");
         }
         if (args.String("latent-prior", "") is { Length: > 0 } latentPrior)
