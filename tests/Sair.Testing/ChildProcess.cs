@@ -18,10 +18,19 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public bool IsRunning => !_process.HasExited;
 
+    /// <summary>
+    /// The output so far; once the process has exited, all of it (the asynchronous readers are drained first, so a
+    /// test that saw the process end never reads a log cut short).
+    /// </summary>
     public string Log
     {
         get
         {
+            if (_process.HasExited)
+            {
+                _process.WaitForExit();
+            }
+
             lock (_log)
             {
                 return _log.ToString();
