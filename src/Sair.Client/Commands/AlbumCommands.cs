@@ -145,20 +145,33 @@ public sealed class AlbumResultsCommand(IGridConnector connector, IAnsiConsole c
     }
 }
 
-/// <summary>Cancels an album's unfinished photos; finished ones keep their results.</summary>
-public sealed class AlbumCancelCommand(IGridConnector connector, IAnsiConsole console) : GridCommand<AlbumCancelSettings>(connector, console)
+/// <summary>A command on an album this grid already has: an album id it never saw is refused before anything is done.</summary>
+public abstract class SubmittedAlbumCommand<TSettings>(IGridConnector connector, IAnsiConsole console) : GridCommand<TSettings>(connector, console)
+    where TSettings : AlbumSettings
 {
-    protected override async Task<int> RunAsync(GridSession session, AlbumCancelSettings settings, CancellationToken cancellationToken)
+    protected sealed override async Task<int> RunAsync(GridSession session, TSettings settings, CancellationToken cancellationToken)
     {
         var grid = await session.ConnectAsync(cancellationToken);
         var album = grid.Grains.GetGrain<IAlbumGrain>(settings.Album);
-        var before = await album.GetProgressAsync();
-        if (before.Total == 0)
+        var progress = await album.GetProgressAsync();
+        if (progress.Total == 0)
         {
             Error($"Album '{settings.Album}' was never submitted to this grid.");
             return ExitCodes.Failure;
         }
 
+        return await RunAsync(album, progress, settings);
+    }
+
+    /// <summary>Acts on the album, whose progress before acting is <paramref name="before"/>.</summary>
+    protected abstract Task<int> RunAsync(IAlbumGrain album, AlbumProgress before, TSettings settings);
+}
+
+/// <summary>Cancels an album's unfinished photos; finished ones keep their results.</summary>
+public sealed class AlbumCancelCommand(IGridConnector connector, IAnsiConsole console) : SubmittedAlbumCommand<AlbumCancelSettings>(connector, console)
+{
+    protected override async Task<int> RunAsync(IAlbumGrain album, AlbumProgress before, AlbumCancelSettings settings)
+    {
         var after = await album.CancelAsync();
         Console.MarkupLine($"Album [bold]{Markup.Escape(settings.Album)}[/]: {after.Cancelled} cancelled, {after.Completed} completed, {after.Failed} failed of {after.Total}.");
         return ExitCodes.Success;
@@ -166,19 +179,10 @@ public sealed class AlbumCancelCommand(IGridConnector connector, IAnsiConsole co
 }
 
 /// <summary>Starts an album's failed photos again (each as a new job); completed and cancelled photos keep theirs.</summary>
-public sealed class AlbumRetryCommand(IGridConnector connector, IAnsiConsole console) : GridCommand<AlbumRetrySettings>(connector, console)
+public sealed class AlbumRetryCommand(IGridConnector connector, IAnsiConsole console) : SubmittedAlbumCommand<AlbumRetrySettings>(connector, console)
 {
-    protected override async Task<int> RunAsync(GridSession session, AlbumRetrySettings settings, CancellationToken cancellationToken)
+    protected override async Task<int> RunAsync(IAlbumGrain album, AlbumProgress before, AlbumRetrySettings settings)
     {
-        var grid = await session.ConnectAsync(cancellationToken);
-        var album = grid.Grains.GetGrain<IAlbumGrain>(settings.Album);
-        var before = await album.GetProgressAsync();
-        if (before.Total == 0)
-        {
-            Error($"Album '{settings.Album}' was never submitted to this grid.");
-            return ExitCodes.Failure;
-        }
-
         if (before.Failed == 0)
         {
             Console.MarkupLine($"Album [bold]{Markup.Escape(settings.Album)}[/]: no failed photo to retry ({before.Completed} completed, {before.Cancelled} cancelled of {before.Total}).");

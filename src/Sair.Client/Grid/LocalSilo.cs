@@ -322,11 +322,7 @@ public sealed class LocalSilo(SairHome home)
         {
             return File.ReadAllText($"/proc/{processId}/cmdline").Replace('\0', ' ');
         }
-        catch (IOException)
-        {
-            return "";
-        }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return "";
         }
