@@ -172,7 +172,16 @@ public sealed class PivotalTuningCache(int capacity) : IDisposable
     /// the same prior, pivot, photo and options were tuned before.
     /// </summary>
     public StyleGan2Generator Tuned(StyleGan2Generator generator, Tensor pivot, Tensor photo, PivotalTuningOptions options,
-        IIdentityNetwork? identity = null, CancellationToken cancellationToken = default)
+        IIdentityNetwork? identity = null, CancellationToken cancellationToken = default) =>
+        TunedWithKey(generator, pivot, photo, options, identity, cancellationToken).Generator;
+
+    /// <summary>
+    /// <see cref="Tuned"/>, with what identifies the returned weights: the content key under which they are kept (equal
+    /// keys: equal weights, so runs tuned to one reference may share a batched pass), or the generator itself when
+    /// this cache keeps nothing.
+    /// </summary>
+    internal (StyleGan2Generator Generator, object Key) TunedWithKey(StyleGan2Generator generator, Tensor pivot, Tensor photo,
+        PivotalTuningOptions options, IIdentityNetwork? identity = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(pivot);
@@ -182,14 +191,15 @@ public sealed class PivotalTuningCache(int capacity) : IDisposable
             $"{options.Fingerprint()}|{(options.IdentityWeight > 0 ? identity?.GetType().FullName : null)}", pivot, photo);
         if (_cache.TryGet(key, out var kept))
         {
-            return PivotalTuning.Copy(generator, kept);
+            return (PivotalTuning.Copy(generator, kept), key);
         }
         var tuned = PivotalTuning.Tune(generator, pivot, photo, options, identity, cancellationToken);
         if (Capacity > 0)
         {
             _cache.Add(key, StateDictLoader.Entries(tuned).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope()));
+            return (tuned, key);
         }
-        return tuned;
+        return (tuned, tuned);
     }
 
     public void Dispose() => _cache.Dispose();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Sair.Engine.Degradation;
 using Sair.Engine.FaceNets;
 using Sair.Engine.FaceNets.Identity;
@@ -16,9 +17,9 @@ namespace Sair.Engine.Restoration;
 /// starting from the reference's w_z. Only w is optimised; every network is frozen.
 /// </summary>
 /// <remarks>
-/// The networks stay the caller's (the restorer disposes none of them). A run borrows the generator: with
-/// <see cref="SairOptions.RandomizeNoise"/> it writes seeded noise into the generator's noise buffers for the duration
-/// of the run (restoring them afterwards), so one generator serves one run at a time.
+/// The networks stay the caller's (the restorer disposes none of them). No run writes the generator: its noise, seeded
+/// per run with <see cref="SairOptions.RandomizeNoise"/>, is handed to G with each rendering, so one generator can
+/// serve several runs at once, and <see cref="RestorationBatcher"/> steps runs on one generator in batched passes.
 /// </remarks>
 public sealed class SairRestorer
 {
@@ -88,12 +89,22 @@ public sealed class SairRestorer
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         using var jobScope = NewDisposeScope();
-        using var job = new Job(this, y01, reference, options, resumeFrom, cancellationToken);
-        return job.Run(progress, onCheckpoint);
+        using var job = new Job(this, y01, reference, options, resumeFrom, progress, onCheckpoint, cancellationToken);
+        while (!job.Done)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Job.StepTogether([job]);
+            job.ThrowIfFailed();
+        }
+        return job.Finish();
     }
 
-    /// <summary>One run's fixed context (computed once) and optimisation state.</summary>
-    private sealed class Job : ITermContext, IDisposable
+    /// <summary>
+    /// One run's fixed context (computed once) and optimisation state. Its iterations are taken by
+    /// <see cref="StepTogether"/>, alone (<see cref="Restore"/>) or in one batched pass with other runs that render
+    /// with the same generator weights (<see cref="RestorationBatcher"/>).
+    /// </summary>
+    internal sealed class Job : ITermContext, IDisposable
     {
         private readonly SairRestorer owner;
         private readonly SairOptions options;
@@ -111,23 +122,30 @@ public sealed class SairRestorer
         private readonly Tensor? histogramTarget;
         private readonly SoftHistogramLoss? softHistogram;
         private readonly TorchSharp.torch.Generator rng;
-        private readonly List<(Tensor Buffer, Tensor Original)> noiseBuffers = [];
+        private readonly IReadOnlyList<Tensor>? noiseShapes;
+        private readonly IProgress<IterationReport>? progress;
+        private readonly Action<RestorationCheckpoint>? onCheckpoint;
+        private readonly Stopwatch clock = new();
         private readonly Tensor w;
         private readonly LatentAdam adam;
-        private readonly int firstIteration;
         private readonly List<IterationReport> history;
         private readonly TimeSpan elapsedBefore;
         private readonly List<(int Iteration, string What)> nonFinite = [];
         private Tensor? mask;
         private int recoveries;
         private int markedIteration;
+        private int next;
+        private ExceptionDispatchInfo? failure;
 
         public Job(SairRestorer owner, Tensor y01, ReferenceInput reference, SairOptions options, RestorationCheckpoint? resume,
-            CancellationToken cancellationToken)
+            IProgress<IterationReport>? progress, Action<RestorationCheckpoint>? onCheckpoint, CancellationToken cancellationToken)
         {
             this.owner = owner;
             this.options = options;
+            this.progress = progress;
+            this.onCheckpoint = onCheckpoint;
             this.cancellationToken = cancellationToken;
+            GeneratorKey = owner.generator;
             if (resume is not null && resume.OptionsFingerprint != options.Fingerprint())
             {
                 throw new ArgumentException("The checkpoint was made with different options; resume with exactly the options of the interrupted run.", nameof(resume));
@@ -168,9 +186,16 @@ public sealed class SairRestorer
             {
                 var photo = reference.Photo ?? throw new ArgumentException(
                     "Pivotal tuning needs the reference photo Z, not only its latent: pass the photo with the latent, or turn tuning off.", nameof(reference));
-                tuned = owner.tuningCache is { } cache
-                    ? cache.Tuned(g, referenceLatent, photo, options.PivotalTuning, owner.identity, cancellationToken)
-                    : PivotalTuning.Tune(g, referenceLatent, photo, options.PivotalTuning, owner.identity, cancellationToken);
+                if (owner.tuningCache is { } cache)
+                {
+                    (tuned, var key) = cache.TunedWithKey(g, referenceLatent, photo, options.PivotalTuning, owner.identity, cancellationToken);
+                    GeneratorKey = key;
+                }
+                else
+                {
+                    tuned = PivotalTuning.Tune(g, referenceLatent, photo, options.PivotalTuning, owner.identity, cancellationToken);
+                    GeneratorKey = tuned;
+                }
                 g = tuned;
             }
             using (no_grad())
@@ -204,13 +229,7 @@ public sealed class SairRestorer
             rng = new TorchSharp.torch.Generator(unchecked((ulong)options.Seed));
             if (options.RandomizeNoise)
             {
-                foreach (var (name, buffer) in g.named_buffers())
-                {
-                    if (name.StartsWith("noises.", StringComparison.Ordinal))
-                    {
-                        noiseBuffers.Add((buffer, buffer.clone()));
-                    }
-                }
+                noiseShapes = g.StoredNoise();
             }
 
             if (resume is null)
@@ -229,7 +248,7 @@ public sealed class SairRestorer
                 w = resume.Latent.to(device).clone();
                 adam = new LatentAdam(resume.AdamM.to(device).clone(), resume.AdamV.to(device).clone(), resume.AdamStep,
                     options.Beta1, options.Beta2, options.Epsilon);
-                firstIteration = resume.NextIteration;
+                next = resume.NextIteration;
                 history = [.. resume.History];
                 elapsedBefore = history.Count > 0 ? history[^1].Elapsed : TimeSpan.Zero;
                 recoveries = history.Count > 0 ? history[^1].Recoveries : 0;
@@ -242,28 +261,108 @@ public sealed class SairRestorer
             w.requires_grad_(true);
         }
 
-        public RestorationResult Run(IProgress<IterationReport>? progress, Action<RestorationCheckpoint>? onCheckpoint)
+        /// <summary>
+        /// What decides which runs may share a rendering pass: the generator's weights (the restorer's generator, or the
+        /// tuned copy's content key when <see cref="SairOptions.PivotalTuning"/> tuned it through a cache).
+        /// </summary>
+        public object GeneratorKey { get; }
+
+        /// <summary>Every iteration is taken (or the run failed: <see cref="ThrowIfFailed"/>).</summary>
+        public bool Done => failure is not null || next >= options.Iterations;
+
+        /// <summary>Whether the run failed (a term kept going non-finite, a callback threw).</summary>
+        public bool Failed => failure is not null;
+
+        public CancellationToken CancellationToken => cancellationToken;
+
+        /// <summary>Rethrows what failed the run, if anything did.</summary>
+        public void ThrowIfFailed() => failure?.Throw();
+
+        /// <summary>Ends the run with <paramref name="error"/> (a batched pass it shared with others threw).</summary>
+        public void Fail(Exception error) => failure ??= ExceptionDispatchInfo.Capture(error);
+
+        /// <summary>
+        /// One iteration of every run in <paramref name="jobs"/> (not done, all of one <see cref="GeneratorKey"/>): one
+        /// rendering of their latents as a batch (each with its own noise), each run's terms on its own image, one
+        /// gradient pass for all, and each run's own Adam update, report and checkpoint. A run whose step goes
+        /// non-finite recovers alone; a run whose terms or callbacks throw fails alone (<see cref="Failed"/>). Since the
+        /// samples of a batch never mix in G or in the terms, each run's gradient is the one it would have alone.
+        /// </summary>
+        public static void StepTogether(IReadOnlyList<Job> jobs)
         {
-            var clock = Stopwatch.StartNew();
-            var i = firstIteration;
-            while (i < options.Iterations)
+            using var scope = NewDisposeScope();
+            foreach (var job in jobs)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var (report, failed) = Step(i, clock);
-                if (report is null)
+                job.clock.Start();
+            }
+            var images = Render(jobs.Select(job => (job.w, job.StepNoise())).ToList(), jobs[0].g);
+            var stepping = new List<(Job Job, Evaluation Evaluation)>();
+            for (var b = 0; b < jobs.Count; b++)
+            {
+                var job = jobs[b];
+                job.Guard(() =>
                 {
-                    i = Recover(i, failed!);
-                    continue;
-                }
-                history.Add(report);
-                progress?.Report(report);
-                var done = ++i;
-                if (onCheckpoint is not null && options.CheckpointInterval > 0 && done % options.CheckpointInterval == 0 && done < options.Iterations)
+                    var evaluation = job.Evaluate(job.Perturbed(ImageName, job.Normalize(images[b])));
+                    if (evaluation.Total is null)
+                    {
+                        job.Conclude(evaluation.Report, evaluation.Failure);
+                    }
+                    else
+                    {
+                        stepping.Add((job, evaluation));
+                    }
+                });
+            }
+            if (stepping.Count > 0)
+            {
+                // The graph is kept only so that a non-finite gradient can be traced to its term; it is freed with the scope.
+                var total = stepping.Select(s => s.Evaluation.Total!).Aggregate((a, b) => a + b);
+                var gradients = autograd.grad([total], [.. stepping.Select(s => s.Job.w)], retain_graph: true);
+                for (var k = 0; k < stepping.Count; k++)
                 {
-                    onCheckpoint(Checkpoint(done));
+                    var (job, evaluation) = stepping[k];
+                    var gradient = gradients[k];
+                    job.Guard(() =>
+                    {
+                        var (report, failed) = job.Update(evaluation, gradient);
+                        job.Conclude(report, failed);
+                    });
                 }
             }
-            return Finish();
+            foreach (var job in jobs)
+            {
+                job.clock.Stop();
+            }
+        }
+
+        /// <summary>Runs <paramref name="action"/>, failing this run alone when it throws.</summary>
+        private void Guard(Action action)
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+            }
+        }
+
+        /// <summary>Keeps a finished step (report, checkpoint) or answers a non-finite one (<see cref="Recover"/>).</summary>
+        private void Conclude(IterationReport? report, string? failed)
+        {
+            if (report is null)
+            {
+                next = Recover(next, failed!);
+                return;
+            }
+            history.Add(report);
+            progress?.Report(report);
+            var done = ++next;
+            if (onCheckpoint is not null && options.CheckpointInterval > 0 && done % options.CheckpointInterval == 0 && done < options.Iterations)
+            {
+                onCheckpoint(Checkpoint(done));
+            }
         }
 
         /// <summary>
@@ -305,14 +404,6 @@ public sealed class SairRestorer
 
         public void Dispose()
         {
-            foreach (var (buffer, original) in noiseBuffers)
-            {
-                using (no_grad())
-                {
-                    buffer.copy_(original);
-                }
-                original.Dispose();
-            }
             mask?.Dispose();
             adam.Dispose();
             degradation.Dispose();
@@ -320,17 +411,19 @@ public sealed class SairRestorer
             tuned?.Dispose();
         }
 
+        /// <summary>This step's terms on its rendering, before any gradient.</summary>
+        private readonly record struct Evaluation(
+            IterationReport? Report, string? Failure, Tensor? Total, List<(string Name, Tensor Value)>? Terms, List<(string Name, double Value)>? Values,
+            float TotalValue, double LearningRate);
+
         /// <summary>
-        /// One Adam step on w; the report, or null and what went non-finite (a term's value or gradient, the face
-        /// landmarks of the histogram term, the updated latent), in which case nothing was kept of it except a latent
-        /// update, which <see cref="Recover"/> rewinds.
+        /// The weighted terms at <paramref name="x"/> = G(w) in [0, 1]: their sum to step on; or a report without a step (no
+        /// term is on yet); or what went non-finite (a term's value, the face landmarks of the histogram term).
         /// </summary>
-        private (IterationReport? Report, string? NonFinite) Step(int i, Stopwatch clock)
+        private Evaluation Evaluate(Tensor x)
         {
-            using var scope = NewDisposeScope();
+            var i = next;
             var lr = LearningRate(i);
-            Tensor Perturbed(string name, Tensor value) => owner.Perturb is { } perturb ? perturb(i, name, value) : value;
-            var x = Perturbed(ImageName, Render(w));
             var terms = new List<(string Name, Tensor Value)>();
             var step = new TermStep(i, x, w);
             foreach (var term in LossTerm.All)
@@ -343,7 +436,7 @@ public sealed class SairRestorer
                 var (value, failure) = term.Evaluate(this, step);
                 if (failure is not null)
                 {
-                    return (null, failure);
+                    return new Evaluation(null, failure, null, null, null, 0, lr);
                 }
                 if (value is not null)
                 {
@@ -353,7 +446,8 @@ public sealed class SairRestorer
             if (terms.Count == 0)
             {
                 // Only terms that start later are on (e.g. the official histogram from iteration 201): nothing moves yet.
-                return (new IterationReport(i, options.Iterations, new Dictionary<string, double>(), 0, lr, elapsedBefore + clock.Elapsed, recoveries), null);
+                return new Evaluation(new IterationReport(i, options.Iterations, new Dictionary<string, double>(), 0, lr, elapsedBefore + clock.Elapsed, recoveries),
+                    null, null, null, null, 0, lr);
             }
 
             var total = terms.Select(t => t.Value).Aggregate((a, b) => a + b);
@@ -361,21 +455,30 @@ public sealed class SairRestorer
             var totalValue = total.item<float>();
             if (values.FirstOrDefault(v => !double.IsFinite(v.Value)).Name is { } broken)
             {
-                return (null, TermWords(broken));
+                return new Evaluation(null, TermWords(broken), null, null, null, 0, lr);
             }
             if (!float.IsFinite(totalValue))
             {
-                return (null, "the total loss");
+                return new Evaluation(null, "the total loss", null, null, null, 0, lr);
             }
-            // The graph is kept only so that a non-finite gradient can be traced to its term; it is freed with the scope.
-            var gradient = autograd.grad([total], [w], retain_graph: true)[0];
+            return new Evaluation(null, null, total, terms, values, totalValue, lr);
+        }
+
+        /// <summary>
+        /// One Adam step on w from its <paramref name="gradient"/>; the report, or null and what went non-finite (the
+        /// gradient of a term, the updated latent), in which case nothing was kept of it except a latent update, which
+        /// <see cref="Recover"/> rewinds.
+        /// </summary>
+        private (IterationReport? Report, string? NonFinite) Update(Evaluation evaluation, Tensor gradient)
+        {
+            var i = next;
             if (!gradient.isfinite().all().item<bool>())
             {
-                return (null, NonFiniteGradient(terms));
+                return (null, NonFiniteGradient(evaluation.Terms!));
             }
             adam.Mark(w);
             markedIteration = i;
-            adam.Update(w, gradient, lr);
+            adam.Update(w, gradient, evaluation.LearningRate);
             if (owner.Perturb is not null)
             {
                 using var noGrad = no_grad();
@@ -385,9 +488,11 @@ public sealed class SairRestorer
             {
                 return (null, "the latent w");
             }
-            return (new IterationReport(i, options.Iterations, values.ToDictionary(v => v.Name, v => v.Value), totalValue, lr, elapsedBefore + clock.Elapsed,
-                recoveries), null);
+            return (new IterationReport(i, options.Iterations, evaluation.Values!.ToDictionary(v => v.Name, v => v.Value), evaluation.TotalValue,
+                evaluation.LearningRate, elapsedBefore + clock.Elapsed, recoveries), null);
         }
+
+        private Tensor Perturbed(string name, Tensor value) => owner.Perturb is { } perturb ? perturb(next, name, value) : value;
 
         /// <summary>Which term's own gradient is non-finite (the first), from the graph the total's gradient kept.</summary>
         private string NonFiniteGradient(List<(string Name, Tensor Value)> terms)
@@ -417,25 +522,42 @@ public sealed class SairRestorer
             return true;
         }
 
-        /// <summary>G(latent) mapped to [0, 1], with this step's noise drawn first when noise is randomised.</summary>
-        private Tensor Render(Tensor latent)
+        /// <summary>This step's noise: drawn afresh from the run's seeded generator when noise is randomised, else G's stored noise.</summary>
+        private IReadOnlyList<Tensor> StepNoise()
         {
-            if (noiseBuffers.Count > 0)
+            if (noiseShapes is null)
             {
-                using var noGrad = no_grad();
-                foreach (var (buffer, _) in noiseBuffers)
-                {
-                    using var fresh = randn(buffer.shape, generator: rng);
-                    buffer.copy_(fresh);
-                }
+                return g.StoredNoise();
             }
-            return Normalize(g.Synthesis(latent, randomizeNoise: false));
+            using var noGrad = no_grad();
+            return [.. noiseShapes.Select(buffer => randn(buffer.shape, generator: rng).to(buffer.dtype, buffer.device))];
         }
+
+        /// <summary>
+        /// G of each latent with its own noise, raw (in G's range), in one batched pass of <paramref name="generator"/>;
+        /// a single latent is rendered as it is (no batch is formed).
+        /// </summary>
+        private static List<Tensor> Render(IReadOnlyList<(Tensor Latent, IReadOnlyList<Tensor> Noise)> inputs, StyleGan2Generator generator)
+        {
+            if (inputs.Count == 1)
+            {
+                return [generator.Synthesis(inputs[0].Latent, randomizeNoise: false, noise: inputs[0].Noise)];
+            }
+            var latents = cat([.. inputs.Select(input => input.Latent)], 0);
+            var layers = inputs[0].Noise.Count;
+            var noise = Enumerable.Range(0, layers).Select(layer => cat([.. inputs.Select(input => input.Noise[layer])], 0)).ToList();
+            var images = generator.Synthesis(latents, randomizeNoise: false, noise: noise);
+            return [.. Enumerable.Range(0, inputs.Count).Select(b => images.narrow(0, b, 1))];
+        }
+
+        /// <summary>G(latent) mapped to [0, 1], with this step's noise.</summary>
+        private Tensor Render(Tensor latent) => Normalize(Render([(latent, StepNoise())], g)[0]);
 
         private Tensor Normalize(Tensor generated) =>
             options.OutputNormalization == TermForm.Official ? OutputNormalization.Official(generated) : OutputNormalization.Paper(generated);
 
-        private RestorationResult Finish()
+        /// <summary>The result, rendered from the final latent (call when <see cref="Done"/> and not <see cref="Failed"/>).</summary>
+        public RestorationResult Finish()
         {
             using var noGrad = no_grad();
             var latent = w.detach().clone();

@@ -151,7 +151,12 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
     /// <param name="wPlus">The latent.</param>
     /// <param name="randomizeNoise">Fresh noise (true) or the stored noise buffers (false); null follows <see cref="RandomizeNoise"/>.</param>
     /// <param name="skips">When given, receives the RGB skip image after every ToRGB (4 px first; the last equals the output).</param>
-    public Tensor Synthesis(Tensor wPlus, bool? randomizeNoise = null, List<Tensor>? skips = null)
+    /// <param name="noise">
+    /// When given, the noise of every layer (<see cref="StyleGan2Config.NumLayers"/> tensors shaped as <see cref="StoredNoise"/>'s,
+    /// with a batch of 1 or of W+'s): used instead of the stored buffers or fresh draws, so a caller can give each sample of
+    /// a batch its own noise without writing the generator's buffers.
+    /// </param>
+    public Tensor Synthesis(Tensor wPlus, bool? randomizeNoise = null, List<Tensor>? skips = null, IReadOnlyList<Tensor>? noise = null)
     {
         ArgumentNullException.ThrowIfNull(wPlus);
         if (wPlus.dim() != 3 || wPlus.shape[1] != Config.NLatent || wPlus.shape[2] != Config.StyleDim)
@@ -159,10 +164,35 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"W+ must have shape (batch, {Config.NLatent}, {Config.StyleDim}); got ({string.Join(", ", wPlus.shape)}).", nameof(wPlus));
         }
+        if (noise is not null)
+        {
+            CheckNoise(noise, wPlus.shape[0]);
+        }
         using var scope = NewDisposeScope();
         var firstSkip = skips?.Count ?? 0;
-        var image = SynthesisCore(wPlus, randomizeNoise ?? RandomizeNoise, skips);
+        var image = SynthesisCore(wPlus, randomizeNoise ?? RandomizeNoise, skips, noise);
         return Escape(image, skips, firstSkip);
+    }
+
+    /// <summary>The stored noise of every layer (the noises.noise_i buffers, (1, 1, s, s)), as views the caller must not write.</summary>
+    public IReadOnlyList<Tensor> StoredNoise() => [.. Enumerable.Range(0, Config.NumLayers).Select(layer => noises[layer])];
+
+    private void CheckNoise(IReadOnlyList<Tensor> noise, long batch)
+    {
+        if (noise.Count != Config.NumLayers)
+        {
+            throw new ArgumentException($"The noise must hold one tensor per layer ({Config.NumLayers}); got {noise.Count}.", nameof(noise));
+        }
+        for (var layer = 0; layer < noise.Count; layer++)
+        {
+            var side = 1L << ((layer + 5) / 2);
+            var shape = noise[layer].shape;
+            if (shape.Length != 4 || (shape[0] != 1 && shape[0] != batch) || shape[1] != 1 || shape[2] != side || shape[3] != side)
+            {
+                throw new ArgumentException(
+                    $"The noise of layer {layer} must have shape (1 or {batch}, 1, {side}, {side}); got ({string.Join(", ", shape)}).", nameof(noise));
+            }
+        }
     }
 
     /// <summary>z (B, style_dim) → mapping → optional truncation (ψ &lt; 1) → repeated to every W+ row → image.</summary>
@@ -175,7 +205,7 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
             w = Truncate(w, truncation);
         }
         var firstSkip = skips?.Count ?? 0;
-        var image = SynthesisCore(ExpandToWPlus(w), randomizeNoise ?? RandomizeNoise, skips);
+        var image = SynthesisCore(ExpandToWPlus(w), randomizeNoise ?? RandomizeNoise, skips, null);
         return Escape(image, skips, firstSkip);
     }
 
@@ -200,12 +230,16 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
         base.Dispose(disposing);
     }
 
-    private Tensor SynthesisCore(Tensor wPlus, bool randomizeNoise, List<Tensor>? skips)
+    private Tensor SynthesisCore(Tensor wPlus, bool randomizeNoise, List<Tensor>? skips, IReadOnlyList<Tensor>? given)
     {
         var batch = wPlus.shape[0];
         var mode = Modulation;
         Tensor Noise(int layer, Tensor like)
         {
+            if (given is not null)
+            {
+                return given[layer];
+            }
             if (!randomizeNoise)
             {
                 return noises[layer];
