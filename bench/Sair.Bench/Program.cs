@@ -9,6 +9,7 @@ using Sair.Bench;
 //   dotnet run -c Release --project bench/Sair.Bench -- kernels [--sizes 256,1024] [--runs 3] [--rounds 1] [--configurations default,avx2,sse41,no-onednn]
 //   dotnet run -c Release --project bench/Sair.Bench -- quality [--set johns|lfw-holdout] [--n 10] [--iterations 400] [--tasks x4,x2jpeg30] [--generator embedded] [--out DIR]
 //   dotnet run -c Release --project bench/Sair.Bench -- match [--identity-net faceapi|faceres] [--sets johns,lfw-holdout]
+//   dotnet run -c Release --project bench/Sair.Bench -- batch [--sizes 64,256] [--batches 1,2,4,8] [--steps64 40] [--steps256 3]
 // Every mode goes through the CPU kernel guard (Sair__Engine__CpuKernels, default auto) and prints its decision.
 return args.FirstOrDefault() switch
 {
@@ -20,6 +21,7 @@ return args.FirstOrDefault() switch
     "kernels" => KernelsBench.Run(BenchArgs.Parse(args[1..])),
     "quality" => QualityBench.Run(BenchArgs.Parse(args[1..])),
     "match" => MatchBench.Run(BenchArgs.Parse(args[1..])),
+    "batch" => BatchBench.Run(BenchArgs.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -36,5 +38,6 @@ static int Usage()
     Console.Error.WriteLine("                          [--preset paper-pti|paper|paper-bp|official] [--variants ref,noid,wrong,refphoto] [--lr X] [--geocross X] [--noise fixed|random|zero]");
     Console.Error.WriteLine("                          [--latent-prior X] [--truncation PSI] [--backproject K] [--pti STEPS [--pti-lr X] [--pti-id X]]");
     Console.Error.WriteLine("       Sair.Bench match [--identity-net faceapi|faceres] [--sets johns,lfw-holdout] [--device cpu] [--threads N]");
+    Console.Error.WriteLine("       Sair.Bench batch [--sizes 64,256] [--batches 1,2,4,8] [--steps64 40] [--steps256 3] [--threads N]");
     return 2;
 }

@@ -296,13 +296,15 @@ public sealed class SairRestorer
                 job.clock.Start();
             }
             var images = Render(jobs.Select(job => (job.w, job.StepNoise())).ToList(), jobs[0].g);
+            var xs = jobs.Select((job, b) => job.Perturbed(ImageName, job.Normalize(images[b]))).ToList();
+            var embeddings = IdentityEmbeddings(jobs, xs);
             var stepping = new List<(Job Job, Evaluation Evaluation)>();
             for (var b = 0; b < jobs.Count; b++)
             {
                 var job = jobs[b];
                 job.Guard(() =>
                 {
-                    var evaluation = job.Evaluate(job.Perturbed(ImageName, job.Normalize(images[b])));
+                    var evaluation = job.Evaluate(xs[b], embeddings[b]);
                     if (evaluation.Total is null)
                     {
                         job.Conclude(evaluation.Report, evaluation.Failure);
@@ -333,6 +335,27 @@ public sealed class SairRestorer
             {
                 job.clock.Stop();
             }
+        }
+
+        /// <summary>
+        /// T(x) of every run whose identity term is on, in one batched pass of the identity network per network (several
+        /// runs); null for the others, and for a run that is alone with its network (its term embeds x itself).
+        /// </summary>
+        private static Tensor?[] IdentityEmbeddings(IReadOnlyList<Job> jobs, IReadOnlyList<Tensor> xs)
+        {
+            var embeddings = new Tensor?[jobs.Count];
+            var sharing = Enumerable.Range(0, jobs.Count).Where(b => jobs[b].options.IdentityWeight > 0 && jobs[b].owner.identity is not null)
+                .GroupBy(b => jobs[b].owner.identity!).Where(group => group.Count() > 1);
+            foreach (var group in sharing)
+            {
+                var members = group.ToList();
+                var batch = group.Key.Embed(cat([.. members.Select(b => xs[b])], 0));
+                for (var k = 0; k < members.Count; k++)
+                {
+                    embeddings[members[k]] = batch.narrow(0, k, 1);
+                }
+            }
+            return embeddings;
         }
 
         /// <summary>Runs <paramref name="action"/>, failing this run alone when it throws.</summary>
@@ -417,15 +440,15 @@ public sealed class SairRestorer
             float TotalValue, double LearningRate);
 
         /// <summary>
-        /// The weighted terms at <paramref name="x"/> = G(w) in [0, 1]: their sum to step on; or a report without a step (no
+        /// The weighted terms at <paramref name="x"/> = G(w) in [0, 1] (with T(x) when the pass embedded it): their sum to step on; or a report without a step (no
         /// term is on yet); or what went non-finite (a term's value, the face landmarks of the histogram term).
         /// </summary>
-        private Evaluation Evaluate(Tensor x)
+        private Evaluation Evaluate(Tensor x, Tensor? embedding)
         {
             var i = next;
             var lr = LearningRate(i);
             var terms = new List<(string Name, Tensor Value)>();
-            var step = new TermStep(i, x, w);
+            var step = new TermStep(i, x, w, embedding);
             foreach (var term in LossTerm.All)
             {
                 var weight = term.Weight(options);

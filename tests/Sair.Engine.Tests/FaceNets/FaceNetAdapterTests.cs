@@ -74,6 +74,36 @@ public sealed class FaceNetAdapterTests
         Assert.True(touched > 0.95, $"{adapter}: only {touched:P0} of the input pixels receive gradient.");
     }
 
+    /// <summary>
+    /// A batched restoration pass embeds every run's rendering in one call of the identity net: each face's embedding
+    /// and its gradient must be the ones it gets alone (no batch statistics, nothing mixed across the batch).
+    /// </summary>
+    [Theory]
+    [InlineData("faceapi")]
+    [InlineData("faceres")]
+    public void Identity_adapters_embed_each_face_of_a_batch_as_alone(string adapter)
+    {
+        using var scope = NewDisposeScope();
+        using var identity = adapter == "faceapi"
+            ? (IIdentityNetwork)new FaceApiIdentity(InstalledFaceModels.Recognition)
+            : new FaceResIdentity(InstalledFaceModels.FaceRes);
+        var faces = FacePhotos.Johns().Take(3)
+            .Select(photo => F.interpolate(FacePhotos.Load(photo.Path), size: [64, 64], mode: InterpolationMode.Bilinear, align_corners: false).detach())
+            .ToList();
+        var batch = cat(faces, 0).requires_grad_(true);
+        var together = identity.Embed(batch);
+        together.square().sum().backward();
+        for (var k = 0; k < faces.Count; k++)
+        {
+            var alone = faces[k].clone().requires_grad_(true);
+            var embedding = identity.Embed(alone);
+            embedding.square().sum().backward();
+            var gap = (together[k] - embedding[0]).abs().max().item<float>();
+            var gradientGap = (batch.grad![k] - alone.grad![0]).abs().max().item<float>() / alone.grad!.abs().max().item<float>();
+            Assert.True(gap < 1e-4 && gradientGap < 1e-3, $"{adapter}, face {k}: embedding differs by {gap}, gradient by {gradientGap:P3} of its largest");
+        }
+    }
+
     [Fact]
     public void Identity_adapters_refuse_a_non_image_batch()
     {

@@ -22,7 +22,7 @@ internal sealed class IdentityTermStep : LossTerm
     public override TermValue Evaluate(ITermContext context, TermStep step)
     {
         var identity = context.Identity!;
-        var similarity = identity.Similarity(identity.Embed(step.X), context.ReferenceEmbedding!).mean();
+        var similarity = identity.Similarity(step.Embedding ?? identity.Embed(step.X), context.ReferenceEmbedding!).mean();
         return TermValue.Of(1 - similarity);
     }
 }

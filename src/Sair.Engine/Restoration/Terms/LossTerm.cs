@@ -53,8 +53,11 @@ internal abstract class LossTerm
 internal sealed record TermNetworks(
     IIdentityNetwork? Identity, ILandmarkDetector? Landmarks, IExpressionClassifier? Expressions, EmotionDirections? EmotionDirections);
 
-/// <summary>One step: the iteration, the rendering x = G(w) in [0, 1] and the latent w.</summary>
-internal readonly record struct TermStep(int Iteration, Tensor X, Tensor W);
+/// <summary>
+/// One step: the iteration, the rendering x = G(w) in [0, 1] and the latent w; and T(x) when the pass computed it for
+/// several runs at once (null: the identity term embeds x itself).
+/// </summary>
+internal readonly record struct TermStep(int Iteration, Tensor X, Tensor W, Tensor? Embedding = null);
 
 /// <summary>A term's value at a step: a tensor, nothing (the term is off this step), or what went non-finite.</summary>
 internal readonly record struct TermValue(Tensor? Value, string? Failure)
