@@ -31,15 +31,17 @@ internal static class AlbumBench
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(30);
 
-    private sealed record Settings(int Photos, int Iterations, int Projection, int Threads, int InputSide, string Generator, TimeSpan Timeout);
+    private sealed record Settings(int Photos, int Iterations, int Projection, int Threads, int InputSide, string Generator, TimeSpan Timeout, int Batch = 1);
 
-    private sealed record Measurement(int Engines, double Seconds, int Completed, IReadOnlyList<double> PhotosPerEngine);
+    private sealed record Measurement(int Engines, int Batch, double Seconds, int Completed, IReadOnlyList<double> PhotosPerEngine);
 
     public static int Run(BenchArgs args) => RunAsync(args).GetAwaiter().GetResult();
 
     private static async Task<int> RunAsync(BenchArgs args)
     {
         var engineCounts = args.Ints("engines", 1, 2);
+        // --batches: each engine silo runs B jobs at once and optimises them in batched passes (Sair:Engine:BatchSize).
+        var batches = args.Ints("batches", 1);
         var settings = new Settings(
             Photos: args.Int("photos", 12),
             Iterations: args.Int("iterations", 20),
@@ -48,16 +50,20 @@ internal static class AlbumBench
             InputSide: args.Int("input", 16),
             Generator: args.String("generator", RepoPaths.SharedFile("fixtures", "stylegan2", TinyGenerator, TinyGenerator + ".pt")),
             Timeout: TimeSpan.FromMinutes(args.Int("timeout-min", 30)));
-        if (!File.Exists(settings.Generator))
+        if (settings.Generator != EmbeddedDefaults.GeneratorSetting && !File.Exists(settings.Generator))
         {
             throw new FileNotFoundException($"The generator {settings.Generator} is missing: pass --generator <.pt> or put the shared fixtures beside the repository.");
         }
 
         var measurements = new List<Measurement>();
-        foreach (var engines in engineCounts)
+        foreach (var batch in batches)
         {
-            Console.Error.WriteLine($"album bench: coordinator + {engines} engine silo process(es), {settings.Photos} photos × {settings.Iterations} iterations");
-            measurements.Add(await MeasureAsync(engines, settings));
+            foreach (var engines in engineCounts)
+            {
+                Console.Error.WriteLine(
+                    $"album bench: coordinator + {engines} engine silo process(es), batches of {batch}, {settings.Photos} photos × {settings.Iterations} iterations");
+                measurements.Add(await MeasureAsync(engines, settings with { Batch = batch }));
+            }
         }
 
         Print(settings, measurements);
@@ -100,7 +106,7 @@ internal static class AlbumBench
                     Console.Error.WriteLine($"album bench: {progress}; {string.Join("; ", failures.Select(f => $"photo {f.Index}: {f.State} {f.Error}"))}");
                 }
 
-                return new Measurement(engineCount, seconds, progress.Completed, [.. after.Zip(before, (a, b) => a - b)]);
+                return new Measurement(engineCount, settings.Batch, seconds, progress.Completed, [.. after.Zip(before, (a, b) => a - b)]);
             }
             finally
             {
@@ -199,21 +205,23 @@ internal static class AlbumBench
 
     private static void Print(Settings settings, List<Measurement> measurements)
     {
-        var single = measurements.FirstOrDefault(m => m.Engines == 1);
+        var single = measurements.FirstOrDefault(m => m.Engines == 1 && m.Batch == 1);
         Console.WriteLine(
             $"# album throughput: coordinator + N engine silo processes on the local storage provider, {Environment.ProcessorCount} cores; " +
             $"generator {Path.GetFileName(settings.Generator)}, preset paper, {settings.Photos} photos of {settings.InputSide} px × {settings.Iterations} iterations " +
-            $"(each after a {settings.Projection}-step reference projection), MaxConcurrentJobs=1, " +
+            $"(each after a {settings.Projection}-step reference projection), MaxConcurrentJobs = BatchSize = B, " +
             $"Sair__Engine__Threads={settings.Threads} in every silo process; timed from submission to the last photo, after a warm-up photo per engine");
         Console.WriteLine();
-        Console.WriteLine("| engine silos | libtorch threads per silo | photos completed | wall s | photos / min | photos per engine | scaling efficiency |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        Console.WriteLine("| engine silos | B | libtorch threads per silo | photos completed | wall s | photos / min | photos per engine | × 1 silo at B = 1 | scaling efficiency |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var m in measurements)
         {
             var throughput = m.Completed / (m.Seconds / 60);
-            var efficiency = single is null ? "—" : (throughput / (m.Engines * (single.Completed / (single.Seconds / 60)))).ToString("0.00", CultureInfo.InvariantCulture);
+            var sameBatch = measurements.FirstOrDefault(s => s.Engines == 1 && s.Batch == m.Batch);
+            var efficiency = sameBatch is null ? "—" : (throughput / (m.Engines * (sameBatch.Completed / (sameBatch.Seconds / 60)))).ToString("0.00", CultureInfo.InvariantCulture);
+            var ratio = single is null ? "—" : (throughput / (single.Completed / (single.Seconds / 60))).ToString("0.00", CultureInfo.InvariantCulture);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {m.Engines} | {settings.Threads} | {m.Completed}/{settings.Photos} | {m.Seconds:0.0} | {throughput:0.00} | {string.Join(" / ", m.PhotosPerEngine)} | {efficiency} |"));
+                $"| {m.Engines} | {m.Batch} | {settings.Threads} | {m.Completed}/{settings.Photos} | {m.Seconds:0.0} | {throughput:0.00} | {string.Join(" / ", m.PhotosPerEngine)} | {ratio} | {efficiency} |"));
         }
     }
 
@@ -243,7 +251,8 @@ internal static class AlbumBench
                 .Set(SairEngineOptions.Section, nameof(SairEngineOptions.ModelsDirectory), Path.Combine(RepoPaths.Root, "models"))
                 .Set(SairEngineOptions.Section, nameof(SairEngineOptions.Device), "cpu")
                 .Set(SairEngineOptions.Section, nameof(SairEngineOptions.Threads), settings.Threads.ToString(CultureInfo.InvariantCulture))
-                .Set(SairEngineOptions.Section, nameof(SairEngineOptions.MaxConcurrentJobs), "1")
+                .Set(SairEngineOptions.Section, nameof(SairEngineOptions.MaxConcurrentJobs), settings.Batch.ToString(CultureInfo.InvariantCulture))
+                .Set(SairEngineOptions.Section, nameof(SairEngineOptions.BatchSize), settings.Batch.ToString(CultureInfo.InvariantCulture))
                 .Set(EngineWorkerOptions.Section, nameof(EngineWorkerOptions.LoadReportInterval), "00:00:00.2")
                 .Set(EnginePlacementOptions.Section, nameof(EnginePlacementOptions.LoadRefreshInterval), "00:00:00.2")
                 .Set(AlbumOptions.Section, nameof(AlbumOptions.ReconcileInterval), "00:00:01");

@@ -5,7 +5,7 @@ using Sair.Bench;
 //   dotnet run -c Release --project bench/Sair.Bench -- facenets [--runs 5] [--threads N] [--device cpu|cuda] [--models DIR]
 //   dotnet run -c Release --project bench/Sair.Bench -- sair [--sizes 256,1024] [--runs 3]
 //   dotnet run -c Release --project bench/Sair.Bench -- training [--sizes 32,64] [--batch 16] [--runs 3] [--modes scaled,grouped]
-//   dotnet run -c Release --project bench/Sair.Bench -- album [--engines 1,2] [--photos 12] [--iterations 20] [--threads 1]
+//   dotnet run -c Release --project bench/Sair.Bench -- album [--engines 1,2] [--batches 1] [--photos 12] [--iterations 20] [--threads 1]
 //   dotnet run -c Release --project bench/Sair.Bench -- kernels [--sizes 256,1024] [--runs 3] [--rounds 1] [--configurations default,avx2,sse41,no-onednn]
 //   dotnet run -c Release --project bench/Sair.Bench -- quality [--set johns|lfw-holdout] [--n 10] [--iterations 400] [--tasks x4,x2jpeg30] [--generator embedded] [--out DIR]
 //   dotnet run -c Release --project bench/Sair.Bench -- match [--identity-net faceapi|faceres] [--sets johns,lfw-holdout]
@@ -32,7 +32,7 @@ static int Usage()
     Console.Error.WriteLine("       Sair.Bench sair [--sizes 256,1024] [--runs 3] [--threads N]");
     Console.Error.WriteLine("       Sair.Bench training [--sizes 32,64] [--batch 16] [--runs 3] [--threads N] [--modes scaled,grouped]");
     Console.Error.WriteLine("       Sair.Bench kernels [--sizes 256,1024] [--runs 3] [--rounds 1] [--threads N] [--configurations default,avx2,sse41,no-onednn]");
-    Console.Error.WriteLine("       Sair.Bench album [--engines 1,2] [--photos 12] [--iterations 20] [--projection 10] [--threads 1] [--input 16] [--generator G.pt] [--timeout-min 30]");
+    Console.Error.WriteLine("       Sair.Bench album [--engines 1,2] [--batches 1] [--photos 12] [--iterations 20] [--projection 10] [--threads 1] [--input 16] [--generator G.pt] [--timeout-min 30]");
     Console.Error.WriteLine("       Sair.Bench quality [--set johns|lfw-holdout] [--n 10] [--iterations 400] [--projection 200] [--tasks x4,x2jpeg30] [--seed 0]");
     Console.Error.WriteLine("                          [--generator embedded|G.pt [--template template.json] [--emotions DIR]] [--device auto] [--threads N] [--panel 128] [--out DIR]");
     Console.Error.WriteLine("                          [--preset paper-pti|paper|paper-bp|official] [--variants ref,noid,wrong,refphoto] [--lr X] [--geocross X] [--noise fixed|random|zero]");

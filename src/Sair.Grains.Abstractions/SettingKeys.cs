@@ -34,6 +34,12 @@ public static class SettingKeys
     /// <summary>An <see cref="Sair.Grains.Engine.IdentityNetSpec"/>.</summary>
     public const string EngineIdentityNet = Engine + ":IdentityNet";
 
+    /// <summary>Jobs an engine silo runs at once (read by the engine worker and the engine).</summary>
+    public const string EngineMaxConcurrentJobs = Engine + ":MaxConcurrentJobs";
+
+    /// <summary>Of the running jobs, most optimised in one batched pass.</summary>
+    public const string EngineBatchSize = Engine + ":BatchSize";
+
     /// <summary>The environment variable .NET configuration reads <paramref name="key"/> from ("Sair:Silo:Role" → "Sair__Silo__Role").</summary>
     public static string EnvironmentVariable(string key)
     {

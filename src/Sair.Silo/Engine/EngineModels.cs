@@ -13,17 +13,17 @@ namespace Sair.Silo.Engine;
 
 /// <summary>
 /// The networks of one silo, loaded once and shared by every job and analysis: the face detector and identity net T
-/// (for the pools), and on engine silos the generator G (one copy per job slot), the landmark net of the skin-colour
-/// term and, when emotion directions are configured, the expression classifier. Only the generator has per-run state
-/// (its noise buffers), so each run leases a copy of its own through <see cref="AcquireGeneratorAsync"/>; the face
-/// nets are read-only and shared.
+/// (for the pools), and on engine silos the generator G, the landmark net of the skin-colour term and, when emotion
+/// directions are configured, the expression classifier. No run writes any of them (a run hands G its own noise), so
+/// the <see cref="SairEngineOptions.MaxConcurrentJobs"/> job slots share one G: a run holds a slot through
+/// <see cref="AcquireGeneratorAsync"/>, and with <see cref="SairEngineOptions.BatchSize"/> above 1 the running jobs'
+/// iterations go through one <see cref="Batcher"/>.
 /// </summary>
 public sealed class EngineModels : IDisposable
 {
     private readonly SairEngineOptions _options;
     private readonly ILogger? _logger;
     private readonly SemaphoreSlim _generatorSlots;
-    private readonly Stack<StyleGan2Generator> _idleGenerators = new();
     private readonly Lock _loadGate = new();
     private readonly List<IDisposable> _owned = [];
     private Task? _loading;
@@ -46,7 +46,11 @@ public sealed class EngineModels : IDisposable
         _logger = logger;
         TuningCache = new PivotalTuningCache(options.TunedGeneratorCache);
         InversionCache = new ReferenceInversionCache(options.ReferenceInversionCache);
+        Batcher = options.BatchSize > 1 ? new RestorationBatcher(options.BatchSize) : null;
     }
+
+    /// <summary>Steps the running jobs' iterations in batched passes; null when <see cref="SairEngineOptions.BatchSize"/> is 1.</summary>
+    public RestorationBatcher? Batcher { get; }
 
     /// <summary>Whether this silo restores (holds a generator).</summary>
     public bool Restores { get; }
@@ -58,7 +62,7 @@ public sealed class EngineModels : IDisposable
     /// <summary>Where the restoration nets run.</summary>
     public Device Device { get; private set; } = CPU;
 
-    /// <summary>The first copy of G, for its configuration and for work outside a run (never run it while it may be leased).</summary>
+    /// <summary>G, shared by every run (none writes it).</summary>
     public StyleGan2Generator Generator => _generator ?? throw NotLoaded("generator");
 
     /// <summary>Generators tuned to references (preset paper-pti), kept for the next job of the same reference.</summary>
@@ -119,15 +123,12 @@ public sealed class EngineModels : IDisposable
         }
     }
 
-    /// <summary>A copy of G for one run, waiting while every copy is in use; dispose the lease to hand it back.</summary>
+    /// <summary>A job slot and G for one run, waiting while every slot is taken; dispose the lease to hand the slot back.</summary>
     public async Task<GeneratorLease> AcquireGeneratorAsync(CancellationToken cancellationToken)
     {
-        _ = Generator;
+        var generator = Generator;
         await _generatorSlots.WaitAsync(cancellationToken);
-        lock (_idleGenerators)
-        {
-            return new GeneratorLease(_idleGenerators.Pop(), Release);
-        }
+        return new GeneratorLease(generator, _ => _generatorSlots.Release());
     }
 
     public void Dispose()
@@ -170,12 +171,7 @@ public sealed class EngineModels : IDisposable
         if (Restores)
         {
             var path = _options.GeneratorPath!;
-            for (var slot = 0; slot < _options.MaxConcurrentJobs; slot++)
-            {
-                _idleGenerators.Push(Own(StyleGan2Loader.Load(path, device: Device)));
-            }
-
-            _generator = _idleGenerators.Peek();
+            _generator = Own(StyleGan2Loader.Load(path, device: Device));
             _meanWPlus = Own(MeanLatent(_generator));
             _landmarks = Device.type == DeviceType.CPU
                 ? cpuLandmarks
@@ -190,9 +186,10 @@ public sealed class EngineModels : IDisposable
             }
 
             _logger?.LogInformation(
-                "SAIR engine ready on {Device}: generator {Path} ({Size} px, W+ {Latents}×{StyleDim}), identity {Identity}, emotion directions {Emotions}",
+                "SAIR engine ready on {Device}: generator {Path} ({Size} px, W+ {Latents}×{StyleDim}), identity {Identity}, emotion directions {Emotions}, " +
+                "{Slots} job slot(s), batches of up to {Batch}",
                 Device, path, _generator.Config.Size, _generator.NLatent, _generator.Config.StyleDim, _identity.Name,
-                EmotionDirections is null ? "none (emotion term off)" : _options.EmotionDirectionsPath);
+                EmotionDirections is null ? "none (emotion term off)" : _options.EmotionDirectionsPath, _options.MaxConcurrentJobs, _options.BatchSize);
         }
         else
         {
@@ -243,19 +240,9 @@ public sealed class EngineModels : IDisposable
             : Restores || what is "identity network" or "face detector"
                 ? $"The {what} is not loaded yet: wait for the engine's readiness."
                 : $"This silo holds no {what}: it runs as a coordinator (Sair:Silo:Role); restorations run on engine silos.");
-
-    private void Release(StyleGan2Generator generator)
-    {
-        lock (_idleGenerators)
-        {
-            _idleGenerators.Push(generator);
-        }
-
-        _generatorSlots.Release();
-    }
 }
 
-/// <summary>One run's exclusive use of a generator copy.</summary>
+/// <summary>One run's job slot, and the generator it runs with.</summary>
 public sealed class GeneratorLease : IDisposable
 {
     private readonly Action<StyleGan2Generator> _release;

@@ -41,11 +41,16 @@ public sealed class SairEngineOptions
     /// <summary>"cpu", "cuda", "cuda:N" or "auto" (CUDA when available).</summary>
     public string Device { get; set; } = "auto";
 
-    /// <summary>
-    /// Jobs optimised at once, the same key the engine worker reads: one generator is loaded per slot, because a run
-    /// writes its generator's noise buffers.
-    /// </summary>
+    /// <summary>Jobs a silo runs at once, the same key the engine worker reads; they share the silo's one generator.</summary>
     public int MaxConcurrentJobs { get; set; } = 1;
+
+    /// <summary>
+    /// Most of the running jobs optimised together in one batched generator and identity-net pass (B); 1 optimises each
+    /// job on its own. Batching needs that many jobs running: at most <see cref="MaxConcurrentJobs"/>. Jobs share a pass
+    /// when they render with the same weights (with preset paper-pti: the same reference). Throughput by B is measured by
+    /// <c>bench batch</c> (docs/benchmarks.md).
+    /// </summary>
+    public int BatchSize { get; set; } = 1;
 
     /// <summary>libtorch's CPU threads; 0 keeps libtorch's default.</summary>
     public int Threads { get; set; }
@@ -144,6 +149,13 @@ public sealed class SairEngineOptions
         if (MaxConcurrentJobs < 1)
         {
             throw new InvalidOperationException($"Sair:Engine:MaxConcurrentJobs is {MaxConcurrentJobs}: use 1 or more.");
+        }
+
+        if (BatchSize < 1 || BatchSize > MaxConcurrentJobs)
+        {
+            throw new InvalidOperationException(
+                $"Sair:Engine:BatchSize is {BatchSize} with Sair:Engine:MaxConcurrentJobs {MaxConcurrentJobs}: a batch holds 1 to MaxConcurrentJobs " +
+                $"of the jobs a silo runs at once; set MaxConcurrentJobs (Sair__Engine__MaxConcurrentJobs) to at least the batch size.");
         }
 
         if (AlignedFaceSize < 64)

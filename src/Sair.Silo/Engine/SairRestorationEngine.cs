@@ -16,7 +16,8 @@ namespace Sair.Silo.Engine;
 /// <summary>
 /// The grid's <see cref="IRestorationEngine"/> over <see cref="SairRestorer"/>: decodes the degraded face (detecting and
 /// aligning it first when the input is a whole photo) and the references, maps the job's options onto a SAIR preset,
-/// runs the optimisation on a worker thread with the silo's generator, and hands checkpoints, progress, the restored
+/// runs the optimisation on a worker thread with the silo's generator (in batched passes with the silo's other running
+/// jobs when <see cref="SairEngineOptions.BatchSize"/> is above 1), and hands checkpoints, progress, the restored
 /// face and, for a whole photo, its aligned crop and the photo with the restored face pasted back to the grid.
 /// </summary>
 public sealed class SairRestorationEngine(EngineModels models) : IRestorationEngine
@@ -116,8 +117,10 @@ public sealed class SairRestorationEngine(EngineModels models) : IRestorationEng
             }
         }
 
-        using var result = restorer.Restore(y, reference, options, new ProgressAdapter(progress, options.IdentityWeight),
-            cancellationToken, resume, Persist);
+        var reports = new ProgressAdapter(progress, options.IdentityWeight);
+        using var result = models.Batcher is { } batcher
+            ? batcher.Restore(restorer, y, reference, options, reports, cancellationToken, resume, Persist)
+            : restorer.Restore(y, reference, options, reports, cancellationToken, resume, Persist);
         using var image = ImageTensors.ToImage(result.Image);
         var (cropped, pasted) = input.Photo is { } photo
             ? (Png(y), Png(photo.KeepsItsFace is null ? PasteBack(photo, result.Image, request.Options.Upscale) : Canvas(photo, request.Options.Upscale).Pixels))

@@ -10,7 +10,7 @@ namespace Sair.Silo.Tests.Engine;
 
 /// <summary>
 /// The engine's models over the tiny fixture generator (64 px, W+ 10×32) and the npm face nets, loaded once per test
-/// run and shared by every test and in-process silo (the generator lease keeps their runs apart).
+/// run and shared by every test and in-process silo (no run writes them; the job slots bound how many run at once).
 /// </summary>
 internal static class TinyEngine
 {

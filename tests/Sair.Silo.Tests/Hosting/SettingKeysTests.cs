@@ -49,6 +49,6 @@ public sealed class SettingKeysTests
     public void Keys_become_the_environment_variables_dotnet_configuration_reads()
     {
         Assert.Equal("Sair__Silo__Role", SettingKeys.EnvironmentVariable(SettingKeys.SiloRole));
-        Assert.Equal(8, Keys().Count);
+        Assert.Equal(10, Keys().Count);
     }
 }
