@@ -149,6 +149,13 @@ internal static class QualityBench
         {
             overrides.Add($"back-projection {backProject}");
         }
+        // --batch B: each variant's faces restored B at a time through one RestorationBatcher, as a silo with
+        // Sair:Engine:BatchSize = B runs them (faces of one reference share passes); s/face is then wall time / faces.
+        var batch = args.Int("batch", 1);
+        if (batch > 1)
+        {
+            overrides.Add($"batched B = {batch}");
+        }
         var settings = overrides.Count == 0 ? $"{preset} preset" : $"{preset} preset with " + string.Join(", ", overrides);
         // A pool reference without a latent is projected on its first job and the latent cached on it; later jobs reuse it.
         var projectionClock = Stopwatch.StartNew();
@@ -181,21 +188,42 @@ internal static class QualityBench
                 models.EmotionDirections is not null, engineOptions.ProjectionIterations);
             var taskOptions = options with { JpegQuality = forTask.JpegQuality, BackProjectionSteps = forTask.BackProjectionSteps };
             var rows = new List<Row>();
+            var inputs = photos.Select(photo => SyntheticDegradation.Apply(photo.Truth, task.Degradation, seed).DetachFromDisposeScope()).ToList();
+            (SairRestorer Restorer, ReferenceInput Reference, SairOptions Options) Job(string key, int index)
+            {
+                var photo = photos[index];
+                var wrong = people[(people.FindIndex(p => p.Name == photo.Person) + 1) % people.Count];
+                var right = people.Single(p => p.Name == photo.Person);
+                return key switch
+                {
+                    "ref" => (withIdentity, ReferenceInput.FromLatent(latents[right.Name], right.Reference), taskOptions),
+                    "noid" => (withoutIdentity, ReferenceInput.FromLatent(models.MeanWPlus), taskOptions with { IdentityWeight = 0, PivotalTuning = new() }),
+                    _ => (withIdentity, ReferenceInput.FromLatent(latents[wrong.Name], wrong.Reference), taskOptions),
+                };
+            }
+            var batched = batch > 1 ? RestoreBatched(sairKeys.Where(k => k != "refphoto").ToList(), photos.Count, batch, Job, inputs) : null;
             foreach (var (photo, index) in photos.Select((p, i) => (p, i)))
             {
                 var wrong = people[(people.FindIndex(p => p.Name == photo.Person) + 1) % people.Count];
                 var right = people.Single(p => p.Name == photo.Person);
-                var y = SyntheticDegradation.Apply(photo.Truth, task.Degradation, seed).DetachFromDisposeScope();
+                var y = inputs[index];
                 var results = new Tensor[variantNames.Count];
                 var seconds = new double[variantNames.Count];
                 for (var v = 0; v < keys.Count; v++)
                 {
+                    if (batched is not null && batched.TryGetValue((keys[v], index), out var done))
+                    {
+                        (results[v], seconds[v]) = done;
+                        continue;
+                    }
                     results[v] = keys[v] switch
                     {
                         "bicubic" => Timed(() => F.interpolate(y, size: [size, size], mode: InterpolationMode.Bicubic, align_corners: false).clamp(0, 1), out seconds[v]),
-                        "ref" => Timed(() => Restore(withIdentity, y, ReferenceInput.FromLatent(latents[right.Name], right.Reference), taskOptions), out seconds[v]),
-                        "noid" => Timed(() => Restore(withoutIdentity, y, ReferenceInput.FromLatent(models.MeanWPlus), taskOptions with { IdentityWeight = 0, PivotalTuning = new() }), out seconds[v]),
-                        "wrong" => Timed(() => Restore(withIdentity, y, ReferenceInput.FromLatent(latents[wrong.Name], wrong.Reference), taskOptions), out seconds[v]),
+                        "ref" or "noid" or "wrong" => Timed(() =>
+                        {
+                            var (restorer, reference, jobOptions) = Job(keys[v], index);
+                            return Restore(restorer, y, reference, jobOptions);
+                        }, out seconds[v]),
                         // Not SAIR: the reference photo itself with its low frequencies replaced by the input's — how much
                         // identity a plain copy of the reference carries, the yardstick a reference-based method must beat.
                         _ => Timed(() => BackProjection.Apply(right.Reference.to(y.device), y,
@@ -395,6 +423,37 @@ internal static class QualityBench
         using var photo = new Image<Rgb24>(chip.Width + 2 * border, chip.Height + 2 * border, new Rgb24(110, 110, 110));
         photo.Mutate(p => p.DrawImage(chip, new Point(border, border), 1f));
         return ImageFiles.Encode(photo, "png");
+    }
+
+    /// <summary>
+    /// Every face of each variant in <paramref name="keys"/> restored through one <see cref="RestorationBatcher"/> of
+    /// <paramref name="batch"/>, from <paramref name="batch"/> caller threads (as a silo's job slots call it); the
+    /// images, and each variant's wall time divided among its faces.
+    /// </summary>
+    private static Dictionary<(string Key, int Index), (Tensor Image, double Seconds)> RestoreBatched(IReadOnlyList<string> keys, int count, int batch,
+        Func<string, int, (SairRestorer Restorer, ReferenceInput Reference, SairOptions Options)> job, IReadOnlyList<Tensor> inputs)
+    {
+        var batcher = new RestorationBatcher(batch);
+        var results = new Dictionary<(string, int), (Tensor, double)>();
+        foreach (var key in keys)
+        {
+            var images = new Tensor[count];
+            var clock = Stopwatch.StartNew();
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = batch }, index =>
+            {
+                using var scope = NewDisposeScope();
+                var (restorer, reference, options) = job(key, index);
+                using var result = batcher.Restore(restorer, inputs[index], reference, options);
+                images[index] = result.Image.detach().cpu().clone().DetachFromDisposeScope();
+            });
+            var seconds = clock.Elapsed.TotalSeconds / count;
+            for (var index = 0; index < count; index++)
+            {
+                results[(key, index)] = (images[index], seconds);
+            }
+        }
+        Console.Error.WriteLine($"batched: {batcher.Steps} iterations in {batcher.Passes} passes (mean batch {(double)batcher.Steps / Math.Max(1, batcher.Passes):0.00})");
+        return results;
     }
 
     private static Tensor Restore(SairRestorer restorer, Tensor y, ReferenceInput reference, SairOptions options)

@@ -145,8 +145,9 @@ public static class PivotalTuning
 /// <summary>
 /// The tuned weights of the last few references, so that an album's faces of one person tune the generator once:
 /// keyed by the prior (its configuration and mean latent), the pivot, the photo and the tuning options (SHA-256 of their
-/// bytes), least recently used first out. Each call hands out a generator of its own built from the kept weights,
-/// since a run borrows its generator's noise buffers. Thread-safe; two runs that miss on the same key at once both tune.
+/// bytes), least recently used first out. Each call hands out a generator of its own built from the kept weights, which
+/// the caller disposes; runs tuned to one reference may still share a batched pass (<see cref="TunedWithKey"/>).
+/// Thread-safe; two runs that miss on the same key at once both tune.
 /// </summary>
 public sealed class PivotalTuningCache(int capacity) : IDisposable
 {
