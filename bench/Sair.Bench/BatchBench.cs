@@ -94,7 +94,7 @@ internal static class BatchBench
         models.LoadAsync().GetAwaiter().GetResult();
         var generator = models.Generator;
         var jobOptions = new RestorationOptions(RestorationPresets.Default, RestorationOptions.DefaultIterations, Emotion: null, EmotionStrength: 0, Seed: 0,
-            CheckpointEvery: 0);
+            CheckpointEvery: RestorationOptions.DefaultIterations);
         var options = SairRestorationEngine.ToSairOptions(jobOptions, models.EmotionDirections is not null, engineOptions.ProjectionIterations);
         var restorer = new SairRestorer(generator, models.Identity, models.Landmarks, models.Expressions, models.EmotionDirections, models.TuningCache);
         var reference = ReferenceInput.FromLatent(Latent(generator, 1000), Face(generator, 1001));
