@@ -3,7 +3,6 @@ using System.Globalization;
 using Sair.Engine.Degradation;
 using Sair.Engine.FaceNets;
 using Sair.Engine.FaceNets.Identity;
-using Sair.Engine.Objective;
 using Sair.Engine.Restoration;
 using Sair.Engine.Runtime;
 using Sair.Engine.StyleGan;
@@ -43,7 +42,7 @@ internal static class BatchBench
         set_num_threads(threads);
         manual_seed(0);
 
-        Console.WriteLine($"# Batched restoration: {runtime}, {threads} threads, CPU {CpuModel()}");
+        Console.WriteLine($"# Batched restoration: {runtime}, {threads} threads, CPU {CpuKernels.CpuModel()}");
         Console.WriteLine();
         Console.WriteLine($"Terms: {(stage == AblationStage.WithEmotion ? "all of the preset's" : $"up to {stage}")}.");
         Console.WriteLine();
@@ -97,19 +96,14 @@ internal static class BatchBench
             CheckpointEvery: RestorationOptions.DefaultIterations);
         var options = SairRestorationEngine.ToSairOptions(jobOptions, models.EmotionDirections is not null, engineOptions.ProjectionIterations);
         var restorer = new SairRestorer(generator, models.Identity, models.Landmarks, models.Expressions, models.EmotionDirections, models.TuningCache);
-        var reference = ReferenceInput.FromLatent(Latent(generator, 1000), Face(generator, 1001));
+        var reference = ReferenceInput.FromLatent(BenchFaces.Latent(generator, 1000), BenchFaces.Face(generator, 1001));
         return new Setup(jobOptions.Preset, restorer, generator, reference, options, models.Dispose);
     }
 
     /// <summary>A random-weight generator of the official layout at <paramref name="size"/>, with the npm face nets.</summary>
     private static Setup RandomWeights(int size)
     {
-        var generator = new StyleGan2Generator(new StyleGan2Config { Size = size, StyleDim = 512, NMlp = 8, ChannelMultiplier = 2 });
-        generator.eval();
-        foreach (var parameter in generator.parameters())
-        {
-            parameter.requires_grad_(false);
-        }
+        var generator = BenchFaces.RandomOfficialLayout(size);
         using (no_grad())
         {
             generator.LatentAvg = generator.MeanLatent(256);
@@ -118,28 +112,13 @@ internal static class BatchBench
         var landmarks = FaceApiLandmarks.Load();
         var options = SairOptions.PaperBackProjected() with { EmotionWeight = 0 };
         var restorer = new SairRestorer(generator, identity, landmarks);
-        var reference = ReferenceInput.FromLatent(Latent(generator, 1000), Face(generator, 1001));
+        var reference = ReferenceInput.FromLatent(BenchFaces.Latent(generator, 1000), BenchFaces.Face(generator, 1001));
         return new Setup(RestorationPresets.PaperBackProjected, restorer, generator, reference, options, () =>
         {
             identity.Dispose();
             landmarks.Dispose();
             generator.Dispose();
         });
-    }
-
-    /// <summary>A latent near the prior's mean (ψ 0.7), seeded.</summary>
-    private static Tensor Latent(StyleGan2Generator generator, long seed)
-    {
-        using var noGrad = no_grad();
-        using var rng = new TorchSharp.torch.Generator(unchecked((ulong)seed));
-        var w = generator.Truncate(generator.Mapping(randn([1, generator.Config.StyleDim], generator: rng)), 0.7);
-        return generator.ExpandToWPlus(w).contiguous();
-    }
-
-    private static Tensor Face(StyleGan2Generator generator, long seed)
-    {
-        using var noGrad = no_grad();
-        return OutputNormalization.Paper(generator.Synthesis(Latent(generator, seed), randomizeNoise: false));
     }
 
     /// <summary>
@@ -154,7 +133,7 @@ internal static class BatchBench
         {
             using var down = new BicubicDownsample(4);
             using var noGrad = no_grad();
-            return down.forward(Face(setup.Generator, 2000 + k)).clamp(0, 1).MoveToOuterDisposeScope();
+            return down.forward(BenchFaces.Face(setup.Generator, (ulong)(2000 + k))).clamp(0, 1).MoveToOuterDisposeScope();
         }).ToList();
         var batcher = new RestorationBatcher(b);
         var clock = new Stopwatch();
@@ -225,18 +204,6 @@ internal static class BatchBench
         var passes = batcher.Passes - passesAtStart;
         var seconds = lastReport.TotalSeconds;
         return (timedReports / seconds, seconds / Math.Max(1, passes), $"{timedReports} in {passes} passes");
-    }
-
-    private static string CpuModel()
-    {
-        try
-        {
-            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
-        }
-        catch (IOException)
-        {
-            return "?";
-        }
     }
 
     private sealed class Reports(Action<IterationReport> report) : IProgress<IterationReport>

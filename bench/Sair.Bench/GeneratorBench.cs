@@ -29,13 +29,8 @@ internal static class GeneratorBench
         Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var size in sizes)
         {
-            using var generator = new StyleGan2Generator(new StyleGan2Config { Size = size, StyleDim = 512, NMlp = 8, ChannelMultiplier = 2 });
-            generator.eval();
+            using var generator = BenchFaces.RandomOfficialLayout(size);
             generator.Modulation = mode;
-            foreach (var parameter in generator.parameters())
-            {
-                parameter.requires_grad_(false);
-            }
             foreach (var batch in batches)
             {
                 var flops = ForwardFlops(generator.Config, batch);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Sair.Engine.Objective;
 using Sair.Engine.Runtime;
 using Sair.Grains.Engine;
 using Sair.Silo;
@@ -36,8 +35,8 @@ internal static class JobsBench
         var loaded = RssMegabytes();
 
         // Faces drawn from the prior, ×4 down; one reference photo, which the silo projects once and keeps (inversion cache).
-        var reference = new ReferenceFace("bench-reference", Png(Face(g, 1)), null);
-        var inputs = Enumerable.Range(0, 8).Select(k => Png(Degrade(Face(g, (ulong)(100 + k))))).ToList();
+        var reference = new ReferenceFace("bench-reference", Png(BenchFaces.Face(g, 1)), null);
+        var inputs = Enumerable.Range(0, 8).Select(k => Png(Degrade(BenchFaces.Face(g, (ulong)(100 + k))))).ToList();
         RestorationRequest Request(int k, int its) => new($"bench-{k}", inputs[k % inputs.Count], [reference],
             new RestorationOptions(RestorationPresets.Default, its, Emotion: null, EmotionStrength: 0, Seed: 1, CheckpointEvery: Math.Min(50, its)), null,
             (_, _) => Task.CompletedTask, FaceFraming.Ffhq);
@@ -100,14 +99,6 @@ internal static class JobsBench
         GC.Collect();
         var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
         return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-    }
-
-    private static Tensor Face(Sair.Engine.StyleGan.StyleGan2Generator g, ulong seed)
-    {
-        using var noGrad = no_grad();
-        using var rng = new TorchSharp.torch.Generator(seed);
-        var w = g.ExpandToWPlus(g.Truncate(g.Mapping(randn([1, g.Config.StyleDim], generator: rng)), 0.7));
-        return OutputNormalization.Paper(g.Synthesis(w, randomizeNoise: false));
     }
 
     private static Tensor Degrade(Tensor face)

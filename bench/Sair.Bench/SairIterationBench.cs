@@ -5,7 +5,6 @@ using Sair.Engine.FaceNets.Identity;
 using Sair.Engine.Objective;
 using Sair.Engine.Restoration;
 using Sair.Engine.Runtime;
-using Sair.Engine.StyleGan;
 using static TorchSharp.torch;
 
 namespace Sair.Bench;
@@ -36,12 +35,7 @@ internal static class SairIterationBench
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var size in sizes)
         {
-            using var generator = new StyleGan2Generator(new StyleGan2Config { Size = size, StyleDim = 512, NMlp = 8, ChannelMultiplier = 2 });
-            generator.eval();
-            foreach (var parameter in generator.parameters())
-            {
-                parameter.requires_grad_(false);
-            }
+            using var generator = BenchFaces.RandomOfficialLayout(size);
             using var scope = NewDisposeScope();
             var wStar = generator.ExpandToWPlus(generator.MeanLatent(256).unsqueeze(0)) + 0.3f * randn(1, generator.NLatent, 512);
             var reference = generator.ExpandToWPlus(generator.MeanLatent(256).unsqueeze(0)) + 0.3f * randn(1, generator.NLatent, 512);
