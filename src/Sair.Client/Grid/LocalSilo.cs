@@ -232,9 +232,15 @@ public sealed class LocalSilo(SairHome home)
             // One face's pass through the 64 px demo prior is too small to keep the cores busy: optimising up to
             // EmbeddedPriorBatch faces per pass restored an album about twice as fast (docs/benchmarks.md, "Batched restoration").
             // A generator of the user's own (256 px and up) keeps one face at a time, where batching measured no gain.
+            // Either setting already in the environment wins (Sair__Engine__BatchSize=1 gives runs that repeat bit for bit).
             var batch = EmbeddedPriorBatch.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            Set(SettingKeys.EngineMaxConcurrentJobs, batch);
-            Set(SettingKeys.EngineBatchSize, batch);
+            foreach (var key in new[] { SettingKeys.EngineMaxConcurrentJobs, SettingKeys.EngineBatchSize })
+            {
+                if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(SettingKeys.EnvironmentVariable(key))))
+                {
+                    Set(key, batch);
+                }
+            }
         }
         if (engine?.IdentityNet is { } identity)
         {
