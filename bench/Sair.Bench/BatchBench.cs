@@ -38,13 +38,15 @@ internal static class BatchBench
             "all" => AblationStage.WithEmotion,
             var other => throw new ArgumentException($"--stage {other}: use data, identity, histogram or all"),
         };
+        // --identity-every k: SairOptions.IdentityInterval (the identity net every k iterations, its expansion between).
+        var identityEvery = args.Int("identity-every", 1);
         var runtime = TorchRuntime.EnsureLoaded();
         set_num_threads(threads);
         manual_seed(0);
 
         Console.WriteLine($"# Batched restoration: {runtime}, {threads} threads, CPU {CpuKernels.CpuModel()}");
         Console.WriteLine();
-        Console.WriteLine($"Terms: {(stage == AblationStage.WithEmotion ? "all of the preset's" : $"up to {stage}")}.");
+        Console.WriteLine($"Terms: {(stage == AblationStage.WithEmotion ? "all of the preset's" : $"up to {stage}")}; identity net every {identityEvery} iteration(s).");
         Console.WriteLine();
         Console.WriteLine("| size | preset | B | iterations timed (runs × steps) | s per pass | run-iterations/s | × B = 1 | faces/hour at 400 it |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
@@ -55,7 +57,7 @@ internal static class BatchBench
             double? single = null;
             foreach (var b in batches)
             {
-                var (rate, perPass, timed) = Measure(setup, setup.Options.ForAblation(stage), b, steps);
+                var (rate, perPass, timed) = Measure(setup, setup.Options.ForAblation(stage) with { IdentityInterval = identityEvery }, b, steps);
                 single ??= b == 1 ? rate : null;
                 var ratio = single is { } one ? (rate / one).ToString("0.00", CultureInfo.InvariantCulture) : "–";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -63,7 +65,7 @@ internal static class BatchBench
             }
         }
         Console.WriteLine();
-        Console.WriteLine($"command: dotnet run -c Release --project bench/Sair.Bench -- batch --sizes {string.Join(',', sizes)} --batches {string.Join(',', batches)} --stage {args.String("stage", "all")} --threads {threads}");
+        Console.WriteLine($"command: dotnet run -c Release --project bench/Sair.Bench -- batch --sizes {string.Join(',', sizes)} --batches {string.Join(',', batches)} --stage {args.String("stage", "all")} --identity-every {identityEvery} --threads {threads}");
         return 0;
     }
 

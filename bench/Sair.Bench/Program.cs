@@ -38,9 +38,9 @@ static int Usage()
     Console.Error.WriteLine("       Sair.Bench quality [--set johns|lfw-holdout] [--n 10] [--iterations 400] [--projection 200] [--tasks x4,x2jpeg30] [--seed 0]");
     Console.Error.WriteLine("                          [--generator embedded|G.pt [--template template.json] [--emotions DIR]] [--device auto] [--threads N] [--panel 128] [--out DIR]");
     Console.Error.WriteLine("                          [--preset paper-pti|paper|paper-bp|official] [--variants ref,noid,wrong,refphoto] [--lr X] [--geocross X] [--noise fixed|random|zero]");
-    Console.Error.WriteLine("                          [--latent-prior X] [--truncation PSI] [--batch B] [--backproject K] [--pti STEPS [--pti-lr X] [--pti-id X]]");
+    Console.Error.WriteLine("                          [--latent-prior X] [--truncation PSI] [--batch B] [--identity-every K] [--backproject K] [--pti STEPS [--pti-lr X] [--pti-id X]]");
     Console.Error.WriteLine("       Sair.Bench match [--identity-net faceapi|faceres] [--sets johns,lfw-holdout] [--device cpu] [--threads N]");
-    Console.Error.WriteLine("       Sair.Bench batch [--sizes 64,256] [--batches 1,2,4,8] [--steps64 40] [--steps256 3] [--stage data|identity|histogram|all] [--threads N]");
+    Console.Error.WriteLine("       Sair.Bench batch [--sizes 64,256] [--batches 1,2,4,8] [--steps64 40] [--steps256 3] [--stage data|identity|histogram|all] [--identity-every K] [--threads N]");
     Console.Error.WriteLine("       Sair.Bench jobs [--jobs 100] [--iterations 20] [--long 400] [--threads N]");
     return 2;
 }

@@ -122,6 +122,11 @@ internal static class QualityBench
             }
             overrides.Add($"noise {noise}");
         }
+        if (args.Int("identity-every", 1) is > 1 and var identityEvery)
+        {
+            options = options with { IdentityInterval = identityEvery };
+            overrides.Add($"identity net every {identityEvery} iterations");
+        }
         if (args.String("latent-prior", "") is { Length: > 0 } latentPrior)
         {
             options = options with { LatentPriorWeight = double.Parse(latentPrior, CultureInfo.InvariantCulture) };

@@ -73,6 +73,14 @@ public sealed record SairOptions
     /// <summary>Weight of 1 − cos(T(Z), T(G(w))).</summary>
     public double IdentityWeight { get; init; } = 1;
 
+    /// <summary>
+    /// The identity net runs every this many iterations (1: every one, as the paper). Above 1, the term is taken at
+    /// an iteration where the net runs as its value v₀ and its gradient g₀ in image space at x₀ = G(w), and in between
+    /// as the first-order expansion v₀ + ⟨g₀, G(w) − x₀⟩: exact in value and gradient where the net ran, and G's own
+    /// Jacobian carries g₀ to w at every iteration, so only the identity net's forward and backward are saved.
+    /// </summary>
+    public int IdentityInterval { get; init; } = 1;
+
     /// <summary>λ of the latent prior λ·Σ(w − w_z)² (a sum over all n_latent × style_dim entries in both presets).</summary>
     public double LatentPriorWeight { get; init; } = 0.001;
 
@@ -215,6 +223,7 @@ public sealed record SairOptions
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1, nameof(Iterations));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaskInterval, 1, nameof(MaskInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThan(IdentityInterval, 1, nameof(IdentityInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(CheckpointInterval, 0, nameof(CheckpointInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(BackProjectionSteps, 0, nameof(BackProjectionSteps));
         ArgumentOutOfRangeException.ThrowIfLessThan(HistogramFirstIteration, 0, nameof(HistogramFirstIteration));

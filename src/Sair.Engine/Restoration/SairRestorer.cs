@@ -131,6 +131,7 @@ public sealed class SairRestorer
         private readonly List<IterationReport> history;
         private readonly TimeSpan elapsedBefore;
         private readonly List<(int Iteration, string What)> nonFinite = [];
+        private readonly IdentityExpansion identityExpansion = new();
         private Tensor? mask;
         private int recoveries;
         private int markedIteration;
@@ -298,6 +299,7 @@ public sealed class SairRestorer
             var images = Render(jobs.Select(job => (job.w, job.StepNoise())).ToList(), jobs[0].g);
             var xs = jobs.Select((job, b) => job.Perturbed(ImageName, job.Normalize(images[b]))).ToList();
             var embeddings = IdentityEmbeddings(jobs, xs);
+            RefreshIdentityExpansions(jobs, xs);
             var stepping = new List<(Job Job, Evaluation Evaluation)>();
             for (var b = 0; b < jobs.Count; b++)
             {
@@ -344,7 +346,9 @@ public sealed class SairRestorer
         private static Tensor?[] IdentityEmbeddings(IReadOnlyList<Job> jobs, IReadOnlyList<Tensor> xs)
         {
             var embeddings = new Tensor?[jobs.Count];
-            var sharing = Enumerable.Range(0, jobs.Count).Where(b => jobs[b].options.IdentityWeight > 0 && jobs[b].owner.identity is not null)
+            // With an identity interval above 1 a run's term runs the net itself (and only every few iterations).
+            var sharing = Enumerable.Range(0, jobs.Count)
+                .Where(b => jobs[b].options.IdentityWeight > 0 && jobs[b].options.IdentityInterval == 1 && jobs[b].owner.identity is not null)
                 .GroupBy(b => jobs[b].owner.identity!).Where(group => group.Count() > 1);
             foreach (var group in sharing)
             {
@@ -356,6 +360,33 @@ public sealed class SairRestorer
                 }
             }
             return embeddings;
+        }
+
+        /// <summary>
+        /// For the runs with <see cref="SairOptions.IdentityInterval"/> above 1 whose identity net is due this step, and
+        /// which share their net with another such run: the net's value and image-space gradient for all of them in one
+        /// batched forward and backward (<see cref="IdentityExpansion"/>); a run alone with its net refreshes in its term.
+        /// </summary>
+        private static void RefreshIdentityExpansions(IReadOnlyList<Job> jobs, IReadOnlyList<Tensor> xs)
+        {
+            var due = Enumerable.Range(0, jobs.Count)
+                .Where(b => jobs[b].options.IdentityWeight > 0 && jobs[b].options.IdentityInterval > 1 && jobs[b].owner.identity is not null
+                    && jobs[b].identityExpansion.DueAt(jobs[b].next, jobs[b].options.IdentityInterval))
+                .GroupBy(b => jobs[b].owner.identity!).Where(group => group.Count() > 1);
+            foreach (var group in due)
+            {
+                using var scope = NewDisposeScope();
+                var members = group.ToList();
+                var x = cat([.. members.Select(b => xs[b].detach())], 0).requires_grad_(true);
+                var embeddings = group.Key.Embed(x);
+                var values = members.Select((b, k) => 1 - group.Key.Similarity(embeddings.narrow(0, k, 1), jobs[b].referenceEmbedding!).mean()).ToList();
+                var gradient = autograd.grad([values.Aggregate((a, v) => a + v)], [x])[0];
+                for (var k = 0; k < members.Count; k++)
+                {
+                    var job = jobs[members[k]];
+                    job.identityExpansion.Keep(job.next, x.narrow(0, k, 1).detach().clone(), gradient.narrow(0, k, 1).clone(), values[k].detach());
+                }
+            }
         }
 
         /// <summary>Runs <paramref name="action"/>, failing this run alone when it throws.</summary>
@@ -428,6 +459,7 @@ public sealed class SairRestorer
         public void Dispose()
         {
             mask?.Dispose();
+            identityExpansion.Dispose();
             adam.Dispose();
             degradation.Dispose();
             rng.Dispose();
@@ -650,6 +682,8 @@ public sealed class SairRestorer
         int ITermContext.HistogramSide => histogramSide;
 
         SoftHistogramLoss? ITermContext.SoftHistogram => softHistogram;
+
+        IdentityExpansion ITermContext.IdentityExpansion => identityExpansion;
 
         Tensor? ITermContext.FaceMask(Tensor generated, int iteration) =>
             (mask is null || (iteration - options.HistogramFirstIteration) % options.MaskInterval == 0) && !UpdateMask(generated) ? null : mask;

@@ -33,17 +33,22 @@ public sealed class RestorationBatcherTests
             // Data term only, another learning rate, the longest run.
             new Case(TinySair.Degrade(g, TinySair.RandomWPlus(g, seed: 106), scale: 4), ReferenceInput.FromLatent(TinySair.MeanWPlus(g)),
                 TinySair.Nothing(20) with { DataWeight = 1, LearningRate = 0.05 }),
+            // Two runs with the identity net every 3 iterations (its expansion between), refreshed together in one call.
+            new Case(TinySair.Degrade(g, TinySair.RandomWPlus(g, seed: 107), scale: 4), ReferenceInput.FromLatent(TinySair.RandomWPlus(g, seed: 108),
+                TinySair.Render(g, TinySair.RandomWPlus(g, seed: 109))), TinySair.Nothing(10) with { DataWeight = 1, IdentityWeight = 1, IdentityInterval = 3 }),
+            new Case(TinySair.Degrade(g, TinySair.RandomWPlus(g, seed: 110), scale: 4), ReferenceInput.FromLatent(TinySair.RandomWPlus(g, seed: 108),
+                TinySair.Render(g, TinySair.RandomWPlus(g, seed: 111))), TinySair.Nothing(10) with { DataWeight = 1, IdentityWeight = 1, IdentityInterval = 3 }),
         };
         var solo = cases.Select(c => restorer.Restore(c.Y, c.Reference, c.Options)).ToList();
 
-        var batcher = new RestorationBatcher(maxBatch: 4);
+        var batcher = new RestorationBatcher(maxBatch: 8);
         var batched = RunTogether(batcher, cases.Select(c => (restorer, c)).ToList());
 
         for (var k = 0; k < cases.Length; k++)
         {
             AssertSame(solo[k], batched[k], $"run {k}");
         }
-        // The later runs joined the first between its iterations, and every pass after that held all three.
+        // The later runs joined the first between its iterations, and every pass after that held all of them.
         Assert.True(batcher.Steps > batcher.Passes, $"{batcher.Steps} steps in {batcher.Passes} passes: nothing was batched");
         Assert.Equal(cases.Sum(c => c.Options.Iterations), batcher.Steps);
         Assert.Equal(0, batcher.Runs);

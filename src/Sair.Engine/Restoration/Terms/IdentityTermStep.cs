@@ -1,3 +1,5 @@
+using TorchSharp;
+
 namespace Sair.Engine.Restoration.Terms;
 
 /// <summary>L_ID = 1 − cos(T(G(w)), T(Z)): the identity network's similarity to the reference (paper eq. 4).</summary>
@@ -9,7 +11,9 @@ internal sealed class IdentityTermStep : LossTerm
 
     public override double Weight(SairOptions options) => options.IdentityWeight;
 
-    public override IEnumerable<object?> Fingerprint(SairOptions options) => [options.IdentityWeight];
+    // The interval joins the fingerprint only when it is not the paper's 1, so checkpoints made before it existed still resume.
+    public override IEnumerable<object?> Fingerprint(SairOptions options) =>
+        options.IdentityInterval == 1 ? [options.IdentityWeight] : [options.IdentityWeight, $"every {options.IdentityInterval}"];
 
     public override void RequireNetworks(TermNetworks networks, SairOptions options)
     {
@@ -22,7 +26,25 @@ internal sealed class IdentityTermStep : LossTerm
     public override TermValue Evaluate(ITermContext context, TermStep step)
     {
         var identity = context.Identity!;
-        var similarity = identity.Similarity(step.Embedding ?? identity.Embed(step.X), context.ReferenceEmbedding!).mean();
-        return TermValue.Of(1 - similarity);
+        if (context.Options.IdentityInterval == 1)
+        {
+            var similarity = identity.Similarity(step.Embedding ?? identity.Embed(step.X), context.ReferenceEmbedding!).mean();
+            return TermValue.Of(1 - similarity);
+        }
+
+        // Every IdentityInterval iterations the net runs and its value and image-space gradient are kept; the term is
+        // then v₀ + ⟨g₀, x − x₀⟩, exact (in value and gradient) where x = x₀ and its first-order expansion elsewhere.
+        // (A batched pass may have run the net for this step already, for several runs at once.)
+        var kept = context.IdentityExpansion;
+        if (kept.DueAt(step.Iteration, context.Options.IdentityInterval))
+        {
+            using var scope = torch.NewDisposeScope();
+            var x = step.X.detach().requires_grad_(true);
+            using var enabled = torch.enable_grad();
+            var value = 1 - identity.Similarity(identity.Embed(x), context.ReferenceEmbedding!).mean();
+            var gradient = torch.autograd.grad([value], [x])[0];
+            kept.Keep(step.Iteration, x.detach(), gradient.detach(), value.detach());
+        }
+        return TermValue.Of(kept.Value! + (kept.Gradient! * (step.X - kept.Point!)).sum());
     }
 }

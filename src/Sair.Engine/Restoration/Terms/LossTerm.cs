@@ -103,9 +103,49 @@ internal interface ITermContext
     /// <summary>The paper's differentiable histogram, or null for the official hard one.</summary>
     SoftHistogramLoss? SoftHistogram { get; }
 
+    /// <summary>Where the identity term last ran its net, for <see cref="SairOptions.IdentityInterval"/> above 1.</summary>
+    IdentityExpansion IdentityExpansion { get; }
+
     /// <summary>
     /// The face mask for <paramref name="generated"/> (G(w) at the histogram's size), refreshed from its landmarks every
     /// <see cref="SairOptions.MaskInterval"/> steps; null when the landmarks came out non-finite.
     /// </summary>
     Tensor? FaceMask(Tensor generated, int iteration);
+}
+
+/// <summary>
+/// The identity term where its net last ran: the image x₀, the term's value v₀ there and its gradient g₀ with respect
+/// to the image (<see cref="SairOptions.IdentityInterval"/>). A run owns one and disposes it.
+/// </summary>
+internal sealed class IdentityExpansion : IDisposable
+{
+    public Tensor? Point { get; private set; }
+
+    public Tensor? Gradient { get; private set; }
+
+    public Tensor? Value { get; private set; }
+
+    /// <summary>The iteration the net last ran at.</summary>
+    public int Iteration { get; private set; } = -1;
+
+    /// <summary>Whether the net runs at <paramref name="iteration"/> (and has not yet).</summary>
+    public bool DueAt(int iteration, int interval) => Point is null || (iteration % interval == 0 && Iteration != iteration);
+
+    /// <summary>Replaces what was kept; takes the tensors out of the caller's dispose scope.</summary>
+    public void Keep(int iteration, Tensor point, Tensor gradient, Tensor value)
+    {
+        Dispose();
+        Iteration = iteration;
+        Point = point.DetachFromDisposeScope();
+        Gradient = gradient.DetachFromDisposeScope();
+        Value = value.DetachFromDisposeScope();
+    }
+
+    public void Dispose()
+    {
+        Point?.Dispose();
+        Gradient?.Dispose();
+        Value?.Dispose();
+        (Point, Gradient, Value) = (null, null, null);
+    }
 }
