@@ -122,10 +122,11 @@ internal static class QualityBench
             }
             overrides.Add($"noise {noise}");
         }
-        if (args.Int("identity-every", 1) is > 1 and var identityEvery)
+        if (args.String("identity-every", "") is { Length: > 0 })
         {
+            var identityEvery = args.Int("identity-every", 1);
             options = options with { IdentityInterval = identityEvery };
-            overrides.Add($"identity net every {identityEvery} iterations");
+            overrides.Add($"identity net every {identityEvery} iteration(s)");
         }
         if (args.String("latent-prior", "") is { Length: > 0 } latentPrior)
         {

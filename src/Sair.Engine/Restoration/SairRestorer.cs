@@ -371,7 +371,7 @@ public sealed class SairRestorer
         {
             var due = Enumerable.Range(0, jobs.Count)
                 .Where(b => jobs[b].options.IdentityWeight > 0 && jobs[b].options.IdentityInterval > 1 && jobs[b].owner.identity is not null
-                    && jobs[b].identityExpansion.DueAt(jobs[b].next, jobs[b].options.IdentityInterval))
+                    && jobs[b].identityExpansion.DueAt(jobs[b].next, jobs[b].options))
                 .GroupBy(b => jobs[b].owner.identity!).Where(group => group.Count() > 1);
             foreach (var group in due)
             {

@@ -291,8 +291,9 @@ public sealed class SairRestorationEngineTests
     {
         var paperBp = SairRestorationEngine.ToSairOptions(Options(5) with { Preset = "paper-bp" }, false, 3);
         var paperPti = SairRestorationEngine.ToSairOptions(Options(5) with { Preset = "paper-pti" }, false, 3);
-        Assert.Equal(paperBp with { PivotalTuning = paperPti.PivotalTuning }, paperPti);
+        Assert.Equal(paperBp with { PivotalTuning = paperPti.PivotalTuning, IdentityInterval = SairOptions.PivotalTunedIdentityInterval }, paperPti);
         Assert.Equal(SairOptions.PivotalTuningSteps, paperPti.PivotalTuning.Steps);
+        Assert.Equal(1, paperBp.IdentityInterval);
 
         // With a reference the first rendering (iteration 0, at w_z) comes from the tuned generator, so it is nearer the
         // reference photo than paper-bp's first rendering from the same w_z: its first data term is lower.

@@ -36,7 +36,7 @@ internal sealed class IdentityTermStep : LossTerm
         // then v₀ + ⟨g₀, x − x₀⟩, exact (in value and gradient) where x = x₀ and its first-order expansion elsewhere.
         // (A batched pass may have run the net for this step already, for several runs at once.)
         var kept = context.IdentityExpansion;
-        if (kept.DueAt(step.Iteration, context.Options.IdentityInterval))
+        if (kept.DueAt(step.Iteration, context.Options))
         {
             using var scope = torch.NewDisposeScope();
             var x = step.X.detach().requires_grad_(true);

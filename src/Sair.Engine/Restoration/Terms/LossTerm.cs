@@ -128,8 +128,15 @@ internal sealed class IdentityExpansion : IDisposable
     /// <summary>The iteration the net last ran at.</summary>
     public int Iteration { get; private set; } = -1;
 
-    /// <summary>Whether the net runs at <paramref name="iteration"/> (and has not yet).</summary>
-    public bool DueAt(int iteration, int interval) => Point is null || (iteration % interval == 0 && Iteration != iteration);
+    /// <summary>
+    /// Whether the net runs at <paramref name="iteration"/> (and has not yet): every <see cref="SairOptions.IdentityInterval"/>
+    /// iterations, and at every checkpoint iteration too — a run resumed there has nothing kept and must run the net,
+    /// so the uninterrupted run does the same and the two stay identical.
+    /// </summary>
+    public bool DueAt(int iteration, SairOptions options) =>
+        Point is null
+        || (Iteration != iteration
+            && (iteration % options.IdentityInterval == 0 || (options.CheckpointInterval > 0 && iteration % options.CheckpointInterval == 0)));
 
     /// <summary>Replaces what was kept; takes the tensors out of the caller's dispose scope.</summary>
     public void Keep(int iteration, Tensor point, Tensor gradient, Tensor value)
