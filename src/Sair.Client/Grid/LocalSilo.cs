@@ -31,6 +31,7 @@ public sealed class LocalSilo(SairHome home)
 
     /// <summary>The local silo's health and metrics port (not the silo default 8080, which other servers often hold).</summary>
     public const int DefaultHealthPort = 31080;
+
     /// <summary>
     /// Jobs the local silo runs at once, and optimises in one batched pass, with the embedded demo prior: measured best
     /// of B = 1, 4, 8 by <c>bench album --batches</c> (1.96× the photos per minute of B = 1 at 8).
