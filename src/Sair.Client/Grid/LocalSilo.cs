@@ -88,6 +88,20 @@ public sealed class LocalSilo(SairHome home)
         var siloPort = PortFromEnvironment("SAIR_SILO_PORT", DefaultSiloPort);
         var gatewayPort = PortFromEnvironment("SAIR_GATEWAY_PORT", DefaultGatewayPort);
         var healthPort = PortFromEnvironment("SAIR_HEALTH_PORT", DefaultHealthPort);
+        // A port held by another program — often the local silo of another SAIR_HOME — would make the new silo fail at
+        // start while this client talked to the other one's gateway. (The gateway port is not checked here: the silo's
+        // own gateway is what answers on it once started.)
+        foreach (var (port, variable) in new[] { (siloPort, "SAIR_SILO_PORT"), (healthPort, "SAIR_HEALTH_PORT") })
+        {
+            if (!PortIsFree(port))
+            {
+                throw new GridUnavailableException(
+                    $"Port {port} is already in use, so a local silo for {home.Root} cannot start: another local silo (of another SAIR_HOME) " +
+                    $"or another program holds it. Stop that silo (`sair silo stop` with its SAIR_HOME), or give this one other ports: " +
+                    $"{variable}, and likewise SAIR_SILO_PORT, SAIR_GATEWAY_PORT and SAIR_HEALTH_PORT (defaults {DefaultSiloPort}, {DefaultGatewayPort}, {DefaultHealthPort}).");
+            }
+        }
+
         home.RotateSiloLog();
         say($"Starting a local silo ({executable}); its log is {home.SiloLog}");
         var process = Start(executable, siloPort, gatewayPort, healthPort, engine);
@@ -346,6 +360,23 @@ public sealed class LocalSilo(SairHome home)
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return "";
+        }
+    }
+
+    /// <summary>Whether a listener could bind <paramref name="port"/> on every address now.</summary>
+    private static bool PortIsFree(int port)
+    {
+        try
+        {
+            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.IPv6Any, port);
+            listener.Server.DualMode = true;
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
         }
     }
 

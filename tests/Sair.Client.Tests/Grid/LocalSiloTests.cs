@@ -23,7 +23,34 @@ public sealed class LocalSiloTests : IDisposable
     {
         Environment.SetEnvironmentVariable("SAIR_SILO", null);
         Environment.SetEnvironmentVariable("SAIR_GATEWAY_PORT", null);
+        Environment.SetEnvironmentVariable("SAIR_SILO_PORT", null);
+        Environment.SetEnvironmentVariable("SAIR_HEALTH_PORT", null);
         Directory.Delete(_folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_silo_port_another_program_holds_is_refused_before_anything_starts()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        // Another home's silo on the ports this one would take: its gateway answers, so without the check this client
+        // would have gone on with the other silo while its own failed to bind.
+        using var otherSilo = new TcpListener(IPAddress.Loopback, 0);
+        otherSilo.Start();
+        var port = ((IPEndPoint)otherSilo.LocalEndpoint).Port;
+        var marker = Path.Combine(_folder, "started");
+        UseFakeSilo($"#!/bin/sh\ntouch '{marker}'\nexec sleep 60\n", port);
+        Environment.SetEnvironmentVariable("SAIR_SILO_PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var error = await Assert.ThrowsAsync<GridUnavailableException>(() => new LocalSilo(Home).EnsureRunningAsync(null, _ => { }, CancellationToken.None));
+
+        Assert.Contains($"Port {port} is already in use", error.Message, StringComparison.Ordinal);
+        Assert.Contains("SAIR_SILO_PORT", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker), "the silo was started although its port was taken");
+        Assert.False(File.Exists(Home.SiloStateFile));
     }
 
     [Fact]
@@ -151,6 +178,9 @@ public sealed class LocalSiloTests : IDisposable
 
         Environment.SetEnvironmentVariable("SAIR_SILO", path);
         Environment.SetEnvironmentVariable("SAIR_GATEWAY_PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Free silo and health ports, so a real local silo on this machine's default ports does not stop the fake one.
+        Environment.SetEnvironmentVariable("SAIR_SILO_PORT", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Environment.SetEnvironmentVariable("SAIR_HEALTH_PORT", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     private static async Task Eventually(Func<bool> condition)
