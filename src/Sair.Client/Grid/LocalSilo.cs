@@ -363,20 +363,24 @@ public sealed class LocalSilo(SairHome home)
         }
     }
 
-    /// <summary>Whether a listener could bind <paramref name="port"/> on every address now.</summary>
+    /// <summary>
+    /// Whether <paramref name="port"/> is free: false only when binding it on every address fails because it is in use
+    /// (any other failure, such as a machine without IPv6, is left to the silo to report).
+    /// </summary>
     private static bool PortIsFree(int port)
     {
         try
         {
-            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.IPv6Any, port);
-            listener.Server.DualMode = true;
+            var listener = System.Net.Sockets.Socket.OSSupportsIPv6
+                ? new System.Net.Sockets.TcpListener(System.Net.IPAddress.IPv6Any, port) { Server = { DualMode = true } }
+                : new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, port);
             listener.Start();
             listener.Stop();
             return true;
         }
-        catch (System.Net.Sockets.SocketException)
+        catch (System.Net.Sockets.SocketException e)
         {
-            return false;
+            return e.SocketErrorCode != System.Net.Sockets.SocketError.AddressAlreadyInUse;
         }
     }
 
