@@ -374,6 +374,8 @@ public sealed class LocalSilo(SairHome home)
             var listener = System.Net.Sockets.Socket.OSSupportsIPv6
                 ? new System.Net.Sockets.TcpListener(System.Net.IPAddress.IPv6Any, port) { Server = { DualMode = true } }
                 : new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, port);
+            // Connections of a silo that just stopped may linger in TIME_WAIT; only a live listener should count.
+            listener.Server.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.ReuseAddress, true);
             listener.Start();
             listener.Stop();
             return true;
