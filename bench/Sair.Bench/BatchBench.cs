@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Sair.Engine.Degradation;
 using Sair.Engine.FaceNets;
 using Sair.Engine.FaceNets.Identity;
 using Sair.Engine.Restoration;
@@ -136,12 +135,7 @@ internal static class BatchBench
     {
         using var scope = NewDisposeScope();
         options = options with { Iterations = steps + 1 };
-        var inputs = Enumerable.Range(0, b).Select(k =>
-        {
-            using var down = new BicubicDownsample(4);
-            using var noGrad = no_grad();
-            return down.forward(BenchFaces.Face(setup.Generator, (ulong)(2000 + k))).clamp(0, 1).MoveToOuterDisposeScope();
-        }).ToList();
+        var inputs = Enumerable.Range(0, b).Select(k => BenchFaces.Degraded(setup.Generator, (ulong)(2000 + k), 4)).ToList();
         var batcher = new RestorationBatcher(b);
         var clock = new Stopwatch();
         var timedReports = 0;
@@ -156,7 +150,7 @@ internal static class BatchBench
             var y = inputs[k];
             // The first run's step 0 is a pass of its own (the others join after it); its report, which waits for them to
             // join, starts the clock, and every report after that counts, up to the last.
-            var progress = new Reports(report =>
+            var progress = new CallbackProgress<IterationReport>(report =>
             {
                 lock (gate)
                 {
@@ -211,10 +205,5 @@ internal static class BatchBench
         var passes = batcher.Passes - passesAtStart;
         var seconds = lastReport.TotalSeconds;
         return (timedReports / seconds, seconds / Math.Max(1, passes), $"{timedReports} in {passes} passes");
-    }
-
-    private sealed class Reports(Action<IterationReport> report) : IProgress<IterationReport>
-    {
-        public void Report(IterationReport value) => report(value);
     }
 }

@@ -1,3 +1,4 @@
+using Sair.Engine.Degradation;
 using Sair.Engine.Objective;
 using Sair.Engine.StyleGan;
 using static TorchSharp.torch;
@@ -28,10 +29,24 @@ internal static class BenchFaces
         return generator.ExpandToWPlus(w).contiguous();
     }
 
+    /// <summary><see cref="Face"/> taken down ×<paramref name="scale"/> by D's bicubic, in [0, 1].</summary>
+    public static Tensor Degraded(StyleGan2Generator generator, ulong seed, int scale)
+    {
+        using var noGrad = no_grad();
+        using var down = new BicubicDownsample(scale);
+        return down.forward(Face(generator, seed)).clamp(0, 1);
+    }
+
     /// <summary>G(<see cref="Latent"/>) in [0, 1], with the stored noise.</summary>
     public static Tensor Face(StyleGan2Generator generator, ulong seed)
     {
         using var noGrad = no_grad();
         return OutputNormalization.Paper(generator.Synthesis(Latent(generator, seed), randomizeNoise: false));
     }
+}
+
+/// <summary>An <see cref="IProgress{T}"/> that calls back on the reporting thread (System.Progress posts to the thread pool).</summary>
+internal sealed class CallbackProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

@@ -36,14 +36,14 @@ internal static class JobsBench
 
         // Faces drawn from the prior, ×4 down; one reference photo, which the silo projects once and keeps (inversion cache).
         var reference = new ReferenceFace("bench-reference", Png(BenchFaces.Face(g, 1)), null);
-        var inputs = Enumerable.Range(0, 8).Select(k => Png(Degrade(BenchFaces.Face(g, (ulong)(100 + k))))).ToList();
+        var inputs = Enumerable.Range(0, 8).Select(k => Png(BenchFaces.Degraded(g, (ulong)(100 + k), 4))).ToList();
         RestorationRequest Request(int k, int its) => new($"bench-{k}", inputs[k % inputs.Count], [reference],
             new RestorationOptions(RestorationPresets.Default, its, Emotion: null, EmotionStrength: 0, Seed: 1, CheckpointEvery: Math.Min(50, its)), null,
             (_, _) => Task.CompletedTask, FaceFraming.Ffhq);
         double Seconds(int k, int its, IProgress<RestorationProgress>? progress = null)
         {
             var clock = Stopwatch.StartNew();
-            engine.RestoreAsync(Request(k, its), progress ?? new Ignore(), CancellationToken.None).GetAwaiter().GetResult();
+            engine.RestoreAsync(Request(k, its), progress ?? new CallbackProgress<RestorationProgress>(_ => { }), CancellationToken.None).GetAwaiter().GetResult();
             return clock.Elapsed.TotalSeconds;
         }
 
@@ -54,7 +54,7 @@ internal static class JobsBench
         var afterFirst = RssMegabytes();
 
         var rssDuringLong = new List<(int Iteration, double Megabytes)>();
-        var longSeconds = Seconds(1, longRun, new Each(value =>
+        var longSeconds = Seconds(1, longRun, new CallbackProgress<RestorationProgress>(value =>
         {
             if (value.Iteration == 1 || value.Iteration % Math.Max(1, longRun / 4) == 0)
             {
@@ -101,28 +101,9 @@ internal static class JobsBench
         return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 
-    private static Tensor Degrade(Tensor face)
-    {
-        using var noGrad = no_grad();
-        using var down = new Sair.Engine.Degradation.BicubicDownsample(4);
-        return down.forward(face).clamp(0, 1);
-    }
-
     private static byte[] Png(Tensor image)
     {
         using var picture = Sair.Engine.Imaging.ImageTensors.ToImage(image);
         return Sair.Engine.Imaging.ImageFiles.Encode(picture, "png");
-    }
-
-    private sealed class Ignore : IProgress<RestorationProgress>
-    {
-        public void Report(RestorationProgress value)
-        {
-        }
-    }
-
-    private sealed class Each(Action<RestorationProgress> report) : IProgress<RestorationProgress>
-    {
-        public void Report(RestorationProgress value) => report(value);
     }
 }

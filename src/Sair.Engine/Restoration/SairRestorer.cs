@@ -271,9 +271,6 @@ public sealed class SairRestorer
         /// <summary>Every iteration is taken (or the run failed: <see cref="ThrowIfFailed"/>).</summary>
         public bool Done => failure is not null || next >= options.Iterations;
 
-        /// <summary>Whether the run failed (a term kept going non-finite, a callback threw).</summary>
-        public bool Failed => failure is not null;
-
         public CancellationToken CancellationToken => cancellationToken;
 
         /// <summary>Rethrows what failed the run, if anything did.</summary>
@@ -286,7 +283,7 @@ public sealed class SairRestorer
         /// One iteration of every run in <paramref name="jobs"/> (not done, all of one <see cref="GeneratorKey"/>): one
         /// rendering of their latents as a batch (each with its own noise), each run's terms on its own image, one
         /// gradient pass for all, and each run's own Adam update, report and checkpoint. A run whose step goes
-        /// non-finite recovers alone; a run whose terms or callbacks throw fails alone (<see cref="Failed"/>). Since the
+        /// non-finite recovers alone; a run whose terms or callbacks throw fails alone (<see cref="ThrowIfFailed"/>). Since the
         /// samples of a batch never mix in G or in the terms, each run's gradient is the one it would have alone.
         /// </summary>
         public static void StepTogether(IReadOnlyList<Job> jobs)
@@ -347,16 +344,12 @@ public sealed class SairRestorer
         {
             var embeddings = new Tensor?[jobs.Count];
             // With an identity interval above 1 a run's term runs the net itself (and only every few iterations).
-            var sharing = Enumerable.Range(0, jobs.Count)
-                .Where(b => jobs[b].options.IdentityWeight > 0 && jobs[b].options.IdentityInterval == 1 && jobs[b].owner.identity is not null)
-                .GroupBy(b => jobs[b].owner.identity!).Where(group => group.Count() > 1);
-            foreach (var group in sharing)
+            foreach (var group in SharingIdentityNet(jobs, job => job.options.IdentityInterval == 1))
             {
-                var members = group.ToList();
-                var batch = group.Key.Embed(cat([.. members.Select(b => xs[b])], 0));
-                for (var k = 0; k < members.Count; k++)
+                var batch = group.Key.Embed(cat([.. group.Select(b => xs[b])], 0));
+                foreach (var (b, k) in group.Select((b, k) => (b, k)))
                 {
-                    embeddings[members[k]] = batch.narrow(0, k, 1);
+                    embeddings[b] = batch.narrow(0, k, 1);
                 }
             }
             return embeddings;
@@ -369,25 +362,19 @@ public sealed class SairRestorer
         /// </summary>
         private static void RefreshIdentityExpansions(IReadOnlyList<Job> jobs, IReadOnlyList<Tensor> xs)
         {
-            var due = Enumerable.Range(0, jobs.Count)
-                .Where(b => jobs[b].options.IdentityWeight > 0 && jobs[b].options.IdentityInterval > 1 && jobs[b].owner.identity is not null
-                    && jobs[b].identityExpansion.DueAt(jobs[b].next, jobs[b].options))
-                .GroupBy(b => jobs[b].owner.identity!).Where(group => group.Count() > 1);
-            foreach (var group in due)
+            foreach (var group in SharingIdentityNet(jobs, job => job.options.IdentityInterval > 1 && job.identityExpansion.DueAt(job.next, job.options)))
             {
-                using var scope = NewDisposeScope();
-                var members = group.ToList();
-                var x = cat([.. members.Select(b => xs[b].detach())], 0).requires_grad_(true);
-                var embeddings = group.Key.Embed(x);
-                var values = members.Select((b, k) => 1 - group.Key.Similarity(embeddings.narrow(0, k, 1), jobs[b].referenceEmbedding!).mean()).ToList();
-                var gradient = autograd.grad([values.Aggregate((a, v) => a + v)], [x])[0];
-                for (var k = 0; k < members.Count; k++)
-                {
-                    var job = jobs[members[k]];
-                    job.identityExpansion.Keep(job.next, x.narrow(0, k, 1).detach().clone(), gradient.narrow(0, k, 1).clone(), values[k].detach());
-                }
+                IdentityTermStep.Expand(group.Key,
+                    [.. group.Select(b => (jobs[b].identityExpansion, jobs[b].next, xs[b], jobs[b].referenceEmbedding!))]);
             }
         }
+
+        /// <summary>The indices of the runs with the identity term on that also pass <paramref name="filter"/>, by identity net, where two or more share one.</summary>
+        private static IEnumerable<IGrouping<IIdentityNetwork, int>> SharingIdentityNet(IReadOnlyList<Job> jobs, Func<Job, bool> filter) =>
+            Enumerable.Range(0, jobs.Count)
+                .Where(b => jobs[b].options.IdentityWeight > 0 && jobs[b].owner.identity is not null && filter(jobs[b]))
+                .GroupBy(b => jobs[b].owner.identity!)
+                .Where(group => group.Count() > 1);
 
         /// <summary>Runs <paramref name="action"/>, failing this run alone when it throws.</summary>
         private void Guard(Action action)
@@ -611,7 +598,7 @@ public sealed class SairRestorer
         private Tensor Normalize(Tensor generated) =>
             options.OutputNormalization == TermForm.Official ? OutputNormalization.Official(generated) : OutputNormalization.Paper(generated);
 
-        /// <summary>The result, rendered from the final latent (call when <see cref="Done"/> and not <see cref="Failed"/>).</summary>
+        /// <summary>The result, rendered from the final latent (call when <see cref="Done"/>, after <see cref="ThrowIfFailed"/>).</summary>
         public RestorationResult Finish()
         {
             using var noGrad = no_grad();

@@ -128,7 +128,7 @@ public sealed class EngineModels : IDisposable
     {
         var generator = Generator;
         await _generatorSlots.WaitAsync(cancellationToken);
-        return new GeneratorLease(generator, _ => _generatorSlots.Release());
+        return new GeneratorLease(generator, () => _generatorSlots.Release());
     }
 
     public void Dispose()
@@ -245,10 +245,10 @@ public sealed class EngineModels : IDisposable
 /// <summary>One run's job slot, and the generator it runs with.</summary>
 public sealed class GeneratorLease : IDisposable
 {
-    private readonly Action<StyleGan2Generator> _release;
+    private readonly Action _release;
     private int _released;
 
-    internal GeneratorLease(StyleGan2Generator generator, Action<StyleGan2Generator> release)
+    internal GeneratorLease(StyleGan2Generator generator, Action release)
     {
         Generator = generator;
         _release = release;
@@ -260,7 +260,7 @@ public sealed class GeneratorLease : IDisposable
     {
         if (Interlocked.Exchange(ref _released, 1) == 0)
         {
-            _release(Generator);
+            _release();
         }
     }
 }

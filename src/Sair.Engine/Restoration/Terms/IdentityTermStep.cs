@@ -1,4 +1,6 @@
+using Sair.Engine.FaceNets.Identity;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Sair.Engine.Restoration.Terms;
 
@@ -38,13 +40,26 @@ internal sealed class IdentityTermStep : LossTerm
         var kept = context.IdentityExpansion;
         if (kept.DueAt(step.Iteration, context.Options))
         {
-            using var scope = torch.NewDisposeScope();
-            var x = step.X.detach().requires_grad_(true);
-            using var enabled = torch.enable_grad();
-            var value = 1 - identity.Similarity(identity.Embed(x), context.ReferenceEmbedding!).mean();
-            var gradient = torch.autograd.grad([value], [x])[0];
-            kept.Keep(step.Iteration, x.detach(), gradient.detach(), value.detach());
+            Expand(identity, [(kept, step.Iteration, step.X, context.ReferenceEmbedding!)]);
         }
         return TermValue.Of(kept.Value! + (kept.Gradient! * (step.X - kept.Point!)).sum());
+    }
+
+    /// <summary>
+    /// Runs <paramref name="identity"/> once on the renderings of several runs (their own step or a batched pass's) and
+    /// keeps, for each, the term's value 1 − cos(T(x), T(Z)) at x and its gradient with respect to x.
+    /// </summary>
+    internal static void Expand(IIdentityNetwork identity, IReadOnlyList<(IdentityExpansion Kept, int Iteration, Tensor X, Tensor Reference)> runs)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var enabled = torch.enable_grad();
+        var x = torch.cat([.. runs.Select(r => r.X.detach())], 0).requires_grad_(true);
+        var embeddings = identity.Embed(x);
+        var values = runs.Select((r, k) => 1 - identity.Similarity(embeddings.narrow(0, k, 1), r.Reference).mean()).ToList();
+        var gradient = torch.autograd.grad([values.Aggregate((a, v) => a + v)], [x])[0];
+        for (var k = 0; k < runs.Count; k++)
+        {
+            runs[k].Kept.Keep(runs[k].Iteration, x.narrow(0, k, 1).detach().clone(), gradient.narrow(0, k, 1).clone(), values[k].detach());
+        }
     }
 }
