@@ -171,17 +171,65 @@ public sealed class PriorTrainer : IDisposable
     /// same images in the same order. <paramref name="totalImages"/>, when given, replaces the run length; every other
     /// option comes from the checkpoint.
     /// </summary>
-    public static PriorTrainer Resume(string checkpointPath, FaceImageSet data, long? totalImages = null)
+    public static PriorTrainer Resume(string checkpointPath, FaceImageSet data, long? totalImages = null) =>
+        Continue(checkpointPath, data, options => totalImages is { } total ? options with { TotalImages = total } : options);
+
+    /// <summary>
+    /// A new run that starts where another run's checkpoint stands (weights, EMA, optimiser moments, step, random
+    /// generators, data order) but trains on with <paramref name="options"/>: a recipe change measured against the run
+    /// it branches from at equal images. The networks' shape (size, widths, style and mapping) must be the
+    /// checkpoint's; the learning rate, betas, R1, path length, mixing, augmentation, EMA and run length may differ.
+    /// </summary>
+    public static PriorTrainer Branch(string checkpointPath, FaceImageSet data, PriorTrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return Continue(checkpointPath, data, source =>
+        {
+            if (source.GeneratorConfig().ToString() != options.GeneratorConfig().ToString())
+            {
+                throw new CheckpointException(checkpointPath,
+                    $"holds networks of shape '{source.GeneratorConfig()}', but the branch asks for '{options.GeneratorConfig()}': a branch may change the recipe, not the networks.");
+            }
+            return options;
+        });
+    }
+
+    /// <summary>What <see cref="Branch"/> would change: "name old → new" for every recipe option that differs.</summary>
+    public static IReadOnlyList<string> RecipeChanges(PriorTrainingOptions from, PriorTrainingOptions to)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        var changes = new List<string>();
+        void Compare<T>(string name, T a, T b)
+        {
+            if (!EqualityComparer<T>.Default.Equals(a, b))
+            {
+                changes.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {a} → {b}"));
+            }
+        }
+        Compare("learning rate", from.LearningRate, to.LearningRate);
+        Compare("beta1", from.Beta1, to.Beta1);
+        Compare("beta2", from.Beta2, to.Beta2);
+        Compare("R1 gamma", from.EffectiveR1Gamma, to.EffectiveR1Gamma);
+        Compare("R1 interval", from.R1Interval, to.R1Interval);
+        Compare("path-length weight", from.PathLengthWeight, to.PathLengthWeight);
+        Compare("mixing probability", from.MixingProbability, to.MixingProbability);
+        Compare("augment", from.Augment, to.Augment);
+        Compare("EMA half-life", from.EffectiveEmaHalfLife, to.EffectiveEmaHalfLife);
+        Compare("batch", from.Batch, to.Batch);
+        Compare("total images", from.TotalImages, to.TotalImages);
+        return changes;
+    }
+
+    // A trainer built with the options change(checkpoint's options) returns, then given the checkpoint's state.
+    private static PriorTrainer Continue(string checkpointPath, FaceImageSet data, Func<PriorTrainingOptions, PriorTrainingOptions> change)
     {
         ArgumentNullException.ThrowIfNull(data);
         var (tensors, metadata) = Safetensors.Read(checkpointPath);
         try
         {
-            var options = OptionsFrom(metadata, checkpointPath);
-            if (totalImages is { } total)
-            {
-                options = options with { TotalImages = total };
-            }
+            var options = change(OptionsFrom(metadata, checkpointPath));
             var entries = tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             if (!entries.TryGetValue("data.order", out var order))
             {
@@ -470,14 +518,18 @@ public sealed class PriorTrainer : IDisposable
     /// <c>non-finite.log</c>. When the folder already holds a checkpoint the run continues from it (its options
     /// win, except the run length). Cancelling saves the checkpoint and the generator, then throws
     /// <see cref="OperationCanceledException"/>. FFD needs the face-api models (<c>bash models/install.sh</c>), found
-    /// by <paramref name="models"/> or else <see cref="FaceModelLocator.Default"/>.
+    /// by <paramref name="models"/> or else <see cref="FaceModelLocator.Default"/>. With <paramref name="branchFrom"/>,
+    /// a folder without a checkpoint starts from that checkpoint of another run (<see cref="Branch"/>) with
+    /// <paramref name="options"/> as the new recipe; its first FFD row is measured before the first step, so the
+    /// branch point itself is on the new run's curve.
     /// </summary>
     public static Task RunAsync(PriorTrainingOptions options, string dataDir, string outDir,
-        IProgress<PriorTrainingProgress>? progress = null, CancellationToken cancellationToken = default, FaceModelLocator? models = null)
+        IProgress<PriorTrainingProgress>? progress = null, CancellationToken cancellationToken = default, FaceModelLocator? models = null,
+        string? branchFrom = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return Task.Factory.StartNew(() => Run(options, dataDir, outDir, progress, models, cancellationToken),
+        return Task.Factory.StartNew(() => Run(options, dataDir, outDir, progress, models, branchFrom, cancellationToken),
             cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
@@ -495,7 +547,7 @@ public sealed class PriorTrainer : IDisposable
     }
 
     private static void Run(PriorTrainingOptions options, string dataDir, string outDir,
-        IProgress<PriorTrainingProgress>? progress, FaceModelLocator? models, CancellationToken cancellationToken)
+        IProgress<PriorTrainingProgress>? progress, FaceModelLocator? models, string? branchFrom, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(outDir);
         // Which CPU kernels this run trains on, once per start, beside the checkpoints it will write.
@@ -509,15 +561,27 @@ public sealed class PriorTrainer : IDisposable
         File.AppendAllText(Path.Combine(outDir, RunLogFileName),
             $"{DateTimeOffset.UtcNow:u} {data.Count} faces; {data.HeldOutFiles} photos of the {options.Holdout().People.Count} held-out people left out{Environment.NewLine}");
         var checkpoint = Path.Combine(outDir, CheckpointFileName);
-        using var trainer = File.Exists(checkpoint)
-            ? Resume(checkpoint, data, options.TotalImages)
+        var branching = !File.Exists(checkpoint) && branchFrom is not null;
+        using var trainer = File.Exists(checkpoint) ? Resume(checkpoint, data, options.TotalImages)
+            : branching ? Branch(branchFrom!, data, options)
             : new PriorTrainer(options, data);
+        if (branching)
+        {
+            var changes = RecipeChanges(ReadOptions(branchFrom!), options);
+            File.AppendAllText(Path.Combine(outDir, RunLogFileName), string.Create(CultureInfo.InvariantCulture,
+                $"{DateTimeOffset.UtcNow:u} branched from {Path.GetFullPath(branchFrom!)} at step {trainer.Step} ({trainer.ImagesSeen} images): {(changes.Count == 0 ? "no recipe change" : string.Join("; ", changes))}{Environment.NewLine}"));
+        }
         options = trainer.Options;
         var checkpointStep = trainer.Step;
         if (ffd is not null && options.FfdEvery > 0)
         {
             using var reference = ReferenceImages(data, options.FfdSamples, options.Seed);
             ffd.SetReference(reference);
+            if (branching)
+            {
+                var atBranch = trainer.MeasureFfd(ffd, options.FfdSamples);
+                AppendLine(Path.Combine(outDir, "ffd.csv"), "step,images_seen,ffd", $"{trainer.Step},{trainer.ImagesSeen},{atBranch:R}");
+            }
         }
         var log = Path.Combine(outDir, "train-log.csv");
         if (!File.Exists(log))

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text.Json;
 using Sair.Engine.Runtime;
 using Sair.Engine.Training;
 
@@ -27,30 +28,49 @@ internal static class TrainPriorCommand
               --checkpoint-every <steps>   (default 500)
               --ffd-every <steps>          FFD against the data, 0 for never (default 2000)
 
-        When the output folder holds a checkpoint the run continues from it exactly; only --images is taken from the
-        command line then. Ctrl-C or SIGTERM saves the checkpoint and the generator, then exits.
+        Recipe (a new run's, or what a branch changes; a branch may change any option above but the networks' size):
+              --lr <rate>            Adam learning rate of G and D (default 0.002)
+              --r1-gamma <weight>    R1 weight (default 0.0002·size²/batch)
+              --mixing <p>           style-mixing probability (default 0.9)
+              --path-length <weight> path-length regularisation weight (default 0: off)
+              --no-augment           no DiffAugment on D's inputs
+              --branch-from <checkpoint>   start this (new) folder from another run's checkpoint, with the recipe
+                                     options given here changed and every other option the checkpoint's
+
+        When the output folder holds a checkpoint the run continues from it exactly; only --images may be given then
+        (any other option is refused: branch into a new folder instead). Ctrl-C or SIGTERM saves the checkpoint and
+        the generator, then exits.
         """;
 
     public static int Run(string[] args)
     {
         string? data = null;
         string? output = null;
+        string? branchFrom = null;
         var options = new PriorTrainingOptions { Size = 64 };
+        var changes = new List<Func<PriorTrainingOptions, PriorTrainingOptions>>();
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             int NextInt() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            double NextDouble() => double.Parse(Next(), CultureInfo.InvariantCulture);
             switch (args[i])
             {
                 case "--data": data = Next(); break;
                 case "-o" or "--output": output = Next(); break;
-                case "--size": options = options with { Size = NextInt() }; break;
                 case "--images": options = options with { TotalImages = long.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                case "--batch": options = options with { Batch = NextInt() }; break;
-                case "--seed": options = options with { Seed = NextInt() }; break;
-                case "--crop-full": options = options with { CropsBySubfolder = new Dictionary<string, CropBox>() }; break;
-                case "--checkpoint-every": options = options with { CheckpointEvery = NextInt() }; break;
-                case "--ffd-every": options = options with { FfdEvery = NextInt() }; break;
+                case "--size": var size = NextInt(); changes.Add(o => o with { Size = size }); break;
+                case "--batch": var batch = NextInt(); changes.Add(o => o with { Batch = batch }); break;
+                case "--seed": var seed = NextInt(); changes.Add(o => o with { Seed = seed }); break;
+                case "--crop-full": changes.Add(o => o with { CropsBySubfolder = new Dictionary<string, CropBox>() }); break;
+                case "--checkpoint-every": var every = NextInt(); changes.Add(o => o with { CheckpointEvery = every }); break;
+                case "--ffd-every": var ffdEvery = NextInt(); changes.Add(o => o with { FfdEvery = ffdEvery }); break;
+                case "--lr": var lr = NextDouble(); changes.Add(o => o with { LearningRate = lr }); break;
+                case "--r1-gamma": var gamma = NextDouble(); changes.Add(o => o with { R1Gamma = gamma }); break;
+                case "--mixing": var mixing = NextDouble(); changes.Add(o => o with { MixingProbability = mixing }); break;
+                case "--path-length": var pathLength = NextDouble(); changes.Add(o => o with { PathLengthWeight = pathLength }); break;
+                case "--no-augment": changes.Add(o => o with { Augment = false }); break;
+                case "--branch-from": branchFrom = Next(); break;
                 case "-h" or "--help": Console.WriteLine(Help); return 0;
                 default: throw new ArgumentException($"unknown option '{args[i]}' (see --help)");
             }
@@ -59,6 +79,26 @@ internal static class TrainPriorCommand
         {
             throw new ArgumentException("--data and --output are required (see --help)");
         }
+        var checkpoint = Path.Combine(output, PriorTrainer.CheckpointFileName);
+        var resuming = File.Exists(checkpoint);
+        if (resuming)
+        {
+            // Options repeating the checkpoint's are fine (the continue command may be the start command); others are refused.
+            var saved = PriorTrainer.ReadOptions(checkpoint) with { TotalImages = options.TotalImages };
+            var asked = changes.Aggregate(saved, (current, change) => change(current));
+            if (JsonSerializer.Serialize(asked) != JsonSerializer.Serialize(saved))
+            {
+                throw new ArgumentException(
+                    $"{output} holds a run whose checkpoint fixes its options (only --images may change when continuing it); to train on with other options, start a new folder with --branch-from {checkpoint}");
+            }
+        }
+        if (branchFrom is not null && !resuming)
+        {
+            // The branch keeps the source run's options (data framing, networks, cadence) except those given here and the run length.
+            var images = options.TotalImages;
+            options = PriorTrainer.ReadOptions(branchFrom) with { TotalImages = images };
+        }
+        options = changes.Aggregate(options, (current, change) => change(current));
         options.Validate();
 
         Console.WriteLine($"engine: {TorchRuntime.EnsureLoaded()}");
@@ -86,7 +126,7 @@ internal static class TrainPriorCommand
         });
         try
         {
-            PriorTrainer.RunAsync(options, data, output, progress, stop.Token).GetAwaiter().GetResult();
+            PriorTrainer.RunAsync(options, data, output, progress, stop.Token, branchFrom: branchFrom).GetAwaiter().GetResult();
         }
         catch (OperationCanceledException)
         {

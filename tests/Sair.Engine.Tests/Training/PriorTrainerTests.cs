@@ -154,6 +154,51 @@ public sealed class PriorTrainerTests
         Assert.Equal((4 * 8, 8), (grid.Width, grid.Height));
     }
 
+    [Fact]
+    public void Branch_starts_where_the_checkpoint_stands_and_trains_on_with_the_new_recipe()
+    {
+        using var data = TinyTraining.Faces();
+        var options = TinyTraining.Options();
+        var path = TinyTraining.TempPath("b.safetensors");
+        try
+        {
+            using (var source = new PriorTrainer(options, data))
+            {
+                source.TrainStep();
+                source.SaveCheckpoint(path);
+            }
+            using var resumed = PriorTrainer.Resume(path, data);
+            var changed = options with { R1Gamma = options.EffectiveR1Gamma * 50, MixingProbability = 0 };
+            using var branch = PriorTrainer.Branch(path, data, changed);
+            Assert.Equal((1, 4), (branch.Step, branch.ImagesSeen));
+            Assert.Equal(changed.EffectiveR1Gamma, branch.Options.EffectiveR1Gamma);
+            using (var g0 = Snapshot(resumed.Generator))
+            using (var b0 = Snapshot(branch.Generator))
+            using (var d0 = Snapshot(resumed.Discriminator))
+            using (var bd0 = Snapshot(branch.Discriminator))
+            {
+                Assert.True(g0.eq(b0).all().item<bool>() && d0.eq(bd0).all().item<bool>(), "a branch must start from the checkpoint's weights");
+            }
+
+            // Step 2 regularises D (R1 every 2 steps): the branch's heavier R1 must take D elsewhere than the resumed run.
+            resumed.TrainStep();
+            branch.TrainStep();
+            using var dResumed = Snapshot(resumed.Discriminator);
+            using var dBranch = Snapshot(branch.Discriminator);
+            Assert.True(dResumed.sub(dBranch).abs().max().item<float>() > 1e-4, "the branch trained with the old recipe");
+
+            // γ of an 8-px batch of 4: 0.0002·8²/4 = 0.0032.
+            Assert.Equal(["R1 gamma 0.0032 → 0.16", "mixing probability 0.9 → 0"], PriorTrainer.RecipeChanges(options, changed));
+            var reshaped = options with { StyleDim = options.StyleDim * 2 };
+            var e = Assert.Throws<CheckpointException>(() => PriorTrainer.Branch(path, data, reshaped));
+            Assert.Contains("not the networks", e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static Tensor Snapshot(nn.Module module) =>
         cat(module.parameters().Select(p => p.detach().flatten()).ToList(), 0);
 }
