@@ -2,8 +2,7 @@ namespace Sair.Engine.FaceNets;
 
 /// <summary>
 /// Finds the pretrained face networks installed from npm (models/package.json pins the packages). The models
-/// directory is the npm <c>node_modules</c> folder: an explicit path, else <c>$SAIR_MODELS</c>, else
-/// <c>models/node_modules</c> of the first folder above the application's base directory that has <c>models/package.json</c>.
+/// directory is the npm <c>node_modules</c> folder: an explicit path, or <see cref="Default"/>'s choice.
 /// </summary>
 public sealed class FaceModelLocator
 {
@@ -28,29 +27,37 @@ public sealed class FaceModelLocator
     /// <summary>The folder that holds the npm packages (<c>@vladmandic/…</c>).</summary>
     public string ModelsDirectory { get; }
 
-    /// <summary>The locator from <c>$SAIR_MODELS</c>, else from the repository above the application's base directory.</summary>
-    public static FaceModelLocator Default()
-    {
-        var fromEnv = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrWhiteSpace(fromEnv))
-        {
-            return new FaceModelLocator(fromEnv);
-        }
-        return new FaceModelLocator(Discover(AppContext.BaseDirectory)
-            ?? Path.Combine(AppContext.BaseDirectory, "models", "node_modules"));
-    }
+    /// <summary>
+    /// The models directory of this build: <c>$SAIR_MODELS</c> when set; else <c>models/node_modules</c> beside the
+    /// application when it is there (the container images' layout, <c>/app/models/node_modules</c>); else the
+    /// repository's <c>models/node_modules</c> this assembly was built from (stamped by the build, so a binary copied
+    /// elsewhere on the build machine still finds it). Nothing walks the directory tree.
+    /// </summary>
+    public static FaceModelLocator Default() => new(Choose(
+        Environment.GetEnvironmentVariable(EnvironmentVariable), AppContext.BaseDirectory, BuiltRepositoryModels));
 
-    /// <summary><c>models/node_modules</c> of the first folder at or above <paramref name="start"/> with <c>models/package.json</c>.</summary>
-    public static string? Discover(string start)
+    /// <summary>The repository's <c>models/node_modules</c> stamped into this assembly by the build, if any.</summary>
+    public static string? BuiltRepositoryModels { get; } = typeof(FaceModelLocator).Assembly
+        .GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>()
+        .FirstOrDefault(a => a.Key == BuildMetadataKey)?.Value;
+
+    /// <summary>The assembly metadata key the build stamps the repository's models folder under.</summary>
+    internal const string BuildMetadataKey = "Sair.ModelsDirectory";
+
+    /// <summary><see cref="Default"/>'s choice, given the environment variable, the application folder and the stamped folder.</summary>
+    internal static string Choose(string? environment, string applicationDirectory, string? builtRepository)
     {
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        if (!string.IsNullOrWhiteSpace(environment))
         {
-            if (File.Exists(Path.Combine(dir.FullName, "models", "package.json")))
-            {
-                return Path.Combine(dir.FullName, "models", "node_modules");
-            }
+            return environment;
         }
-        return null;
+        var beside = Path.Combine(applicationDirectory, "models", "node_modules");
+        if (Directory.Exists(beside) || string.IsNullOrWhiteSpace(builtRepository))
+        {
+            return beside;
+        }
+        return builtRepository;
     }
 
     /// <summary>The weights manifest of a face-api model, e.g. <c>face_recognition_model</c>.</summary>

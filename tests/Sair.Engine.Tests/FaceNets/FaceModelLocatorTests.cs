@@ -32,14 +32,18 @@ public sealed class FaceModelLocatorTests : IDisposable
     }
 
     [Fact]
-    public void Discovery_walks_up_to_the_folder_with_models_package_json()
+    public void The_default_is_the_environment_then_the_folder_beside_the_application_then_the_built_repository()
     {
-        Directory.CreateDirectory(Path.Combine(_dir, "models"));
-        File.WriteAllText(Path.Combine(_dir, "models", "package.json"), "{}");
-        var deep = Directory.CreateDirectory(Path.Combine(_dir, "src", "bin", "Debug")).FullName;
+        var app = Directory.CreateDirectory(Path.Combine(_dir, "app")).FullName;
+        var repo = Path.Combine(_dir, "repo", "models", "node_modules");
 
-        Assert.Equal(Path.Combine(_dir, "models", "node_modules"), FaceModelLocator.Discover(deep));
-        Assert.Equal(Path.Combine(RepoPaths.Root, "models", "node_modules"), FaceModelLocator.Discover(AppContext.BaseDirectory));
+        Assert.Equal("/env/models", FaceModelLocator.Choose("/env/models", app, repo));
+        Assert.Equal(repo, FaceModelLocator.Choose(null, app, repo));
+        Assert.Equal(Path.Combine(app, "models", "node_modules"), FaceModelLocator.Choose(" ", app, null));
+        Directory.CreateDirectory(Path.Combine(app, "models", "node_modules"));
+        Assert.Equal(Path.Combine(app, "models", "node_modules"), FaceModelLocator.Choose(null, app, repo));
+        // This build stamped the repository it was built from.
+        Assert.Equal(Path.Combine(RepoPaths.Root, "models", "node_modules"), Path.GetFullPath(FaceModelLocator.BuiltRepositoryModels!));
     }
 
     [Fact]
