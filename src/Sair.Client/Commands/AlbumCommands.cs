@@ -54,16 +54,16 @@ public class AlbumOutputSettings : AlbumSettings
 
     [CommandOption("--upscale <FACTOR>")]
     [Description("Scale of restored_imgs/ relative to the input photo (the grid pasted the face back at the submitted --upscale; another scale resizes that photo)")]
-    [DefaultValue(2.0)]
-    public double Upscale { get; init; } = 2.0;
+    [DefaultValue(OutputLayout.DefaultUpscale)]
+    public double Upscale { get; init; } = OutputLayout.DefaultUpscale;
 
     [CommandOption("--ext <EXT>")]
-    [Description("Format of restored_imgs/: auto (the input's: JPEG for .jpg inputs, else PNG), png or jpg")]
-    [DefaultValue("auto")]
-    public string Ext { get; init; } = "auto";
+    [Description(OutputLayout.ExtHelp)]
+    [DefaultValue(OutputLayout.DefaultExt)]
+    public string Ext { get; init; } = OutputLayout.DefaultExt;
 
     [CommandOption("--suffix <TEXT>")]
-    [Description("Added to the names in restored_faces/ and restored_imgs/ (name_00_<suffix>.png, name_<suffix>.<ext>)")]
+    [Description(OutputLayout.SuffixHelp)]
     public string? Suffix { get; init; }
 
     /// <summary>How the output folder's files are named and encoded.</summary>

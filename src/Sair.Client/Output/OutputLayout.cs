@@ -12,6 +12,18 @@ public sealed partial record OutputLayout(double Upscale, string Ext = "auto", s
 {
     public static readonly string[] Extensions = ["auto", "png", "jpg"];
 
+    /// <summary>The help of --ext, wherever a command writes restored_imgs/.</summary>
+    public const string ExtHelp = "Format of restored_imgs/: auto (the input's: JPEG for .jpg inputs, else PNG), png or jpg";
+
+    /// <summary>The help of --suffix, wherever a command writes restored_faces/ and restored_imgs/.</summary>
+    public const string SuffixHelp = "Added to the names in restored_faces/ and restored_imgs/ (name_00_<suffix>.png, name_<suffix>.<ext>)";
+
+    /// <summary>The default of --upscale (the demo writes its own fixed layout).</summary>
+    public const double DefaultUpscale = 2.0;
+
+    /// <summary>The default of --ext.</summary>
+    public const string DefaultExt = "auto";
+
     /// <summary>JPEG quality of <c>restored_imgs/</c> when they are written as JPEG.</summary>
     public const int JpegQuality = 95;
 
