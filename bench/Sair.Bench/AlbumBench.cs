@@ -31,9 +31,9 @@ internal static class AlbumBench
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(30);
 
-    private sealed record Settings(int Photos, int Iterations, int Projection, int Threads, int InputSide, string Generator, TimeSpan Timeout, int Batch = 1);
+    internal sealed record Settings(int Photos, int Iterations, int Projection, int Threads, int InputSide, string Generator, TimeSpan Timeout, int Batch = 1);
 
-    private sealed record Measurement(int Engines, int Batch, double Seconds, int Completed, IReadOnlyList<double> PhotosPerEngine);
+    internal sealed record Measurement(int Engines, int Batch, double Seconds, int Completed, IReadOnlyList<double> PhotosPerEngine);
 
     public static int Run(BenchArgs args) => RunAsync(args).GetAwaiter().GetResult();
 
@@ -42,18 +42,7 @@ internal static class AlbumBench
         var engineCounts = args.Ints("engines", 1, 2);
         // --batches: each engine silo runs B jobs at once and optimises them in batched passes (Sair:Engine:BatchSize).
         var batches = args.Ints("batches", 1);
-        var settings = new Settings(
-            Photos: args.Int("photos", 12),
-            Iterations: args.Int("iterations", 20),
-            Projection: args.Int("projection", 10),
-            Threads: args.Int("threads", 1),
-            InputSide: args.Int("input", 16),
-            Generator: args.String("generator", RepoPaths.SharedFile("fixtures", "stylegan2", TinyGenerator, TinyGenerator + ".pt")),
-            Timeout: TimeSpan.FromMinutes(args.Int("timeout-min", 30)));
-        if (settings.Generator != EmbeddedDefaults.GeneratorSetting && !File.Exists(settings.Generator))
-        {
-            throw new FileNotFoundException($"The generator {settings.Generator} is missing: pass --generator <.pt> or put the shared fixtures beside the repository.");
-        }
+        var settings = SettingsFrom(args);
 
         var measurements = new List<Measurement>();
         foreach (var batch in batches)
@@ -70,7 +59,25 @@ internal static class AlbumBench
         return measurements.All(m => m.Completed == settings.Photos) ? 0 : 1;
     }
 
-    private static async Task<Measurement> MeasureAsync(int engineCount, Settings settings)
+    /// <summary>The album, its generator and the silos' threads from the command line (--photos, --iterations, ...).</summary>
+    internal static Settings SettingsFrom(BenchArgs args)
+    {
+        var settings = new Settings(
+            Photos: args.Int("photos", 12),
+            Iterations: args.Int("iterations", 20),
+            Projection: args.Int("projection", 10),
+            Threads: args.Int("threads", 1),
+            InputSide: args.Int("input", 16),
+            Generator: args.String("generator", RepoPaths.SharedFile("fixtures", "stylegan2", TinyGenerator, TinyGenerator + ".pt")),
+            Timeout: TimeSpan.FromMinutes(args.Int("timeout-min", 30)));
+        if (settings.Generator != EmbeddedDefaults.GeneratorSetting && !File.Exists(settings.Generator))
+        {
+            throw new FileNotFoundException($"The generator {settings.Generator} is missing: pass --generator <.pt> or put the shared fixtures beside the repository.");
+        }
+        return settings;
+    }
+
+    internal static async Task<Measurement> MeasureAsync(int engineCount, Settings settings)
     {
         var data = Directory.CreateTempSubdirectory("sair-album-bench-").FullName;
         var serviceId = $"album-bench-{Guid.NewGuid():N}";

@@ -74,7 +74,7 @@ internal static class BatchBench
     }
 
     /// <summary>What one size's runs need: the restorer (on one generator), a reference, the options and B inputs' source.</summary>
-    private sealed class Setup(string preset, SairRestorer restorer, StyleGan2Generator generator, ReferenceInput reference, SairOptions options,
+    internal sealed class Setup(string preset, SairRestorer restorer, StyleGan2Generator generator, ReferenceInput reference, SairOptions options,
         Action dispose) : IDisposable
     {
         public string Preset { get; } = preset;
@@ -91,7 +91,7 @@ internal static class BatchBench
     }
 
     /// <summary>The embedded demo prior and the silo's nets, with the options an engine silo gives a default job.</summary>
-    private static Setup DemoPrior()
+    internal static Setup DemoPrior()
     {
         var engineOptions = new SairEngineOptions { GeneratorPath = EmbeddedDefaults.GeneratorSetting, Device = "cpu" };
         EmbeddedDefaults.Apply(engineOptions);
@@ -107,7 +107,7 @@ internal static class BatchBench
     }
 
     /// <summary>A random-weight generator of the official layout at <paramref name="size"/>, with the npm face nets.</summary>
-    private static Setup RandomWeights(int size)
+    internal static Setup RandomWeights(int size)
     {
         var generator = BenchFaces.RandomOfficialLayout(size);
         using (no_grad())
@@ -131,7 +131,7 @@ internal static class BatchBench
     /// B runs of <paramref name="steps"/> + 1 iterations on B different ×4 inputs; the first run holds its first report
     /// until all B have joined, and the passes from then to the last step are timed.
     /// </summary>
-    private static (double RunIterationsPerSecond, double SecondsPerPass, string Timed) Measure(Setup setup, SairOptions options, int b, int steps)
+    internal static (double RunIterationsPerSecond, double SecondsPerPass, string Timed) Measure(Setup setup, SairOptions options, int b, int steps)
     {
         using var scope = NewDisposeScope();
         options = options with { Iterations = steps + 1 };

@@ -11,6 +11,7 @@ using Sair.Bench;
 //   dotnet run -c Release --project bench/Sair.Bench -- match [--identity-net faceapi|faceres] [--sets johns,lfw-holdout]
 //   dotnet run -c Release --project bench/Sair.Bench -- batch [--sizes 64,256] [--batches 1,2,4,8] [--steps64 40] [--steps256 3]
 //   dotnet run -c Release --project bench/Sair.Bench -- jobs [--jobs 100] [--iterations 20] [--long 400]
+//   dotnet run -c Release --project bench/Sair.Bench -- ratios [--write docs/benchmarks.md] [--batches 1,2,4,8] [--engines 1,2] [--steps64 40] [--steps256 3]
 // Every mode goes through the CPU kernel guard (Sair__Engine__CpuKernels, default auto) and prints its decision.
 return args.FirstOrDefault() switch
 {
@@ -24,6 +25,7 @@ return args.FirstOrDefault() switch
     "match" => MatchBench.Run(BenchArgs.Parse(args[1..])),
     "batch" => BatchBench.Run(BenchArgs.Parse(args[1..])),
     "jobs" => JobsBench.Run(BenchArgs.Parse(args[1..])),
+    "ratios" => RatiosBench.Run(BenchArgs.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -42,5 +44,7 @@ static int Usage()
     Console.Error.WriteLine("       Sair.Bench match [--identity-net faceapi|faceres] [--sets johns,lfw-holdout] [--device cpu] [--threads N]");
     Console.Error.WriteLine("       Sair.Bench batch [--sizes 64,256] [--batches 1,2,4,8] [--steps64 40] [--steps256 3] [--stage data|identity|histogram|all] [--identity-every K] [--threads N]");
     Console.Error.WriteLine("       Sair.Bench jobs [--jobs 100] [--iterations 20] [--long 400] [--threads N]");
+    Console.Error.WriteLine("       Sair.Bench ratios [--write docs/benchmarks.md] [--batches 1,2,4,8] [--engines 1,2 (0: none)] [--steps64 40] [--steps256 3] [--runs 3]");
+    Console.Error.WriteLine("                         [--photos 12] [--iterations 20] [--silo-threads 1] [--threads N]");
     return 2;
 }
