@@ -25,6 +25,8 @@ internal static class TrainPriorCommand
               --batch <n>        batch size (default 16)
               --seed <n>         seed of every random draw (default 1)
               --crop-full        use every image whole (for faces aligned by 'align-faces')
+              --channels <table> channels per resolution of G and D, e.g. 4:256,8:256,16:128,32:64,64:32
+                                 (default 64 up to 32 px, 32 above)
               --checkpoint-every <steps>   (default 500)
               --ffd-every <steps>          FFD against the data, 0 for never (default 2000)
 
@@ -41,6 +43,22 @@ internal static class TrainPriorCommand
         (any other option is refused: branch into a new folder instead). Ctrl-C or SIGTERM saves the checkpoint and
         the generator, then exits.
         """;
+
+    /// <summary>"4:256,8:128" → {4: 256, 8: 128}.</summary>
+    internal static IReadOnlyDictionary<int, int> ParseChannels(string table)
+    {
+        var channels = new SortedDictionary<int, int>();
+        foreach (var entry in table.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = entry.Split(':');
+            if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var resolution)
+                || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var width) || width < 1 || !channels.TryAdd(resolution, width))
+            {
+                throw new ArgumentException($"--channels '{table}': give resolution:channels pairs, each resolution once, e.g. 4:256,8:256,16:128,32:64,64:32");
+            }
+        }
+        return new Dictionary<int, int>(channels);
+    }
 
     public static int Run(string[] args)
     {
@@ -63,6 +81,7 @@ internal static class TrainPriorCommand
                 case "--batch": var batch = NextInt(); changes.Add(o => o with { Batch = batch }); break;
                 case "--seed": var seed = NextInt(); changes.Add(o => o with { Seed = seed }); break;
                 case "--crop-full": changes.Add(o => o with { CropsBySubfolder = new Dictionary<string, CropBox>() }); break;
+                case "--channels": var channels = ParseChannels(Next()); changes.Add(o => o with { Channels = channels }); break;
                 case "--checkpoint-every": var every = NextInt(); changes.Add(o => o with { CheckpointEvery = every }); break;
                 case "--ffd-every": var ffdEvery = NextInt(); changes.Add(o => o with { FfdEvery = ffdEvery }); break;
                 case "--lr": var lr = NextDouble(); changes.Add(o => o with { LearningRate = lr }); break;

@@ -1,4 +1,5 @@
 using Sair.Engine.Imaging;
+using Sair.Engine.IO;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -32,16 +33,24 @@ public sealed class TrainPriorCommandTests : IDisposable
             ImageFiles.Save(face, Path.Combine(data, $"face-{i}.png"));
         }
         var run = Path.Combine(_work, "run");
-        string[] recipe = ["--data", data, "--size", "8", "--batch", "4", "--ffd-every", "0", "--crop-full"];
+        string[] recipe = ["--data", data, "--size", "8", "--batch", "4", "--ffd-every", "0", "--crop-full", "--channels", "4:16,8:8"];
 
         var (started, _) = await RunAsync([.. recipe, "-o", run, "--images", "8"]);
         var (continued, _) = await RunAsync([.. recipe, "-o", run, "--images", "16"]);
         var (refused, refusal) = await RunAsync(["--data", data, "-o", run, "--images", "24", "--lr", "0.001"]);
+        var (badTable, badTableLog) = await RunAsync([.. recipe, "-o", Path.Combine(_work, "bad"), "--images", "8", "--channels", "4:16,4:8"]);
         var branch = Path.Combine(_work, "branch");
         var (branched, _) = await RunAsync(["--data", data, "-o", branch, "--images", "24", "--lr", "0.001",
             "--branch-from", Path.Combine(run, "checkpoint.safetensors")]);
 
-        Assert.Equal((0, 0, 1, 0), (started, continued, refused, branched));
+        Assert.Equal((0, 0, 1, 0, 1), (started, continued, refused, branched, badTable));
+        Assert.Contains("error: --channels '4:16,4:8'", badTableLog);
+        var (tensors, exported) = Safetensors.Read(Path.Combine(branch, "generator.safetensors"));
+        foreach (var (_, tensor) in tensors)
+        {
+            tensor.Dispose();
+        }
+        Assert.EndsWith("channels 4:16 8:8", exported["generator"]);
         Assert.Equal(["1,4", "2,8", "3,12", "4,16"], TrainLog(run));
         Assert.Contains("--branch-from", refusal);
         Assert.DoesNotContain("   at ", refusal);
