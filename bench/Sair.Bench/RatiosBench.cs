@@ -30,6 +30,11 @@ internal static class RatiosBench
         var runs = args.Int("runs", 3);
         var threads = args.Int("threads", Environment.ProcessorCount);
         var write = args.String("write", "");
+        if (write.Length > 0)
+        {
+            // Fail before the run, not after it, when the file cannot take the table.
+            Replace(write, null);
+        }
         var runtime = TorchRuntime.EnsureLoaded();
         set_num_threads(threads);
         manual_seed(0);
@@ -100,8 +105,11 @@ internal static class RatiosBench
         return 0;
     }
 
-    /// <summary>Replaces what lies between <see cref="StartMarker"/> and <see cref="EndMarker"/> in <paramref name="path"/>.</summary>
-    internal static void Replace(string path, string table)
+    /// <summary>
+    /// Replaces what lies between <see cref="StartMarker"/> and <see cref="EndMarker"/> in <paramref name="path"/>
+    /// with <paramref name="table"/>; null only checks that the markers are there.
+    /// </summary>
+    internal static void Replace(string path, string? table)
     {
         var text = File.ReadAllText(path);
         var start = text.IndexOf(StartMarker, StringComparison.Ordinal);
@@ -110,8 +118,11 @@ internal static class RatiosBench
         {
             throw new InvalidOperationException($"{path} has no '{StartMarker}' … '{EndMarker}' section to write the table into.");
         }
-        var body = start + StartMarker.Length;
-        File.WriteAllText(path, text[..body] + "\n" + table + "\n" + text[end..]);
+        if (table is not null)
+        {
+            var body = start + StartMarker.Length;
+            File.WriteAllText(path, text[..body] + "\n" + table + "\n" + text[end..]);
+        }
     }
 
     private static string Table(List<(string What, string Figure, string Ratio)> rows, string runtime, int threads, string command, TimeSpan took)
