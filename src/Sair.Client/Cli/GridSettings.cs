@@ -85,6 +85,20 @@ public class EngineSettings : GridSettings
     /// <summary>What --emotion takes: auto (keep the input's expression) or one of the grid's emotions.</summary>
     public static IReadOnlyList<string> Emotions { get; } = [RestorationEmotions.Keep, .. RestorationEmotions.All];
 
+    /// <summary>The flag that sets each <see cref="RestorationOptions"/> field this command's options fill in.</summary>
+    internal static readonly IReadOnlyDictionary<string, string> OptionFlags = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [nameof(RestorationOptions.Preset)] = "--preset",
+        [nameof(RestorationOptions.Emotion)] = "--emotion",
+        [nameof(RestorationOptions.EmotionStrength)] = "--emotion-strength",
+        [nameof(RestorationOptions.Iterations)] = "--iterations",
+        [nameof(RestorationOptions.CheckpointEvery)] = "--checkpoint-every",
+        [nameof(RestorationOptions.IdentityWeight)] = "--identity-weight",
+        [nameof(RestorationOptions.JpegQuality)] = "--jpeg-quality",
+        [nameof(RestorationOptions.Upscale)] = "--upscale",
+        [nameof(RestorationOptions.Face)] = "--only-center-face",
+    };
+
     [CommandOption("--preset <NAME>")]
     [Description("SAIR settings: [green]paper-pti[/] (paper-bp with the generator first tuned to the reference photo; the default, chosen by docs/quality.md), [green]paper[/] (the paper's equations), [green]paper-bp[/] (paper, then the result back-projected onto the input) or [green]official[/] (the authors' code)")]
     [DefaultValue(RestorationPresets.Default)]
@@ -138,11 +152,6 @@ public class EngineSettings : GridSettings
             return grid;
         }
 
-        if (RestorationPresets.Find(Preset) is null)
-        {
-            return ValidationResult.Error($"--preset '{Preset}' is unknown: use {string.Join(", ", RestorationPresets.All)}.");
-        }
-
         if (!Emotions.Contains(Emotion, StringComparer.OrdinalIgnoreCase))
         {
             return ValidationResult.Error($"--emotion '{Emotion}' is unknown: use one of {string.Join(", ", Emotions)}.");
@@ -161,24 +170,15 @@ public class EngineSettings : GridSettings
             }
         }
 
-        if (Iterations is < 1 or > GridLimits.DefaultMaxIterations)
+        // The grid's own rules for the options (RestorationOptions.Problem), worded with the flags that set them.
+        if (Options().Problem() is { } problem)
+        {
+            return ValidationResult.Error(problem.Describe(OptionFlags[problem.Field]));
+        }
+
+        if (Iterations > GridLimits.DefaultMaxIterations)
         {
             return ValidationResult.Error($"--iterations {Iterations} is out of range: use 1 to {GridLimits.DefaultMaxIterations}.");
-        }
-
-        if (CheckpointEvery < 1)
-        {
-            return ValidationResult.Error($"--checkpoint-every {CheckpointEvery} is out of range: use 1 or more.");
-        }
-
-        if (IdentityWeight is { } weight && !(weight is >= 0 and <= RestorationOptions.MaxIdentityWeight))
-        {
-            return ValidationResult.Error($"--identity-weight {weight} is out of range: use 0 to {RestorationOptions.MaxIdentityWeight}.");
-        }
-
-        if (JpegQuality is < RestorationOptions.MinJpegQuality or > RestorationOptions.MaxJpegQuality)
-        {
-            return ValidationResult.Error($"--jpeg-quality {JpegQuality} is out of range: use {RestorationOptions.MinJpegQuality} to {RestorationOptions.MaxJpegQuality}.");
         }
 
         if (Generator is not null && !File.Exists(Generator))

@@ -55,61 +55,66 @@ public sealed record RestorationOptions(
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad field and its valid range.</summary>
     public void Validate()
     {
-        if (RestorationPresets.Find(Preset) is null)
+        if (Problem() is { } problem)
         {
-            throw new ArgumentException(
-                $"RestorationOptions.Preset '{Preset}' is unknown: use one of {string.Join(", ", RestorationPresets.All)}.", nameof(Preset));
-        }
-
-        if (Emotion is not null && RestorationEmotions.Find(Emotion) is null)
-        {
-            throw new ArgumentException(
-                $"RestorationOptions.Emotion '{Emotion}' is unknown: use one of {string.Join(", ", RestorationEmotions.All)}, or none.", nameof(Emotion));
-        }
-
-        if (Iterations < 1)
-        {
-            throw new ArgumentException($"RestorationOptions.Iterations is {Iterations}: use 1 or more.", nameof(Iterations));
-        }
-
-        if (CheckpointEvery < 1)
-        {
-            throw new ArgumentException(
-                $"RestorationOptions.CheckpointEvery is {CheckpointEvery}: use 1 or more (iterations between checkpoints).",
-                nameof(CheckpointEvery));
-        }
-
-        if (!Enum.IsDefined(Face))
-        {
-            throw new ArgumentException(
-                $"RestorationOptions.Face is {(int)Face}, which this grid does not know: use {string.Join(", ", Enum.GetNames<FaceChoice>())}.",
-                nameof(Face));
-        }
-
-        if (IdentityWeight is { } weight && !(weight is >= 0 and <= MaxIdentityWeight))
-        {
-            throw new ArgumentException(
-                $"RestorationOptions.IdentityWeight is {weight}: use 0 to {MaxIdentityWeight}, or none for the preset's.", nameof(IdentityWeight));
-        }
-
-        if (JpegQuality is < MinJpegQuality or > MaxJpegQuality)
-        {
-            throw new ArgumentException(
-                $"RestorationOptions.JpegQuality is {JpegQuality}: use {MinJpegQuality} to {MaxJpegQuality} (the quality the input was saved at), or none.",
-                nameof(JpegQuality));
-        }
-
-        if (!(EmotionStrength is >= 0 and <= MaxEmotionStrength))
-        {
-            throw new ArgumentException(
-                $"RestorationOptions.EmotionStrength is {EmotionStrength}: use 0 (the directions' own γ) to {MaxEmotionStrength}.", nameof(EmotionStrength));
-        }
-
-        if (Upscale is < MinUpscale or > MaxUpscale || double.IsNaN(Upscale))
-        {
-            throw new ArgumentException(
-                $"RestorationOptions.Upscale is {Upscale}: use {MinUpscale} to {MaxUpscale} (the whole photo's scale relative to the input).",
-                nameof(Upscale));
+            throw new ArgumentException(problem.Describe($"RestorationOptions.{problem.Field}"), problem.Field);
         }
     }
+
+    /// <summary>
+    /// The first field outside what the grid accepts, or null: the one list of these rules, worded by each front end
+    /// with its own name for the field (<see cref="Validate"/> for the grains, the CLI with its flags).
+    /// </summary>
+    public OptionsProblem? Problem()
+    {
+        static string Number(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (RestorationPresets.Find(Preset) is null)
+        {
+            return new(nameof(Preset), $"'{Preset}'", $"use one of {string.Join(", ", RestorationPresets.All)}", Unknown: true);
+        }
+        if (Emotion is not null && RestorationEmotions.Find(Emotion) is null)
+        {
+            return new(nameof(Emotion), $"'{Emotion}'", $"use one of {string.Join(", ", RestorationEmotions.All)}, or none", Unknown: true);
+        }
+        if (Iterations < 1)
+        {
+            return new(nameof(Iterations), Number(Iterations), "use 1 or more");
+        }
+        if (CheckpointEvery < 1)
+        {
+            return new(nameof(CheckpointEvery), Number(CheckpointEvery), "use 1 or more (iterations between checkpoints)");
+        }
+        if (!Enum.IsDefined(Face))
+        {
+            return new(nameof(Face), Number((int)Face), $"use {string.Join(", ", Enum.GetNames<FaceChoice>())}", Unknown: true);
+        }
+        if (IdentityWeight is { } weight && !(weight is >= 0 and <= MaxIdentityWeight))
+        {
+            return new(nameof(IdentityWeight), Number(weight), $"use 0 to {Number(MaxIdentityWeight)}");
+        }
+        if (JpegQuality is < MinJpegQuality or > MaxJpegQuality)
+        {
+            return new(nameof(JpegQuality), Number(JpegQuality.Value), $"use {MinJpegQuality} to {MaxJpegQuality} (the quality the input was saved at)");
+        }
+        if (!(EmotionStrength is >= 0 and <= MaxEmotionStrength))
+        {
+            return new(nameof(EmotionStrength), Number(EmotionStrength), $"use 0 (the emotion directions' own strength) to {Number(MaxEmotionStrength)}");
+        }
+        if (Upscale is < MinUpscale or > MaxUpscale || double.IsNaN(Upscale))
+        {
+            return new(nameof(Upscale), Number(Upscale), $"use {Number(MinUpscale)} to {Number(MaxUpscale)} (the whole photo's scale relative to the input)");
+        }
+        return null;
+    }
+}
+
+/// <summary>A field of <see cref="RestorationOptions"/> outside what the grid accepts.</summary>
+/// <param name="Field">The field's name in <see cref="RestorationOptions"/>.</param>
+/// <param name="Value">The value as given, quoted when it is a name.</param>
+/// <param name="Expected">What the field takes ("use 1 to 100").</param>
+/// <param name="Unknown">The value is not one of a set of names (rather than out of a numeric range).</param>
+public sealed record OptionsProblem(string Field, string Value, string Expected, bool Unknown = false)
+{
+    /// <summary>"<paramref name="name"/> 'x' is unknown: use …" or "<paramref name="name"/> 0 is out of range: use …".</summary>
+    public string Describe(string name) => $"{name} {Value} is {(Unknown ? "unknown" : "out of range")}: {Expected}.";
 }

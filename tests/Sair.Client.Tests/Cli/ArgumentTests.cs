@@ -18,6 +18,23 @@ public sealed class ArgumentTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
+    [Fact]
+    public void Every_option_the_grid_can_refuse_is_worded_with_the_flag_that_sets_it()
+    {
+        var valid = new Sair.Grains.Engine.RestorationOptions(Sair.Grains.Engine.RestorationPresets.Default, 400, null, 0, 0, 50);
+        Sair.Grains.Engine.RestorationOptions[] invalid =
+        [
+            valid with { Preset = "fast" }, valid with { Emotion = "smug" }, valid with { Iterations = 0 }, valid with { CheckpointEvery = 0 },
+            valid with { Face = (Sair.Grains.Engine.FaceChoice)9 }, valid with { IdentityWeight = -1 }, valid with { JpegQuality = 0 },
+            valid with { EmotionStrength = -1 }, valid with { Upscale = 0 },
+        ];
+
+        Assert.Null(valid.Problem());
+        var fields = invalid.Select(o => o.Problem()!.Field).ToList();
+        Assert.Equal(invalid.Length, fields.Distinct().Count());
+        Assert.All(fields, field => Assert.True(EngineSettings.OptionFlags.ContainsKey(field), $"no flag for RestorationOptions.{field}"));
+    }
+
     [Theory]
     [InlineData("restore --pool family", "-i/--input is required")]
     [InlineData("restore -i {photo}", "one of --reference <PATH> or --pool <NAME>, or --no-identity")]
