@@ -10,7 +10,8 @@ namespace Sair.Testing;
 /// Test photos are text "face:PERSON:anything"; the embedding is a fixed vector per person (with a small per-photo
 /// perturbation), so matching has a known answer. "chip:PERSON:anything" is a tiny aligned face: detection finds
 /// nothing in it, but <see cref="EmbedAlignedAsync"/> embeds it like a face. "group:ANN,BOB:anything" is a photo of
-/// several people, left to right. Anything else holds no face.
+/// several people, left to right. "broken:anything" fails with an exception of a type no client loads. Anything else
+/// holds no face.
 /// </summary>
 public sealed class FakeFaceAnalyzer : IFaceAnalyzer
 {
@@ -38,6 +39,11 @@ public sealed class FakeFaceAnalyzer : IFaceAnalyzer
 
         DetectCalls.Enqueue((Encoding.UTF8.GetString(photo), choice));
         var parts = Encoding.UTF8.GetString(photo).Split(':');
+        if (parts[0] == "broken")
+        {
+            throw new FakeBackendException("fake analyzer: the backend behind it failed");
+        }
+
         if (parts.Length < 3 || parts[0] != "face")
         {
             throw new FaceNotFoundException("fake analyzer: no face in the photo");
@@ -90,3 +96,6 @@ public sealed class FakeFaceAnalyzer : IFaceAnalyzer
         return [.. hash.Take(Dimensions).Select(b => (b - 127.5f) / 127.5f)];
     }
 }
+
+/// <summary>A failure of a type outside the grid's contract, as a storage SDK or the engine throws.</summary>
+public sealed class FakeBackendException(string message) : Exception(message);

@@ -33,6 +33,9 @@ public static class GridSiloBuilderExtensions
             [SiloMetadataKeys.Accelerator] = accelerator,
         });
 
+        // Exceptions of types a client cannot load reach it as GridException with their message.
+        silo.AddIncomingGrainCallFilter<ClientFacingExceptionFilter>();
+
         var services = silo.Services;
         services.AddPlacementDirector<EnginePlacementStrategy, EnginePlacementDirector>();
         services.AddSingleton<EngineLoadCache>();
