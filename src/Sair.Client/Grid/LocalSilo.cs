@@ -88,10 +88,9 @@ public sealed class LocalSilo(SairHome home)
         var siloPort = PortFromEnvironment("SAIR_SILO_PORT", DefaultSiloPort);
         var gatewayPort = PortFromEnvironment("SAIR_GATEWAY_PORT", DefaultGatewayPort);
         var healthPort = PortFromEnvironment("SAIR_HEALTH_PORT", DefaultHealthPort);
-        // A port held by another program — often the local silo of another SAIR_HOME — would make the new silo fail at
-        // start while this client talked to the other one's gateway. (The gateway port is not checked here: the silo's
-        // own gateway is what answers on it once started.)
-        foreach (var (port, variable) in new[] { (siloPort, "SAIR_SILO_PORT"), (healthPort, "SAIR_HEALTH_PORT") })
+        // No silo of this home runs, so a port held now belongs to another program — often the local silo of another
+        // SAIR_HOME — which would make the new silo fail at start while this client talked to the other one's gateway.
+        foreach (var (port, variable) in new[] { (siloPort, "SAIR_SILO_PORT"), (gatewayPort, "SAIR_GATEWAY_PORT"), (healthPort, "SAIR_HEALTH_PORT") })
         {
             if (!PortIsFree(port))
             {

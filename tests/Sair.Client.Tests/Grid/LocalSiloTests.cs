@@ -28,27 +28,30 @@ public sealed class LocalSiloTests : IDisposable
         Directory.Delete(_folder, recursive: true);
     }
 
-    [Fact]
-    public async Task A_silo_port_another_program_holds_is_refused_before_anything_starts()
+    [Theory]
+    [InlineData("SAIR_SILO_PORT")]
+    [InlineData("SAIR_GATEWAY_PORT")]
+    [InlineData("SAIR_HEALTH_PORT")]
+    public async Task A_port_another_program_holds_is_refused_before_anything_starts(string variable)
     {
         if (OperatingSystem.IsWindows())
         {
             return;
         }
 
-        // Another home's silo on the ports this one would take: its gateway answers, so without the check this client
+        // Another home's silo on a port this one would take: its gateway answers, so without the check this client
         // would have gone on with the other silo while its own failed to bind.
         using var otherSilo = new TcpListener(IPAddress.Loopback, 0);
         otherSilo.Start();
         var port = ((IPEndPoint)otherSilo.LocalEndpoint).Port;
         var marker = Path.Combine(_folder, "started");
-        UseFakeSilo($"#!/bin/sh\ntouch '{marker}'\nexec sleep 60\n", port);
-        Environment.SetEnvironmentVariable("SAIR_SILO_PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        UseFakeSilo($"#!/bin/sh\ntouch '{marker}'\nexec sleep 60\n", FreePort.Next());
+        Environment.SetEnvironmentVariable(variable, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         var error = await Assert.ThrowsAsync<GridUnavailableException>(() => new LocalSilo(Home).EnsureRunningAsync(null, _ => { }, CancellationToken.None));
 
         Assert.Contains($"Port {port} is already in use", error.Message, StringComparison.Ordinal);
-        Assert.Contains("SAIR_SILO_PORT", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"other ports: {variable},", error.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(marker), "the silo was started although its port was taken");
         Assert.False(File.Exists(Home.SiloStateFile));
     }
@@ -61,12 +64,21 @@ public sealed class LocalSiloTests : IDisposable
             return;
         }
 
-        using var gateway = new TcpListener(IPAddress.Loopback, 0);
-        gateway.Start();
-        UseFakeSilo("#!/bin/sh\necho \"role=$Sair__Silo__Role images=$Sair__Silo__ImageRoot\"\nexec sleep 60\n", ((IPEndPoint)gateway.LocalEndpoint).Port);
+        // The fake silo's gateway: opened once the fake has started, as a real silo's is (a port held before the start
+        // is another program's, and refused).
+        var port = FreePort.Next();
+        var marker = Path.Combine(_folder, "started");
+        UseFakeSilo($"#!/bin/sh\ntouch '{marker}'\necho \"role=$Sair__Silo__Role images=$Sair__Silo__ImageRoot\"\nexec sleep 60\n", port);
+        using var gateway = new TcpListener(IPAddress.Loopback, port);
+        var opened = Task.Run(async () =>
+        {
+            await Eventually(() => File.Exists(marker));
+            gateway.Start();
+        });
         var silo = new LocalSilo(Home);
 
         var started = await silo.EnsureRunningAsync(null, _ => { }, CancellationToken.None);
+        await opened;
         var again = await silo.EnsureRunningAsync(null, _ => { }, CancellationToken.None);
 
         Assert.Equal(started.ProcessId, again.ProcessId);
