@@ -21,10 +21,32 @@ public static class AlbumWatcher
     /// <summary>What watching an album showed: each face's time, and how many face bars it needed (the most faces seen running at once).</summary>
     public sealed record Watched(IReadOnlyDictionary<int, TimeSpan> Durations, int FaceBars);
 
+    /// <summary>A lost stream is opened again after this long, doubling up to <see cref="MaxReconnectDelay"/>.</summary>
+    private static readonly TimeSpan FirstReconnectDelay = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);
+
+    /// <summary>Streams lost in a row, with no update between them, before watching gives up (about five minutes).</summary>
+    internal const int MaxLostStreams = 32;
+
     /// <summary>As <see cref="WatchAsync"/>, also telling how many face bars the display needed.</summary>
-    public static async Task<Watched> FollowAsync(
+    public static Task<Watched> FollowAsync(
         IAnsiConsole console, IGrainFactory grains, AlbumManifest manifest, CancellationToken cancellationToken)
     {
+        var album = grains.GetGrain<IAlbumGrain>(manifest.AlbumId);
+        return FollowAsync(console, album.FollowAsync, manifest, cancellationToken);
+    }
+
+    /// <summary>
+    /// Follows the album through <paramref name="follow"/>. When the stream breaks (the album's silo died, the gateway
+    /// went away) it is opened again with a growing pause, and the new stream's faces already seen are not counted
+    /// twice; watching gives up after <see cref="MaxLostStreams"/> breaks in a row without an update.
+    /// </summary>
+    internal static async Task<Watched> FollowAsync(
+        IAnsiConsole console, Func<CancellationToken, IAsyncEnumerable<AlbumUpdate>> follow, AlbumManifest manifest, CancellationToken cancellationToken,
+        TimeSpan? firstReconnectDelay = null)
+    {
+        var firstDelay = firstReconnectDelay ?? FirstReconnectDelay;
         var labels = Labels(manifest);
         var durations = new Dictionary<int, TimeSpan>();
         var faceBars = 0;
@@ -33,7 +55,6 @@ public static class AlbumWatcher
             return new Watched(durations, 0);
         }
 
-        var album = grains.GetGrain<IAlbumGrain>(manifest.AlbumId);
         await console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
@@ -53,10 +74,41 @@ public static class AlbumWatcher
                 var finished = 0;
                 // Without a live display (logs, CI) the bars never draw: say each finished face on its own line.
                 var plain = !console.Profile.Capabilities.Interactive;
-                await foreach (var update in album.FollowAsync(cancellationToken))
+                var seen = new HashSet<int>();
+                var lost = 0;
+                var delay = firstDelay;
+                while (true)
                 {
-                    // Finished first: their bars are free for the faces that started since.
-                    foreach (var result in update.Finished)
+                    try
+                    {
+                        await foreach (var update in follow(cancellationToken))
+                        {
+                            lost = 0;
+                            delay = firstDelay;
+                            Show(update);
+                        }
+
+                        break;
+                    }
+                    catch (Exception exception) when (Transient(exception) && !cancellationToken.IsCancellationRequested && ++lost <= MaxLostStreams)
+                    {
+                        var note = $"[yellow]lost the grid ({Markup.Escape(exception.GetType().Name)}); reconnecting in {delay.TotalSeconds:0.#} s[/]";
+                        albumTask.Description = $"{AlbumLabel(manifest, finished, labels.Count)} {note}";
+                        if (plain)
+                        {
+                            console.MarkupLine(note);
+                        }
+
+                        await Task.Delay(delay, cancellationToken);
+                        delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxReconnectDelay.Ticks));
+                    }
+                }
+
+                void Show(AlbumUpdate update)
+                {
+                    // Finished first: their bars are free for the faces that started since. A stream opened again
+                    // repeats the faces finished before it: each is counted once.
+                    foreach (var result in update.Finished.Where(r => seen.Add(r.Index)))
                     {
                         // A face that ran between two updates was never seen running: time it from the start of watching.
                         durations[result.Index] = started.TryGetValue(result.Index, out var clock) ? clock.Elapsed : watching.Elapsed;
@@ -121,6 +173,13 @@ public static class AlbumWatcher
 
     private static string AlbumLabel(AlbumManifest manifest, int finished, int total) =>
         $"[bold]{Markup.Escape(manifest.AlbumId)}[/] {finished}/{total} faces";
+
+    // What a dying silo or gateway looks like from here; anything else (a bad album, a bug) ends watching at once.
+    private static bool Transient(Exception exception) =>
+        exception is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or GatewayTooBusyException
+            or System.Net.Sockets.SocketException or IOException
+        // Orleans' connection errors are not public types.
+        || exception.GetType().Name is "ConnectionFailedException" or "ConnectionAbortedException";
 
     private static string StateMarkup(JobState state) => state switch
     {
