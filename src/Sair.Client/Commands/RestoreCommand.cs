@@ -4,6 +4,7 @@ using Sair.Client.Grid;
 using Sair.Client.Output;
 using Sair.Client.Photos;
 using Sair.Client.Restoration;
+using Sair.Grains.Albums;
 using Sair.Grains.Engine;
 using Sair.Grains.Pools;
 using Spectre.Console;
@@ -207,10 +208,18 @@ public class RestoreSettings : EngineSettings
     }
 }
 
-/// <summary>Restores a photo or a folder: GFPGAN's interface, run as one album on the grid.</summary>
-public sealed class RestoreCommand(IGridConnector connector, IAnsiConsole console, SairHome home) : GridCommand<RestoreSettings>(connector, console)
+/// <summary>What only <c>sair restore</c> takes beside the options it shares with <c>album submit</c>.</summary>
+public sealed class RestoreCommandSettings : RestoreSettings
 {
-    protected override async Task<int> RunAsync(GridSession session, RestoreSettings settings, CancellationToken cancellationToken)
+    [CommandOption("--fresh")]
+    [Description("Start a new album even when an earlier run of this same command (same photos, references, options and grid) submitted one that can be picked up")]
+    public bool Fresh { get; init; }
+}
+
+/// <summary>Restores a photo or a folder: GFPGAN's interface, run as one album on the grid.</summary>
+public sealed class RestoreCommand(IGridConnector connector, IAnsiConsole console, SairHome home) : GridCommand<RestoreCommandSettings>(connector, console)
+{
+    protected override async Task<int> RunAsync(GridSession session, RestoreCommandSettings settings, CancellationToken cancellationToken)
     {
         var references = settings.References();
         var intake = PhotoIntake.Check(PhotoIntake.ListInputs(settings.Input!), settings.Aligned);
@@ -224,9 +233,56 @@ public sealed class RestoreCommand(IGridConnector connector, IAnsiConsole consol
         }
 
         var grid = await session.ConnectAsync(cancellationToken);
+        var request = RestoreRequest.Fingerprint(intake, references, settings.JobOptions(), settings.Framing, settings.Faces, settings.Target());
+        if (!settings.Fresh && await PickUpAsync(grid, request, cancellationToken) is { } earlier)
+        {
+            return await AlbumRun.FinishAsync(Console, grid, earlier, settings.Output, settings.Layout, cancellationToken);
+        }
+
         await TimeEstimate.PrintAsync(Console, grid, settings.Iterations, !references.NoIdentity);
         var manifest = await AlbumSubmitter.SubmitAsync(grid, albumId, intake, references, settings.JobOptions(), settings.Framing, cancellationToken, settings.Faces);
-        History.Append(home, manifest);
+        History.Append(home, manifest, request);
         return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Layout, cancellationToken);
+    }
+
+    /// <summary>
+    /// The album an earlier run of this same request submitted to this grid, when it is there and none of its photos
+    /// was cancelled (a cancelled album was stopped on purpose: this run starts a new one); its failed photos are
+    /// started again. Null when there is nothing to pick up.
+    /// </summary>
+    private async Task<AlbumManifest?> PickUpAsync(IGridConnection grid, string request, CancellationToken cancellationToken)
+    {
+        if (History.LastFor(home, request) is not { } entry)
+        {
+            return null;
+        }
+
+        AlbumManifest manifest;
+        try
+        {
+            manifest = await AlbumManifest.LoadAsync(grid.Images, entry.AlbumId, cancellationToken);
+        }
+        catch (CommandFailedException)
+        {
+            return null;
+        }
+
+        var album = grid.Grains.GetGrain<IAlbumGrain>(entry.AlbumId);
+        var progress = await album.GetProgressAsync();
+        if (progress.Total == 0 || progress.Cancelled > 0)
+        {
+            return null;
+        }
+
+        Console.MarkupLine(
+            $"Picking up album [bold]{Markup.Escape(entry.AlbumId)}[/], submitted by an earlier run of this command at {entry.SubmittedAt:u} " +
+            $"({progress.Completed} of {progress.Total} restored, {progress.Failed} failed); --fresh starts a new one.");
+        if (progress.Failed > 0)
+        {
+            await album.RetryFailedAsync();
+            Console.MarkupLine($"Retrying its {progress.Failed} failed photo(s).");
+        }
+
+        return manifest;
     }
 }
