@@ -30,7 +30,7 @@ internal static class TrainPriorCommand
               --checkpoint-every <steps>   (default 500)
               --ffd-every <steps>          FFD against the data, 0 for never (default 2000)
 
-        Recipe (a new run's, or what a branch changes; a branch may change any option above but the networks' size):
+        Recipe (a new run's, or what a branch changes; a branch may change any option above but --size and --channels):
               --lr <rate>            Adam learning rate of G and D (default 0.002)
               --r1-gamma <weight>    R1 weight (default 0.0002·size²/batch)
               --mixing <p>           style-mixing probability (default 0.9)
