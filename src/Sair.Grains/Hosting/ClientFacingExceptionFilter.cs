@@ -1,4 +1,5 @@
 using System.Reflection;
+using Microsoft.Extensions.Logging;
 
 namespace Sair.Grains.Hosting;
 
@@ -6,9 +7,10 @@ namespace Sair.Grains.Hosting;
 /// On calls that come from a client, turns an exception whose type the client's contract does not carry (an Azure
 /// storage error, an engine error) into a <see cref="GridException"/> with the same message, so that the client can
 /// show it. The contract's own exceptions and .NET's and Orleans' pass unchanged, as does every call between grains
-/// (a grain catching another grain's exception still sees its real type).
+/// (a grain catching another grain's exception still sees its real type). The original, with its stack, goes to the
+/// silo's log.
 /// </summary>
-internal sealed class ClientFacingExceptionFilter : IIncomingGrainCallFilter
+internal sealed class ClientFacingExceptionFilter(ILogger<ClientFacingExceptionFilter> logger) : IIncomingGrainCallFilter
 {
     // Orleans gives a client's calls a source id of this grain type (its ClientGrainId).
     private const string ClientGrainType = "sys.client";
@@ -23,6 +25,7 @@ internal sealed class ClientFacingExceptionFilter : IIncomingGrainCallFilter
         }
         catch (Exception exception) when (FromClient(context.SourceId) && Translate(exception) is { } translated)
         {
+            logger.LogWarning(exception, "{Interface}.{Method} failed for a client; it receives the message only", context.InterfaceName, context.MethodName);
             throw translated;
         }
     }
