@@ -87,6 +87,7 @@ public sealed class PriorTrainer : IDisposable
     private readonly Generator _rng;
     private readonly Generator _dataRng;
     private readonly Tensor _sampleZ;
+    private readonly List<Tensor>? _zeroNoise;
     private Tensor _order;
     private long _cursor;
     private double _meanPathLength;
@@ -143,6 +144,29 @@ public sealed class PriorTrainer : IDisposable
         var ratio = options.R1Interval / (options.R1Interval + 1.0);
         _adamD = new ParameterAdam(_d.named_parameters().Select(p => (p.name, (Tensor)p.parameter)),
             options.LearningRate * ratio, Math.Pow(options.Beta1, ratio), Math.Pow(options.Beta2, ratio), options.Epsilon);
+        _zeroNoise = options.NoiseInputs ? null : [.. _g.StoredNoise().Select(n => zeros_like(n).DetachFromDisposeScope())];
+        SilenceNoiseIfOff();
+    }
+
+    // Without noise inputs the noise strengths of G and G_ema are 0 (a branch from a run with noise zeroes them); fed
+    // zero noise, their gradient is 0, so they stay there.
+    private void SilenceNoiseIfOff()
+    {
+        if (Options.NoiseInputs)
+        {
+            return;
+        }
+        using var noGrad = no_grad();
+        foreach (var generator in new[] { _g, _gEma })
+        {
+            foreach (var (name, parameter) in generator.named_parameters())
+            {
+                if (name.EndsWith("noise.weight", StringComparison.Ordinal))
+                {
+                    parameter.zero_();
+                }
+            }
+        }
     }
 
     /// <summary>The recipe.</summary>
@@ -216,6 +240,7 @@ public sealed class PriorTrainer : IDisposable
         Compare("path-length weight", from.PathLengthWeight, to.PathLengthWeight);
         Compare("mixing probability", from.MixingProbability, to.MixingProbability);
         Compare("augment", from.Augment, to.Augment);
+        Compare("noise inputs", from.NoiseInputs, to.NoiseInputs);
         Compare("EMA half-life", from.EffectiveEmaHalfLife, to.EffectiveEmaHalfLife);
         Compare("batch", from.Batch, to.Batch);
         Compare("total images", from.TotalImages, to.TotalImages);
@@ -543,6 +568,10 @@ public sealed class PriorTrainer : IDisposable
         _rng.Dispose();
         _dataRng.Dispose();
         _sampleZ.Dispose();
+        foreach (var zero in _zeroNoise ?? [])
+        {
+            zero.Dispose();
+        }
         _order.Dispose();
     }
 
@@ -711,6 +740,7 @@ public sealed class PriorTrainer : IDisposable
             : throw new CheckpointException(source, "the metadata lacks 'mean_path_length'.");
         Step = Number("step");
         ImagesSeen = Number("images_seen");
+        SilenceNoiseIfOff();
     }
 
     // A batch of real faces in [−1, 1]: the next slice of a shuffled order (reshuffled each epoch, the remainder
@@ -775,7 +805,7 @@ public sealed class PriorTrainer : IDisposable
         {
             wPlus = _g.ExpandToWPlus(w1);
         }
-        return (_g.Synthesis(wPlus, randomizeNoise: true), wPlus);
+        return (_zeroNoise is { } zero ? _g.Synthesis(wPlus, noise: zero) : _g.Synthesis(wPlus, randomizeNoise: true), wPlus);
     }
 
     private Tensor Augment(Tensor images) => Options.Augment ? DiffAugment.Apply(images, _rng) : images;

@@ -76,6 +76,14 @@ public sealed record PriorTrainingOptions
     /// <summary>EMA ramp-up: the half-life is at most this fraction of the images seen (0 disables).</summary>
     public double EmaRampUp { get; init; } = 0.05;
 
+    /// <summary>
+    /// StyleGAN2's per-layer noise inputs. Off, G is trained with zero noise and its noise strengths held at 0 (also
+    /// when a branch turns them off from a run that had them), so the exported prior draws every detail from w. Measured
+    /// on this project's small priors: their samples' horizontal strokes across eyes and mouth vanish when the noise maps
+    /// are zeroed, although each learned strength is below 0.02 (priors/training/aligned-64/README.md).
+    /// </summary>
+    public bool NoiseInputs { get; init; } = true;
+
     /// <summary>Apply DiffAugment ('color,translation,cutout') to D's inputs.</summary>
     public bool Augment { get; init; } = true;
 

@@ -36,6 +36,7 @@ internal static class TrainPriorCommand
               --mixing <p>           style-mixing probability (default 0.9)
               --path-length <weight> path-length regularisation weight (default 0: off)
               --no-augment           no DiffAugment on D's inputs
+              --no-noise             no per-layer noise inputs (G trained with zero noise, noise strengths held at 0)
               --branch-from <checkpoint>   start this (new) folder from another run's checkpoint, with the recipe
                                      options given here changed and every other option the checkpoint's
 
@@ -89,6 +90,7 @@ internal static class TrainPriorCommand
                 case "--mixing": var mixing = NextDouble(); changes.Add(o => o with { MixingProbability = mixing }); break;
                 case "--path-length": var pathLength = NextDouble(); changes.Add(o => o with { PathLengthWeight = pathLength }); break;
                 case "--no-augment": changes.Add(o => o with { Augment = false }); break;
+                case "--no-noise": changes.Add(o => o with { NoiseInputs = false }); break;
                 case "--branch-from": branchFrom = Next(); break;
                 case "-h" or "--help": Console.WriteLine(Help); return 0;
                 default: throw new ArgumentException($"unknown option '{args[i]}' (see --help)");

@@ -199,6 +199,46 @@ public sealed class PriorTrainerTests
         }
     }
 
+    [Fact]
+    public void Without_noise_inputs_the_noise_strengths_stay_zero_also_in_a_branch_from_a_run_with_them()
+    {
+        using var data = TinyTraining.Faces();
+        var options = TinyTraining.Options();
+        var path = TinyTraining.TempPath("noise.safetensors");
+        try
+        {
+            using (var withNoise = new PriorTrainer(options, data))
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    withNoise.TrainStep();
+                }
+                Assert.True(NoiseStrengths(withNoise.Generator).Any(w => w != 0), "the run with noise inputs did not train its noise strengths");
+                withNoise.SaveCheckpoint(path);
+            }
+
+            using var branch = PriorTrainer.Branch(path, data, options with { NoiseInputs = false });
+            using var fresh = new PriorTrainer(options with { NoiseInputs = false }, data);
+            Assert.All(NoiseStrengths(branch.Generator).Concat(NoiseStrengths(branch.GeneratorEma)), w => Assert.Equal(0f, w));
+            for (var i = 0; i < 3; i++)
+            {
+                branch.TrainStep();
+                fresh.TrainStep();
+            }
+
+            Assert.All(NoiseStrengths(branch.Generator).Concat(NoiseStrengths(branch.GeneratorEma))
+                .Concat(NoiseStrengths(fresh.Generator)).Concat(NoiseStrengths(fresh.GeneratorEma)), w => Assert.Equal(0f, w));
+            Assert.Contains("noise inputs True → False", PriorTrainer.RecipeChanges(options, branch.Options));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static List<float> NoiseStrengths(StyleGan2Generator generator) =>
+        [.. generator.named_parameters().Where(p => p.name.EndsWith("noise.weight", StringComparison.Ordinal)).Select(p => p.parameter.item<float>())];
+
     private static Tensor Snapshot(nn.Module module) =>
         cat(module.parameters().Select(p => p.detach().flatten()).ToList(), 0);
 }
