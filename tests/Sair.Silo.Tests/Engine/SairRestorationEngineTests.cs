@@ -326,7 +326,7 @@ public sealed class SairRestorationEngineTests
         Assert.Equal(3, outcome.Iterations);
         var refused = await Assert.ThrowsAsync<ArgumentException>(() =>
             Engine.RestoreAsync(Request("jpeg-0", y, [], Options(3) with { JpegQuality = 0 }), new Recorder(), CancellationToken.None));
-        Assert.Contains("JpegQuality is 0", refused.Message);
+        Assert.Contains("JpegQuality 0 is out of range", refused.Message);
     }
 
     /// <summary>A latent as the bytes of an .npy file, one of the formats a pool may attach.</summary>
