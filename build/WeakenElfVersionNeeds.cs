@@ -96,11 +96,12 @@ public sealed class WeakenElfVersionNeeds : Task
 
         if (patched.Count > 0)
         {
-            // Write beside and rename, so a crash never leaves a half-written library behind.
+            // Write beside and rename over it: a crash never leaves a half-written library behind, and the library
+            // gets a new inode, so a hard link into the NuGet cache (CreateHardLinksForCopyLocalIfPossible) is
+            // replaced, never written through.
             var temp = path + ".sairpatch";
             File.WriteAllBytes(temp, bytes);
-            File.Copy(temp, path, overwrite: true);
-            File.Delete(temp);
+            File.Move(temp, path, overwrite: true);
         }
         return patched;
     }
