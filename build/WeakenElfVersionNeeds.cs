@@ -101,7 +101,7 @@ public sealed class WeakenElfVersionNeeds : Task
             // replaced, never written through.
             var temp = path + ".sairpatch";
             File.WriteAllBytes(temp, bytes);
-            File.Move(temp, path, overwrite: true);
+            File.Replace(temp, path, destinationBackupFileName: null);
         }
         return patched;
     }
