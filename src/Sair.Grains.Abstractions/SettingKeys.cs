@@ -16,6 +16,7 @@ public static class SettingKeys
     public const string Placement = "Sair:Placement";
     public const string Telemetry = "Sair:Telemetry";
     public const string Dashboard = "Sair:Dashboard";
+    public const string Tenancy = "Sair:Tenancy";
 
     /// <summary>coordinator or engine (<see cref="Placement.SiloMetadataKeys"/>).</summary>
     public const string SiloRole = Silo + ":Role";
@@ -26,6 +27,12 @@ public static class SettingKeys
     public const string HealthPort = Health + ":Port";
 
     /// <summary>A StyleGAN2 checkpoint, or <see cref="EmbeddedGenerator"/>.</summary>
+    /// <summary>
+    /// The base64 key tenant tokens are signed with (<see cref="Sair.Grains.Tenancy.TenantToken"/>). Set on every silo of a shared
+    /// grid (from a secret); unset, the grid is one trust domain and clients need no token.
+    /// </summary>
+    public const string TenancySigningKey = Tenancy + ":SigningKey";
+
     public const string EngineGeneratorPath = Engine + ":GeneratorPath";
 
     /// <summary>The value of <see cref="EngineGeneratorPath"/> that picks the silo's embedded default prior.</summary>

@@ -3,7 +3,7 @@ using Sair.Silo;
 using Sair.Silo.Engine;
 using Sair.Silo.Tools;
 
-if (args.FirstOrDefault() is "render" or "package-prior" or "align-faces" or "train-prior")
+if (args.FirstOrDefault() is "render" or "package-prior" or "align-faces" or "train-prior" or "tenant-token")
 {
     try
     {
@@ -12,10 +12,11 @@ if (args.FirstOrDefault() is "render" or "package-prior" or "align-faces" or "tr
             "render" => RenderCommand.Run(args[1..]),
             "align-faces" => AlignFacesCommand.Run(args[1..]),
             "train-prior" => TrainPriorCommand.Run(args[1..]),
+            "tenant-token" => TenantTokenCommand.Run(args[1..]),
             _ => PackagePriorCommand.Run(args[1..]),
         };
     }
-    catch (Exception e) when (e is ArgumentException or IOException or Sair.Engine.IO.CheckpointException or InvalidOperationException
+    catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or Sair.Engine.IO.CheckpointException or InvalidOperationException
                                    or Sair.Engine.Runtime.CpuKernelsException)
     {
         Console.Error.WriteLine($"error: {e.Message}");

@@ -28,7 +28,7 @@ public sealed record GridPorts(
 
 /// <summary>
 /// An in-process cluster, the one every grid test runs on: Silo_0 is a coordinator (no engine), the others are engine
-/// silos with the given fakes of the engine ports (<see cref="StartAsync(int, TimeSpan, Func{string, int}?)"/>: the
+/// silos with the given fakes of the engine ports (<see cref="StartAsync(int, TimeSpan, Func{string, int}?, Action{string, ISiloBuilder}?)"/>: the
 /// text-photo fakes). Grain state and reminders live in tables all silos share, so a silo's death loses nothing;
 /// timers and intervals are shortened so that the grid's background loops turn within milliseconds.
 /// </summary>
@@ -72,14 +72,16 @@ public sealed class GridCluster : IAsyncDisposable
     /// <param name="silos">Silos in all: Silo_0 is the coordinator, the rest are engines.</param>
     /// <param name="iterationTime">How long one fake optimisation step takes.</param>
     /// <param name="slots">Engine slots per silo name; 2 everywhere when not given.</param>
-    public static Task<GridCluster> StartAsync(int silos, TimeSpan iterationTime, Func<string, int>? slots = null)
+    /// <param name="configure">Runs last on every silo, given its name (to override a setting).</param>
+    public static Task<GridCluster> StartAsync(int silos, TimeSpan iterationTime, Func<string, int>? slots = null,
+        Action<string, ISiloBuilder>? configure = null)
     {
         var recorder = new EngineRecorder();
         var training = new TrainingRecorder();
         var ports = new GridPorts(new InMemoryImageStore(), new FakeFaceAnalyzer(),
             silo => new FakeRestorationEngine(silo, recorder, iterationTime), _ => new FakePhotoComposer(),
             silo => new FakeTrainingEngine(silo, training, iterationTime));
-        return StartAsync(silos, ports, slots, recorder, training);
+        return StartAsync(silos, ports, slots, recorder, training, configure);
     }
 
     /// <summary>

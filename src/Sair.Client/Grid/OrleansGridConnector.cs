@@ -6,6 +6,7 @@ using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using Sair.Grains.Engine;
 using Sair.Grains.Telemetry;
+using Sair.Grains.Tenancy;
 
 namespace Sair.Client.Grid;
 
@@ -44,6 +45,13 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
             description = $"local silo (pid {silo.ProcessId}, {home.Root})";
         }
 
+        // On a grid with tenants every call carries the tenant's token (SAIR_TOKEN); the silos check it.
+        var token = Environment.GetEnvironmentVariable(TenantContext.TokenVariable) is { Length: > 0 } set ? set.Trim() : null;
+        if (token is not null)
+        {
+            description += TenantToken.ClaimedTenant(token) is { } tenant ? $", tenant {tenant}" : ", with a malformed token";
+        }
+
         var deadline = DateTime.UtcNow + ConnectTimeout;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -51,6 +59,15 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
         {
             client.UseStaticClustering([.. gateways]);
             client.AddActivityPropagation();
+            if (token is not null)
+            {
+                client.AddOutgoingGrainCallFilter(call =>
+                {
+                    RequestContext.Set(TenantContext.TokenKey, token);
+                    return call.Invoke();
+                });
+            }
+
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = target.Gateways is { Count: > 0 } ? target.ClusterId ?? ClusterId : ClusterId;

@@ -25,7 +25,8 @@ public interface ITrainingEngine
 
 /// <summary>One run of a training job as the engine sees it (an in-silo call argument).</summary>
 /// <param name="Attempt">Which (re)start of the job this is; above 1 after a cancel, a failure or a failover.</param>
-public sealed record TrainingRequest(string JobId, int Attempt, TrainingJobSpec Spec);
+/// <param name="Tenant">The tenant the job belongs to, on a grid with tenants: its paths stay in that tenant's folders of the training roots.</param>
+public sealed record TrainingRequest(string JobId, int Attempt, TrainingJobSpec Spec, string? Tenant = null);
 
 /// <summary>
 /// Where a training run stands. Every field is the latest known value, so a report dropped on the way to the grain

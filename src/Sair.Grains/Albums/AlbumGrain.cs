@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sair.Grains.Faces;
 using Sair.Grains.Jobs;
+using Sair.Grains.Tenancy;
 
 namespace Sair.Grains.Albums;
 
@@ -27,13 +28,16 @@ public sealed class AlbumState
 
     /// <summary>Group photos whose restored faces were put back together (or could not be: see the faces' notes).</summary>
     [Id(2)] public List<int> ComposedPhotos { get; set; } = [];
+
+    /// <summary>The tenant the album belongs to (null on a grid without tenants).</summary>
+    [Id(3)] public string? Tenant { get; set; }
 }
 
 public sealed class AlbumGrain(
     [PersistentState("album", GridStorage.Albums)] IPersistentState<AlbumState> album,
     IOptions<AlbumOptions> options,
     IOptions<GridLimits> limits,
-    ILogger<AlbumGrain> logger) : Grain, IAlbumGrain, IAlbumJobSink
+    ILogger<AlbumGrain> logger) : Grain, IAlbumGrain, IAlbumJobSink, IAlbumOwnership, ITenantOwned
 {
     private TaskCompletionSource _changed = NewChangeSignal();
 
@@ -47,6 +51,21 @@ public sealed class AlbumGrain(
     private string AlbumId => this.GetPrimaryKeyString();
 
     private List<PhotoResult> Photos => album.State.Photos;
+
+    public string? Tenant => album.State.Tenant;
+
+    public async Task<bool> ClaimAsync(string tenant)
+    {
+        var owner = album.State.Tenant;
+        var mine = Ownership.Claim(ref owner, tenant, out var changed);
+        if (changed)
+        {
+            album.State.Tenant = owner;
+            await album.WriteStateAsync();
+        }
+
+        return mine;
+    }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -63,6 +82,12 @@ public sealed class AlbumGrain(
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         limits.Value.Check(spec);
+        if ((album.State.Tenant ?? TenantContext.Current) is { } tenant)
+        {
+            await CheckTenantSpecAsync(spec, tenant);
+            album.State.Tenant ??= tenant;
+        }
+
         if (album.State.Spec is { } existing)
         {
             if (!existing.PhotoPaths.SequenceEqual(spec.PhotoPaths, StringComparer.Ordinal))
@@ -213,9 +238,41 @@ public sealed class AlbumGrain(
         }
     }
 
+    /// <summary>
+    /// On a grid with tenants an album reads and writes only its own folder (<c>albums/&lt;id&gt;/</c>, which the
+    /// image store's doors give to its tenant alone) and restores only towards its tenant's pools.
+    /// </summary>
+    private async Task CheckTenantSpecAsync(AlbumSpec spec, string tenant)
+    {
+        var folder = $"albums/{AlbumId}/";
+        if (AlbumId.Contains('/', StringComparison.Ordinal))
+        {
+            throw new GridAccessDeniedException($"'{AlbumId}' is not an album id on a grid with tenants: album ids hold no '/'.");
+        }
+
+        var selections = spec.Jobs().Select(face => face.References).Append(spec.References).ToList();
+        var paths = spec.PhotoPaths.Concat(selections.SelectMany(s => s.ReferencePaths.IsDefault ? [] : s.ReferencePaths)).Append(spec.OutputFolder);
+        if (paths.FirstOrDefault(path => !path.StartsWith(folder, StringComparison.Ordinal) || path.Split('/').Contains("..")) is { } outside)
+        {
+            throw new GridAccessDeniedException(
+                $"'{outside}' is outside the album's folder {folder}: on a grid with tenants an album's photos, references and results stay in it.");
+        }
+
+        foreach (var pool in selections.Select(s => s.PoolName).OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            if (!await GrainFactory.GetGrain<IPoolOwnership>(pool).ClaimAsync(tenant))
+            {
+                throw new GridAccessDeniedException($"Pool '{pool}' belongs to another tenant: an album restores only towards its own tenant's pools.");
+            }
+        }
+    }
+
     private async Task StartNotStartedAsync()
     {
         var spec = album.State.Spec!;
+
+        // The jobs belong to the album's tenant, whoever's call (or timer) starts them.
+        TenantContext.ActFor(album.State.Tenant);
         var pending = Photos.Where(p => p.State == JobState.NotStarted).ToList();
         if (pending.Count == 0)
         {

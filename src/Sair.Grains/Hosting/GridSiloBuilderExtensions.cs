@@ -3,7 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Sair.Grains.Albums;
 using Sair.Grains.Jobs;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sair.Grains.Placement;
+using Sair.Grains.Tenancy;
 using Sair.Grains.Training;
 
 namespace Sair.Grains.Hosting;
@@ -18,7 +20,7 @@ public static class GridSiloBuilderExtensions
     /// </summary>
     /// <param name="role"><see cref="SiloMetadataKeys.EngineRole"/> or <see cref="SiloMetadataKeys.CoordinatorRole"/>.</param>
     /// <param name="accelerator">What the silo computes on ("gpu", "cpu"), advertised as <see cref="SiloMetadataKeys.Accelerator"/>.</param>
-    /// <param name="configuration">Optional configuration with the "Sair:Engine", "Sair:Placement", "Sair:Albums" and "Sair:Limits" sections.</param>
+    /// <param name="configuration">Optional configuration with the "Sair:Engine", "Sair:Placement", "Sair:Albums", "Sair:Limits" and "Sair:Tenancy" sections.</param>
     public static ISiloBuilder AddSairGrid(this ISiloBuilder silo, string role, string accelerator, IConfiguration? configuration = null)
     {
         if (role is not (SiloMetadataKeys.EngineRole or SiloMetadataKeys.CoordinatorRole))
@@ -36,6 +38,10 @@ public static class GridSiloBuilderExtensions
         // Exceptions of types a client cannot load reach it as GridException with their message.
         silo.AddIncomingGrainCallFilter<ClientFacingExceptionFilter>();
 
+        // On a grid with tenants (Sair:Tenancy:SigningKey), who may call what; the silos' own calls show a credential.
+        silo.AddIncomingGrainCallFilter<TenantGate>();
+        silo.AddOutgoingGrainCallFilter<SiloCallStamp>();
+
         var services = silo.Services;
         services.AddPlacementDirector<EnginePlacementStrategy, EnginePlacementDirector>();
         services.AddSingleton<EngineLoadCache>();
@@ -45,6 +51,9 @@ public static class GridSiloBuilderExtensions
         var limits = services.AddOptions<GridLimits>()
             .Validate(o => o.MaxIterations >= 1 && o.MaxAlbumPhotos >= 1 && o.MaxAlbumFaces >= 1 && o.MaxTrainingImages >= 1
                 && o.MaxTrainingBatch >= 1 && o.MaxEmotionSamples >= 1, "Every Sair:Limits setting must be 1 or more.");
+        var tenancy = services.AddOptions<TenancyOptions>()
+            .Validate(o => { _ = o.Key(); return true; }).ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
         var engine = services.AddOptions<EngineWorkerOptions>()
             .Validate(o => o.MaxConcurrentJobs >= 1, "Sair:Engine:MaxConcurrentJobs must be 1 or more.");
         if (configuration is not null)
@@ -53,6 +62,7 @@ public static class GridSiloBuilderExtensions
             albums.Bind(configuration.GetSection(AlbumOptions.Section));
             limits.Bind(configuration.GetSection(GridLimits.Section));
             engine.Bind(configuration.GetSection(EngineWorkerOptions.Section));
+            tenancy.Bind(configuration.GetSection(TenancyOptions.Section));
         }
 
         if (role == SiloMetadataKeys.EngineRole)

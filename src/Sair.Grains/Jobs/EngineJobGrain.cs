@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Sair.Grains.Tenancy;
 
 namespace Sair.Grains.Jobs;
 
@@ -23,7 +24,7 @@ public abstract class EngineJobGrain<TRecord, TStatus>(
     EngineWorker worker,
     ILocalSiloDetails silo,
     IOptions<EngineWorkerOptions> options,
-    ILogger logger) : Grain, IRemindable
+    ILogger logger) : Grain, IRemindable, ITenantOwned
     where TRecord : class, IEngineJobRecord
 {
     private const string ReviveReminder = "revive";
@@ -36,6 +37,15 @@ public abstract class EngineJobGrain<TRecord, TStatus>(
 
     /// <summary>The persisted state.</summary>
     protected TRecord Record => job.State;
+
+    /// <inheritdoc />
+    public string? Tenant => Record.Tenant;
+
+    /// <summary>
+    /// Gives the job to the tenant the current call acts for (a client's, or the album's that starts it), if it has no
+    /// owner yet; called when a job is first given its work.
+    /// </summary>
+    protected void TakeOwner() => Record.Tenant ??= TenantContext.Current;
 
     /// <summary>True while started work is not finished.</summary>
     protected bool Unfinished => Record.Submitted && !Record.State.IsFinished();

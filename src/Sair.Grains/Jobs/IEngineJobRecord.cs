@@ -20,4 +20,7 @@ public interface IEngineJobRecord
 
     /// <summary>Why the job failed or was cancelled.</summary>
     string? Error { get; set; }
+
+    /// <summary>The tenant the job belongs to (null on a grid without tenants).</summary>
+    string? Tenant { get; set; }
 }

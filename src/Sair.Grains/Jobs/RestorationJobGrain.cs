@@ -18,6 +18,7 @@ public sealed class RestorationJobState : IEngineJobRecord
     [Id(5)] public string? Silo { get; set; }
     [Id(6)] public JobResult? Result { get; set; }
     [Id(7)] public string? Error { get; set; }
+    [Id(8)] public string? Tenant { get; set; }
 
     bool IEngineJobRecord.Submitted => Spec is not null;
 }
@@ -70,6 +71,7 @@ public sealed class RestorationJobGrain(
         }
 
         State.Spec = spec;
+        TakeOwner();
         await DispatchAsync();
         GridMetrics.JobsSubmitted.Add(1, GridMetrics.PresetTags(spec.Options.Preset));
         return Status();

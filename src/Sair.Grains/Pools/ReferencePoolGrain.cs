@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using Sair.Grains.Engine;
+using Sair.Grains.Tenancy;
 
 namespace Sair.Grains.Pools;
 
@@ -8,15 +9,33 @@ namespace Sair.Grains.Pools;
 public sealed class ReferencePoolState
 {
     [Id(0)] public List<PoolReference> References { get; set; } = [];
+
+    /// <summary>The tenant the pool belongs to (null on a grid without tenants).</summary>
+    [Id(1)] public string? Tenant { get; set; }
 }
 
 public sealed class ReferencePoolGrain(
     [PersistentState("pool", GridStorage.Pools)] IPersistentState<ReferencePoolState> pool,
     IFaceAnalyzer analyzer,
     IImageStore images,
-    ILogger<ReferencePoolGrain> logger) : Grain, IReferencePoolGrain
+    ILogger<ReferencePoolGrain> logger) : Grain, IReferencePoolGrain, IPoolOwnership, ITenantOwned
 {
     private string PoolName => this.GetPrimaryKeyString();
+
+    public string? Tenant => pool.State.Tenant;
+
+    public async Task<bool> ClaimAsync(string tenant)
+    {
+        var owner = pool.State.Tenant;
+        var mine = Ownership.Claim(ref owner, tenant, out var changed);
+        if (changed)
+        {
+            pool.State.Tenant = owner;
+            await pool.WriteStateAsync();
+        }
+
+        return mine;
+    }
 
     public async Task<PoolReference> EnrollAsync(string person, byte[] photo, FaceFraming framing = FaceFraming.Unaligned)
     {
@@ -58,6 +77,7 @@ public sealed class ReferencePoolGrain(
         await images.PutAsync(reference.PhotoPath, photo, CancellationToken.None);
         await images.PutAsync(reference.AlignedFacePath, face.AlignedFacePng, CancellationToken.None);
         pool.State.References.Add(reference);
+        pool.State.Tenant ??= TenantContext.Current;
         await pool.WriteStateAsync();
         logger.LogInformation("Pool {Pool}: enrolled reference {ReferenceId} for {Person}", PoolName, referenceId, person);
         return reference;

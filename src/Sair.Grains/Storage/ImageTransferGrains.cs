@@ -1,13 +1,14 @@
 using System.Runtime.CompilerServices;
 using Orleans.Concurrency;
 using Sair.Grains.Engine;
+using Sair.Grains.Tenancy;
 
 namespace Sair.Grains.Storage;
 
 [StatelessWorker]
 public sealed class ImageTransferGrain(IImageStore images) : Grain, IImageTransferGrain
 {
-    public Task PutAsync(string path, byte[] content)
+    public async Task PutAsync(string path, byte[] content)
     {
         ClientImagePaths.CheckWrite(path);
         if (content.Length > ClientImagePaths.ChunkSize)
@@ -15,22 +16,25 @@ public sealed class ImageTransferGrain(IImageStore images) : Grain, IImageTransf
             throw new ArgumentException($"{content.Length} bytes in one call: blobs above {ClientImagePaths.ChunkSize} bytes go through an upload.", nameof(content));
         }
 
-        return images.PutAsync(path, content, CancellationToken.None);
+        await Ownership.CheckPathAsync(GrainFactory, path);
+        await images.PutAsync(path, content, CancellationToken.None);
     }
 
     public async IAsyncEnumerable<byte[]> ReadAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ClientImagePaths.CheckRead(path);
+        await Ownership.CheckPathAsync(GrainFactory, path);
         foreach (var chunk in ClientImagePaths.Chunks(await images.GetAsync(path, cancellationToken)))
         {
             yield return chunk;
         }
     }
 
-    public Task<bool> ExistsAsync(string path)
+    public async Task<bool> ExistsAsync(string path)
     {
         ClientImagePaths.CheckRead(path);
-        return images.ExistsAsync(path, CancellationToken.None);
+        await Ownership.CheckPathAsync(GrainFactory, path);
+        return await images.ExistsAsync(path, CancellationToken.None);
     }
 }
 
@@ -56,6 +60,8 @@ public sealed class ImageUploadGrain(IImageStore images) : Grain, IImageUploadGr
         {
             throw new InvalidOperationException($"The upload of '{path}' holds {_received.Length} bytes, not the {length} sent: nothing was written.");
         }
+
+        await Ownership.CheckPathAsync(GrainFactory, path);
 
         await images.PutAsync(path, _received.ToArray(), CancellationToken.None);
         DeactivateOnIdle();

@@ -16,6 +16,7 @@ public sealed class TrainingJobState : IEngineJobRecord
     /// <summary>The progress at the latest checkpoint.</summary>
     [Id(5)] public TrainingProgress? Progress { get; set; }
     [Id(6)] public TrainingOutcome? Outcome { get; set; }
+    [Id(7)] public string? Tenant { get; set; }
 
     bool IEngineJobRecord.Submitted => Spec is not null;
 }
@@ -76,6 +77,7 @@ public sealed class TrainingJobGrain(
         }
 
         State.Spec = spec;
+        TakeOwner();
         State.Error = null;
         State.Outcome = null;
         await DispatchAsync();
@@ -133,7 +135,7 @@ public sealed class TrainingJobGrain(
             ? resumed with { Total = State.Spec.TotalImages, ImagesPerSecond = null, Eta = null }
             : State.Progress;
 
-    protected override void Enqueue(int attempt) => runner.Enqueue(new TrainingRequest(JobId, attempt, State.Spec!));
+    protected override void Enqueue(int attempt) => runner.Enqueue(new TrainingRequest(JobId, attempt, State.Spec!, State.Tenant));
 
     protected override void OnFinishing()
     {

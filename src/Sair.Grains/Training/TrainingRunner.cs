@@ -34,7 +34,7 @@ public sealed class TrainingRunner(
 
     private async Task RunAsync(TrainingRequest request, CancellationTokenSource run, ActivityContext parent)
     {
-        var (jobId, attempt, spec) = request;
+        var (jobId, attempt, spec, _) = request;
         var token = run.Token;
         var reports = grains.GetGrain<ITrainingJobReports>(jobId);
         using var span = GridTelemetry.ActivitySource.StartActivity("sair.training.run", ActivityKind.Internal, parent);

@@ -1,3 +1,4 @@
+using Sair.Grains.Tenancy;
 using Sair.Grains.Training;
 
 namespace Sair.Silo.Engine;
@@ -8,7 +9,9 @@ namespace Sair.Silo.Engine;
 /// generator to fit under the data root (<see cref="SairEngineOptions.TrainingDataRoot"/>) or the runs root, no
 /// symbolic link on the way or in the data leads out of them, and an output folder belongs to one job. Everything is
 /// checked before anything is read or written, and a path outside the roots gets the same answer whether it exists or
-/// not. Without roots (one machine, the user's own silo) the paths are the user's and pass as given.
+/// not. A job of a tenant (a grid with tenants) is confined to that tenant's folder in each root
+/// (<c>&lt;root&gt;/&lt;tenant&gt;</c>), and needs the roots. Without roots and tenants (one machine, the user's own
+/// silo) the paths are the user's and pass as given.
 /// </summary>
 public sealed class TrainingPaths
 {
@@ -16,6 +19,7 @@ public sealed class TrainingPaths
     public const string OwnerFileName = "training-job.txt";
 
     private readonly string? _runs;
+    private readonly string? _data;
     private readonly string[] _readable;
 
     public TrainingPaths(string? runsRoot, string? dataRoot)
@@ -26,6 +30,7 @@ public sealed class TrainingPaths
         }
 
         _runs = runsRoot is null ? null : Root(runsRoot);
+        _data = dataRoot is null ? null : Root(dataRoot);
         _readable = [.. new[] { dataRoot, runsRoot }.OfType<string>().Select(Root)];
     }
 
@@ -42,6 +47,20 @@ public sealed class TrainingPaths
     public void Check(TrainingRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Tenant is { } tenant)
+        {
+            if (_runs is null)
+            {
+                throw new InvalidOperationException(
+                    "This grid has tenants but its engine silos have no training roots (Sair:Engine:TrainingRoot): " +
+                    "training jobs are refused until its operator sets them.");
+            }
+
+            TenantToken.CheckName(tenant);
+            new TrainingPaths(Path.Combine(_runs, tenant), _data is null ? null : Path.Combine(_data, tenant)).Check(request with { Tenant = null });
+            return;
+        }
+
         if (_runs is null)
         {
             return;
