@@ -17,6 +17,7 @@ public static class SettingKeys
     public const string Telemetry = "Sair:Telemetry";
     public const string Dashboard = "Sair:Dashboard";
     public const string Tenancy = "Sair:Tenancy";
+    public const string Tls = "Sair:Tls";
 
     /// <summary>coordinator or engine (<see cref="Placement.SiloMetadataKeys"/>).</summary>
     public const string SiloRole = Silo + ":Role";
@@ -32,6 +33,15 @@ public static class SettingKeys
     /// grid (from a secret); unset, the grid is one trust domain and clients need no token.
     /// </summary>
     public const string TenancySigningKey = Tenancy + ":SigningKey";
+
+    /// <summary>The silo's certificate (PEM, with <see cref="TlsKeyPath"/>, or PKCS#12); set, silos and gateways speak TLS only.</summary>
+    public const string TlsCertificatePath = Tls + ":CertificatePath";
+
+    /// <summary>The PEM private key of <see cref="TlsCertificatePath"/> (unset for a PKCS#12 file).</summary>
+    public const string TlsKeyPath = Tls + ":KeyPath";
+
+    /// <summary>The grid's CA (PEM) that peers' certificates must chain to (<see cref="Sair.Grains.Security.GridTls"/>).</summary>
+    public const string TlsCaPath = Tls + ":CaPath";
 
     public const string EngineGeneratorPath = Engine + ":GeneratorPath";
 

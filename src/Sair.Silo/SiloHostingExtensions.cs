@@ -53,6 +53,7 @@ public static class SiloHostingExtensions
         var health = configuration.GetSection(SairHealthOptions.Section).Get<SairHealthOptions>() ?? new SairHealthOptions();
         var telemetry = configuration.GetSection(SairTelemetryOptions.Section).Get<SairTelemetryOptions>() ?? new SairTelemetryOptions();
         var dashboard = configuration.GetSection(SairDashboardOptions.Section).Get<SairDashboardOptions>() ?? new SairDashboardOptions();
+        var tls = configuration.GetSection(SairTlsOptions.Section).Get<SairTlsOptions>() ?? new SairTlsOptions();
         var isEngine = options.Role == SiloMetadataKeys.EngineRole;
         // The slim host registers only the simple console formatter; Logging:Console:FormatterName=json (k8s sets it)
         // would otherwise fall back to it silently.
@@ -122,6 +123,11 @@ public static class SiloHostingExtensions
             {
                 // Every silo collects (the dashboard asks each silo for its own statistics); coordinators serve the page.
                 silo.AddDashboard();
+            }
+
+            if (tls.Enabled)
+            {
+                tls.Apply(silo);
             }
 
             silo.AddActivityPropagation();

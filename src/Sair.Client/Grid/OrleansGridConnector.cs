@@ -1,10 +1,12 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using Sair.Grains.Engine;
+using Sair.Grains.Security;
 using Sair.Grains.Telemetry;
 using Sair.Grains.Tenancy;
 
@@ -52,6 +54,22 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
             description += TenantToken.ClaimedTenant(token) is { } tenant ? $", tenant {tenant}" : ", with a malformed token";
         }
 
+        // TLS to the gateway when the user names the grid's CA (SAIR_TLS_CA).
+        X509Certificate2Collection? roots = null;
+        if (Environment.GetEnvironmentVariable(GridTls.CaVariable) is { Length: > 0 } ca)
+        {
+            try
+            {
+                roots = GridTls.LoadRoots(ca);
+            }
+            catch (ArgumentException exception)
+            {
+                throw new GridUnavailableException($"{GridTls.CaVariable}: {exception.Message}");
+            }
+
+            description += ", TLS";
+        }
+
         var deadline = DateTime.UtcNow + ConnectTimeout;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -59,6 +77,10 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
         {
             client.UseStaticClustering([.. gateways]);
             client.AddActivityPropagation();
+            if (roots is not null)
+            {
+                ClientTls.Use(client, roots);
+            }
             if (token is not null)
             {
                 client.AddOutgoingGrainCallFilter(call =>
@@ -108,7 +130,8 @@ public sealed class OrleansGridConnector(SairHome home, Action<string> say) : IG
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             host.Dispose();
-            throw new GridUnavailableException($"Could not connect to the {description}: {exception.Message}", exception);
+            var hint = roots is null && target.Gateways is { Count: > 0 } ? $" (a grid that speaks TLS needs {GridTls.CaVariable}, the path of its CA)" : "";
+            throw new GridUnavailableException($"Could not connect to the {description}: {exception.Message}{hint}", exception);
         }
 
         return new Connection(host, host.Services.GetRequiredService<IClusterClient>(), description);

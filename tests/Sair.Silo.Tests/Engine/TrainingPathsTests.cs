@@ -30,6 +30,34 @@ public sealed class TrainingPathsTests : IDisposable
     public void Dispose() => Directory.Delete(_top, recursive: true);
 
     [Fact]
+    public void A_tenants_job_stays_in_its_tenants_folder_of_each_root_and_needs_the_roots()
+    {
+        var aliceData = Directory.CreateDirectory(Path.Combine(_data, "alice", "faces")).FullName;
+        Directory.CreateDirectory(Path.Combine(_data, "bob", "faces"));
+
+        _paths.Check(Prior("alice-a", aliceData, Path.Combine(_runs, "alice", "run-1")) with { Tenant = "alice" });
+
+        Assert.True(File.Exists(Path.Combine(_runs, "alice", "run-1", TrainingPaths.OwnerFileName)));
+        var refusals = new[]
+        {
+            Prior("alice-b", Path.Combine(_data, "bob", "faces"), Path.Combine(_runs, "alice", "run-2")),
+            Prior("alice-c", Path.Combine(_data, "faces"), Path.Combine(_runs, "alice", "run-3")),
+            Prior("alice-d", aliceData, Path.Combine(_runs, "bob", "run-1")),
+            Prior("alice-e", aliceData, Path.Combine(_runs, "alice", "..", "bob", "run-2")),
+        };
+        foreach (var request in refusals)
+        {
+            var refused = Assert.Throws<InvalidOperationException>(() => _paths.Check(request with { Tenant = "alice" }));
+            Assert.Contains(Path.Combine(_runs, "alice"), refused.Message);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(_runs, "bob")));
+        var noRoots = Assert.Throws<InvalidOperationException>(() =>
+            new TrainingPaths(null, null).Check(Prior("alice-f", aliceData, Path.Combine(_runs, "alice", "run-4")) with { Tenant = "alice" }));
+        Assert.Contains("no training roots", noRoots.Message);
+    }
+
+    [Fact]
     public void A_job_inside_its_roots_passes_and_its_output_folder_is_claimed_for_it()
     {
         var output = Path.Combine(_runs, "faces64");

@@ -2,9 +2,12 @@ using System.Globalization;
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Sair.Grains;
 using Sair.Grains.Albums;
 using Sair.Grains.Jobs;
 using Sair.Grains.Placement;
+using Sair.Grains.Security;
+using Sair.Grains.Tenancy;
 using Sair.Silo.Engine;
 using Sair.Silo.Hosting;
 using Sair.Silo.Tests.Engine;
@@ -137,6 +140,89 @@ public sealed class SairOnClusterTests(AzuriteFixture azurite, ITestOutputHelper
         Assert.False(Directory.Exists(Path.Combine(home, "images")), "sair created a local image folder");
     }
 
+    [Fact]
+    public async Task Two_tenants_share_a_TLS_cluster_through_sair_and_neither_reaches_the_others_work()
+    {
+        // The README cluster with the two settings a shared grid adds: a tenant signing key and TLS from the grid's CA.
+        var (coordinator, engine, _) = ReadmeCluster();
+        var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var tls = GridCertificates.Write(Directory.CreateDirectory(Path.Combine(_work, "tls")).FullName);
+        var data = Path.Combine(_work, "sair-data");
+        var gateway = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+        var coordinatorSiloPort = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+        coordinator[Key(SairSiloOptions.Section, nameof(SairSiloOptions.SiloPort))] = coordinatorSiloPort;
+        coordinator[Key(SairSiloOptions.Section, nameof(SairSiloOptions.GatewayPort))] = gateway;
+        engine[Key(SairSiloOptions.Section, nameof(SairSiloOptions.SiloPort))] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+        engine[Key(SairSiloOptions.Section, nameof(SairSiloOptions.GatewayPort))] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+        engine[Key(SairSiloOptions.Section, nameof(SairSiloOptions.PrimarySiloPort))] = coordinatorSiloPort;
+        foreach (var silo in new[] { coordinator, engine })
+        {
+            silo[Key(SairHealthOptions.Section, nameof(SairHealthOptions.Port))] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+            silo[Key(SairStorageOptions.Section, nameof(SairStorageOptions.DataRoot))] = data;
+            silo[Key(SairSiloOptions.Section, nameof(SairSiloOptions.ImageRoot))] = Path.Combine(data, "images");
+            silo[SettingKeys.EnvironmentVariable(SettingKeys.TenancySigningKey)] = key;
+            silo[SettingKeys.EnvironmentVariable(SettingKeys.TlsCertificatePath)] = tls.Certificate;
+            silo[SettingKeys.EnvironmentVariable(SettingKeys.TlsKeyPath)] = tls.Key;
+            silo[SettingKeys.EnvironmentVariable(SettingKeys.TlsCaPath)] = tls.Ca;
+            silo["Logging__LogLevel__Default"] = "Warning";
+            OnThisMachine(silo);
+        }
+
+        // Tokens as the operator issues them.
+        var alice = await TenantTokenAsync(key, "alice");
+        var bob = await TenantTokenAsync(key, "bob");
+        await using var silos = await SilosAsync(coordinator, engine);
+        string[] grid = ["--cluster", $"127.0.0.1:{gateway}"];
+        var asAlice = new Dictionary<string, string> { [TenantContext.TokenVariable] = alice, [GridTls.CaVariable] = tls.Ca };
+        var asBob = new Dictionary<string, string> { [TenantContext.TokenVariable] = bob, [GridTls.CaVariable] = tls.Ca };
+        var home = Path.Combine(_work, "sair-home");
+        var photos = Directory.CreateDirectory(Path.Combine(_work, "photos")).FullName;
+        File.Copy(Path.Combine(RepoPaths.Root, "samples", "album", "photos", "John_Salley-1.jpg"), Path.Combine(photos, "John_Salley-1.jpg"));
+
+        // Alice enrols, submits, watches and fetches her album, all over TLS.
+        await SairAsync(home, silos, ["pool", "enroll", "family", "John Salley",
+            Path.Combine(RepoPaths.Root, "samples", "album", "references", "John_Salley.jpg"), .. grid], asAlice);
+        await SairAsync(home, silos, ["album", "submit", "-i", photos, "--aligned", "--pool", "family", "--person", "John Salley",
+            "--album-id", "alice-1962", "--iterations", "2", .. grid], asAlice);
+        var watched = await SairAsync(home, silos, ["album", "watch", "alice-1962", "-o", Path.Combine(_work, "alice"), .. grid], asAlice);
+        Assert.Contains("1 of 1 restored", watched, StringComparison.Ordinal);
+
+        // Bob, with a valid token of his own, reaches none of it; no token, or no TLS, reaches nothing at all.
+        var refusals = new (string[] Arguments, IReadOnlyDictionary<string, string> Environment, string Says)[]
+        {
+            (["pool", "list", "family", .. grid], asBob, "belongs to another tenant"),
+            (["pool", "remove", "family", "John Salley", .. grid], asBob, "belongs to another tenant"),
+            (["album", "results", "alice-1962", "-o", Path.Combine(_work, "bob"), .. grid], asBob, "another tenant"),
+            (["pool", "list", "family", .. grid], new Dictionary<string, string> { [GridTls.CaVariable] = tls.Ca }, "carries no tenant token"),
+        };
+        foreach (var (arguments, environment, says) in refusals)
+        {
+            var (exit, output) = await SairExitAsync(Path.Combine(_work, "bob-home"), arguments, environment);
+            // Exit 2 is sair's "failed"; the console wraps long messages.
+            var said = System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");
+            Assert.True(exit == 2 && said.Contains(says, StringComparison.Ordinal), $"sair {string.Join(' ', arguments)}: exit {exit}\n{output}");
+            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        }
+
+        var (plainExit, plain) = await SairExitAsync(home, ["pool", "list", "family", .. grid], new Dictionary<string, string> { [TenantContext.TokenVariable] = alice });
+        Assert.True(plainExit == 2, $"a client without TLS was served:\n{plain}");
+        Assert.False(Directory.Exists(Path.Combine(_work, "bob")) && Directory.EnumerateFiles(Path.Combine(_work, "bob"), "*.png", SearchOption.AllDirectories).Any(),
+            "bob received alice's images");
+        var listed = await SairAsync(home, silos, ["pool", "list", "family", .. grid], asAlice);
+        Assert.Contains("John Salley", listed, StringComparison.Ordinal);
+    }
+
+    /// <summary>A token from <c>Sair.Silo tenant-token</c>, the operator's tool, given the grid's key as the silos get it.</summary>
+    private async Task<string> TenantTokenAsync(string key, string tenant)
+    {
+        var environment = new Dictionary<string, string> { [SettingKeys.EnvironmentVariable(SettingKeys.TenancySigningKey)] = key };
+        await using var tool = ChildProcess.Start("dotnet", [SiloProcess.SiloAssembly, "tenant-token", "--tenant", tenant, "--days", "1"], _work, environment);
+        Assert.Equal(0, await tool.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        var token = tool.Log.Split('\n').Select(line => line.Trim()).Single(line => line.StartsWith(TenantToken.Version + ".", StringComparison.Ordinal));
+        Assert.True(TenantToken.TryVerify(token, Convert.FromBase64String(key), DateTimeOffset.UtcNow, out var named, out _) && named == tenant, tool.Log);
+        return token;
+    }
+
     /// <summary>A restored aligned face, not one of its companions (name.cropped_face.png, name.restored_img.png).</summary>
     private static bool IsRestoredFace(string path) => Path.GetFileName(path).Count(c => c == '.') == 1;
 
@@ -208,16 +294,32 @@ public sealed class SairOnClusterTests(AzuriteFixture azurite, ITestOutputHelper
     }
 
     /// <summary>Runs the sair this build made as its own process; fails the test with both silos' logs unless it exits 0.</summary>
-    private async Task<string> SairAsync(string home, Silos silos, string[] arguments)
+    private async Task<string> SairAsync(string home, Silos silos, string[] arguments, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var (exit, output) = await SairExitAsync(home, arguments, extra);
+        Assert.True(exit == 0, $"sair {string.Join(' ', arguments)} ended with {exit?.ToString(CultureInfo.InvariantCulture) ?? "no exit"}:\n{output}\n{silos.Logs}");
+        return output;
+    }
+
+    /// <summary>Runs the sair this build made as its own process, with <paramref name="extra"/> in its environment; its exit code and output.</summary>
+    private async Task<(int? Exit, string Output)> SairExitAsync(string home, string[] arguments, IReadOnlyDictionary<string, string>? extra = null)
     {
         var client = Path.Combine(Path.GetDirectoryName(SiloProcess.SiloAssembly)!.Replace(
             $"{Path.DirectorySeparatorChar}Sair.Silo{Path.DirectorySeparatorChar}", $"{Path.DirectorySeparatorChar}Sair.Client{Path.DirectorySeparatorChar}", StringComparison.Ordinal), "sair.dll");
         Assert.True(File.Exists(client), $"{client} is missing: build src/Sair.Client");
-        var environment = new Dictionary<string, string> { ["SAIR_HOME"] = home, ["SAIR_CLUSTER"] = "", ["SAIR_CLUSTER_ID"] = "", ["NO_COLOR"] = "1" };
+        var environment = new Dictionary<string, string>
+        {
+            ["SAIR_HOME"] = home, ["SAIR_CLUSTER"] = "", ["SAIR_CLUSTER_ID"] = "", ["NO_COLOR"] = "1",
+            [TenantContext.TokenVariable] = "", [GridTls.CaVariable] = "",
+        };
+        foreach (var (name, value) in extra ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
+
         await using var sair = ChildProcess.Start("dotnet", [client, .. arguments], _work, environment);
         var exit = await sair.WaitForExitAsync(CommandTimeout);
         log.WriteLine($"$ sair {string.Join(' ', arguments)}\n{sair.Log}");
-        Assert.True(exit == 0, $"sair {string.Join(' ', arguments)} ended with {exit?.ToString(CultureInfo.InvariantCulture) ?? "no exit"}:\n{sair.Log}\n{silos.Logs}");
-        return sair.Log;
+        return (exit, sair.Log);
     }
 }
