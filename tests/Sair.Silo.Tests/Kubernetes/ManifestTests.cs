@@ -65,6 +65,11 @@ public sealed class ManifestTests
             {
                 Assert.True(File.Exists(Path.Combine(folder, generated)), $"{file}: {generated} is missing");
             }
+
+            foreach (var patch in List(kustomization, "patches").Select(p => Str(p, "path")).OfType<string>())
+            {
+                Assert.True(File.Exists(Path.Combine(folder, patch)), $"{file}: patch {patch} is missing");
+            }
         }
     }
 
@@ -156,6 +161,18 @@ public sealed class ManifestTests
             }
         }
 
+        // The prod overlay's patches (tenant key, TLS files) set variables of their own on the same containers.
+        foreach (var (file, patch) in Patches.Where(d => Str(d.Document, "kind") == "Deployment"))
+        {
+            // A patch merges by names: its Deployment and containers must be base's, or it would add new ones.
+            var target = SiloDeployments.Single(d => Str(d, "metadata", "name") == Str(patch, "metadata", "name"));
+            Assert.All(Containers(patch), c => Assert.Contains(Containers(target), t => Str(t, "name") == Str(c, "name")));
+            foreach (var entry in Containers(patch).SelectMany(c => List(c, "env")))
+            {
+                variables.Add((file, Str(entry, "name")!, Str(entry, "value")));
+            }
+        }
+
         foreach (var (file, kustomization) in All.Where(d => Str(d.Document, "kind") == "Kustomization"))
         {
             foreach (var literal in List(kustomization, "secretGenerator").SelectMany(g => List(g, "literals")).Cast<string>())
@@ -170,6 +187,8 @@ public sealed class ManifestTests
 
         var sair = variables.Where(v => v.Name.StartsWith("Sair__", StringComparison.Ordinal)).ToList();
         Assert.Contains(sair, v => v.Name == SiloVariable(nameof(SairSiloOptions.AdvertisedIp)));
+        Assert.Contains(sair, v => v.Name == Sair.Grains.SettingKeys.EnvironmentVariable(Sair.Grains.SettingKeys.TenancySigningKey));
+        Assert.Contains(sair, v => v.Name == Sair.Grains.SettingKeys.EnvironmentVariable(Sair.Grains.SettingKeys.TlsCaPath));
         var problems = new List<string>();
         foreach (var (where, name, value) in sair)
         {

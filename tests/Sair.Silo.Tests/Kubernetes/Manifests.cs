@@ -11,9 +11,15 @@ internal static class Manifests
     public static IEnumerable<string> YamlFiles =>
         Directory.EnumerateFiles(Root, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal);
 
-    /// <summary>Every document of every manifest file (kustomizations included), with the file it came from.</summary>
+    /// <summary>Every document of every manifest file (kustomizations included, patches not), with the file it came from.</summary>
     public static IReadOnlyList<(string File, Dictionary<string, object?> Document)> All { get; } =
-        [.. YamlFiles.SelectMany(file => Load(File.ReadAllText(file)).Select(document => (file, document)))];
+        [.. YamlFiles.Where(file => !IsPatch(file)).SelectMany(file => Load(File.ReadAllText(file)).Select(document => (file, document)))];
+
+    /// <summary>The documents of overlays' patch files (<c>*.patch.yaml</c>): partial objects merged into base ones.</summary>
+    public static IReadOnlyList<(string File, Dictionary<string, object?> Document)> Patches { get; } =
+        [.. YamlFiles.Where(IsPatch).SelectMany(file => Load(File.ReadAllText(file)).Select(document => (file, document)))];
+
+    private static bool IsPatch(string file) => file.EndsWith(".patch.yaml", StringComparison.Ordinal);
 
     public static IEnumerable<Dictionary<string, object?>> OfKind(string kind) =>
         All.Select(d => d.Document).Where(d => Str(d, "kind") == kind);
