@@ -133,6 +133,29 @@ public sealed class TenantGateTests(TenantGridFixture fixture) : IClassFixture<T
             Assert.True(refused.Message.Contains("another tenant", StringComparison.Ordinal), $"{what}: {refused.Message}");
         }
 
+        // And the other way round: alice is refused bob's pool, album and training run.
+        var bobPool = Grid.Client.GetGrain<IReferencePoolGrain>("bob-family");
+        await As(Bob, () => bobPool.EnrollAsync("bob", Photo("face:bob:ref")));
+        await As(Bob, async () => { await transfer.PutAsync("albums/bob-1970/inputs/0.png", Photo("face:bob:0")); return 0; });
+        var bobAlbum = Grid.Client.GetGrain<IAlbumGrain>("bob-1970");
+        await As(Bob, () => bobAlbum.SubmitAsync(new AlbumSpec(["albums/bob-1970/inputs/0.png"], ReferenceSelection.FromPool("bob-family"), Options, "albums/bob-1970/results")));
+        var bobTraining = Grid.Client.GetGrain<ITrainingJobGrain>("bob-prior");
+        await As(Bob, () => bobTraining.StartAsync(TrainingJobSpec.Prior(data, Path.Combine(fixture.Work, "bob-run")) with { TotalImages = 1_000_000 }));
+        var aliceTries = new (string What, Func<Task> Call)[]
+        {
+            ("pool match", () => bobPool.MatchPhotoAsync(Photo("face:bob:x"), 1)),
+            ("album results", () => bobAlbum.ListResultsAsync()),
+            ("album cancel", () => bobAlbum.CancelAsync()),
+            ("training status", () => bobTraining.GetStatusAsync()),
+        };
+        foreach (var (what, call) in aliceTries)
+        {
+            var refused = await Assert.ThrowsAsync<GridAccessDeniedException>(() => As(Alice, async () => { await call(); return 0; }));
+            Assert.True(refused.Message.Contains("another tenant", StringComparison.Ordinal), $"{what}: {refused.Message}");
+        }
+
+        await As(Bob, () => bobTraining.CancelAsync());
+
         // Nothing of alice's changed, and she still reaches all of it.
         Assert.Single(await As(Alice, () => pool.ListAsync()));
         Assert.All(await As(Alice, () => album.ListResultsAsync()), r => Assert.Equal(JobState.Completed, r.State));
