@@ -35,6 +35,13 @@ public sealed class GridLimits
     /// <summary>Generated samples of an emotion fit.</summary>
     public int MaxEmotionSamples { get; set; } = 100_000;
 
+    /// <summary>
+    /// On a grid with tenants, how many jobs (faces being restored, training runs) one tenant may have started and not
+    /// finished at once; an album's other faces wait their turn, a training run over the cap is refused. Keeps one
+    /// tenant's thousand-photo album from holding every engine slot.
+    /// </summary>
+    public int MaxTenantJobs { get; set; } = 16;
+
     public void Check(RestorationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

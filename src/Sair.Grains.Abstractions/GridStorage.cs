@@ -10,5 +10,8 @@ public static class GridStorage
     public const string Jobs = "sair-jobs";
     public const string Albums = "sair-albums";
 
-    public static IReadOnlyList<string> All { get; } = [Pools, Jobs, Albums];
+    /// <summary>Per-tenant bookkeeping on a grid with tenants (the jobs each tenant runs).</summary>
+    public const string Tenants = "sair-tenants";
+
+    public static IReadOnlyList<string> All { get; } = [Pools, Jobs, Albums, Tenants];
 }

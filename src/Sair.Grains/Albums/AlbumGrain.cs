@@ -208,6 +208,7 @@ public sealed class AlbumGrain(
             Photos[photo.Index] = statuses[i] is { } status
                 ? With(photo, status)
                 : photo with { State = JobState.Cancelled, Error = "cancelled" };
+            ReleaseTenantJob(photo.JobId);
         }
 
         await SaveAndSignalAsync();
@@ -235,6 +236,22 @@ public sealed class AlbumGrain(
         {
             Photos[owner.Index] = With(photo, status);
             await SaveAndSignalAsync();
+        }
+
+        if (status.State.IsFinished())
+        {
+            ReleaseTenantJob(status.JobId);
+        }
+    }
+
+    private ITenantJobsGrain JobsOf(string tenant) => GrainFactory.GetGrain<ITenantJobsGrain>(tenant);
+
+    /// <summary>Gives a finished (or refused, or cancelled) face's place back to the album's tenant.</summary>
+    private void ReleaseTenantJob(string jobId)
+    {
+        if (album.State.Tenant is { } tenant)
+        {
+            JobsOf(tenant).ReleaseAsync(TenantJobs.Restoration(jobId)).Ignore();
         }
     }
 
@@ -274,6 +291,13 @@ public sealed class AlbumGrain(
         // The jobs belong to the album's tenant, whoever's call (or timer) starts them.
         TenantContext.ActFor(album.State.Tenant);
         var pending = Photos.Where(p => p.State == JobState.NotStarted).ToList();
+        if (pending.Count > 0 && album.State.Tenant is { } tenant)
+        {
+            // A tenant runs at most Sair:Limits:MaxTenantJobs jobs at once; the faces left wait for the reconciler.
+            var granted = (await JobsOf(tenant).AcquireAsync([.. pending.Select(p => TenantJobs.Restoration(p.JobId))])).ToHashSet();
+            pending = [.. pending.Where(p => granted.Contains(TenantJobs.Restoration(p.JobId)))];
+        }
+
         if (pending.Count == 0)
         {
             return;
@@ -295,6 +319,7 @@ public sealed class AlbumGrain(
             {
                 logger.LogWarning(exception, "Album {AlbumId}: photo {Index} ({Path}) refused", AlbumId, photo.Index, photo.PhotoPath);
                 Photos[photo.Index] = photo with { State = JobState.Failed, Error = exception.Message };
+                ReleaseTenantJob(photo.JobId);
             }
             catch (Exception exception)
             {

@@ -22,11 +22,11 @@ namespace Sair.Grains.Tenancy;
 /// </summary>
 internal sealed class TenantGate : IIncomingGrainCallFilter
 {
-    /// <summary>Interfaces only the silos call: job reports, an album's job sink, the composer, the ownership questions.</summary>
+    /// <summary>Interfaces only the silos call: job reports, an album's job sink, the composer, the ownership questions, a tenant's job count.</summary>
     private static readonly HashSet<Type> SilosOnly =
     [
         typeof(IAlbumJobSink), typeof(IEngineJobReports), typeof(IRestorationJobReports), typeof(ITrainingJobReports),
-        typeof(IPhotoComposerGrain), typeof(IAlbumOwnership), typeof(IPoolOwnership),
+        typeof(IPhotoComposerGrain), typeof(IAlbumOwnership), typeof(IPoolOwnership), typeof(ITenantJobsGrain),
     ];
 
     /// <summary>Methods of client interfaces that only the silos call: albums start jobs; engines attach latents.</summary>
@@ -67,7 +67,7 @@ internal sealed class TenantGate : IIncomingGrainCallFilter
         }
 
         if (context.TargetContext?.GrainInstance is not { } grain || grain.GetType().Assembly != typeof(TenantGate).Assembly
-            || SiloCallStamp.Verify(credential, _siloCredential!) || IsReminderTick(context))
+            || SiloCallStamp.Verify(credential, _siloCredential!) || IsTick(context))
         {
             return context.Invoke();
         }
@@ -92,9 +92,16 @@ internal sealed class TenantGate : IIncomingGrainCallFilter
         return context.Invoke();
     }
 
-    /// <summary>A durable reminder's tick, which the silos' reminder service delivers without a grain call's context.</summary>
-    private static bool IsReminderTick(IIncomingGrainCallContext context) =>
-        context.InterfaceMethod?.DeclaringType == typeof(IRemindable) && context.SourceId is { } source && source.IsSystemTarget();
+    /// <summary>
+    /// A grain timer's tick (made inside the grain's own silo; Orleans cannot receive one from the wire) or a durable
+    /// reminder's tick, which the silos' reminder service delivers: both without a grain call's context.
+    /// </summary>
+    private static bool IsTick(IIncomingGrainCallContext context) =>
+        context.InterfaceMethod?.DeclaringType?.FullName == GrainTimerInvoker
+        || (context.InterfaceMethod?.DeclaringType == typeof(IRemindable) && context.SourceId is { } source && source.IsSystemTarget());
+
+    /// <summary>The (internal) interface through which Orleans delivers a grain timer's tick as a call.</summary>
+    private const string GrainTimerInvoker = "Orleans.Runtime.IGrainTimerInvoker";
 
     private Task Refuse(IIncomingGrainCallContext context, string message)
     {

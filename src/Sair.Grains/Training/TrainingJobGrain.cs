@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sair.Grains.Jobs;
 using Sair.Grains.Placement;
+using Sair.Grains.Tenancy;
 
 namespace Sair.Grains.Training;
 
@@ -76,8 +77,16 @@ public sealed class TrainingJobGrain(
             }
         }
 
-        State.Spec = spec;
         TakeOwner();
+        if (State.Tenant is { } tenant
+            && (await GrainFactory.GetGrain<ITenantJobsGrain>(tenant).AcquireAsync([TenantJobs.Training(JobId)])).IsEmpty)
+        {
+            throw new InvalidOperationException(
+                $"Tenant '{tenant}' runs {limits.Value.MaxTenantJobs} jobs already ({GridLimits.Section}:{nameof(GridLimits.MaxTenantJobs)}): " +
+                "start this training run when one of them has finished.");
+        }
+
+        State.Spec = spec;
         State.Error = null;
         State.Outcome = null;
         await DispatchAsync();
@@ -146,7 +155,15 @@ public sealed class TrainingJobGrain(
     }
 
     // Nothing of a training job lives in the grid's store: the reminder goes with the job.
-    protected override Task OnFinishedAsync(JobState state) => ForgetReminderAsync();
+    protected override Task OnFinishedAsync(JobState state)
+    {
+        if (State.Tenant is { } tenant)
+        {
+            GrainFactory.GetGrain<ITenantJobsGrain>(tenant).ReleaseAsync(TenantJobs.Training(JobId)).Ignore();
+        }
+
+        return ForgetReminderAsync();
+    }
 
     protected override TrainingJobStatus Status() => new(
         JobId,

@@ -225,7 +225,7 @@ public sealed class TenantGateTests(TenantGridFixture fixture) : IClassFixture<T
     private static byte[] Photo(string text) => Encoding.UTF8.GetBytes(text);
 
     /// <summary>Makes <paramref name="call"/> (and only it) carry <paramref name="token"/>, as a client with SAIR_TOKEN does.</summary>
-    private static async Task<T> As<T>(string? token, Func<Task<T>> call)
+    internal static async Task<T> As<T>(string? token, Func<Task<T>> call)
     {
         if (token is null)
         {
