@@ -94,6 +94,11 @@ public static class TrainingFollower
             {
                 parts.Add(Invariant($"FFD {ffd:0.00} @ step {p.FfdStep:N0}"));
             }
+
+            if (p.SkippedFiles > 0)
+            {
+                parts.Add(Invariant($"{p.SkippedFiles:N0} unreadable data file(s) skipped"));
+            }
         }
 
         return string.Join(" · ", parts);

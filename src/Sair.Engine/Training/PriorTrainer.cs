@@ -33,9 +33,10 @@ public sealed record TrainingLosses(double DLoss, double GLoss, double? R1, doub
 /// <param name="Ffd">The FFD measured at this step, else null.</param>
 /// <param name="SampleGrid">The sample grid written at this step, else null.</param>
 /// <param name="CheckpointStep">Step of the latest checkpoint in the output folder (0 before the first).</param>
+/// <param name="SkippedFiles">Files of the data folder that could not be read and were left out.</param>
 public sealed record PriorTrainingProgress(
     long Step, long ImagesSeen, TrainingLosses Losses, double ImagesPerSecond, TimeSpan? Eta, double? Ffd,
-    string? SampleGrid = null, long CheckpointStep = 0);
+    string? SampleGrid = null, long CheckpointStep = 0, int SkippedFiles = 0);
 
 /// <summary>
 /// Trains a small StyleGAN2 face prior (see <see cref="PriorTrainingOptions"/> for the recipe): G, D, the EMA
@@ -588,7 +589,8 @@ public sealed class PriorTrainer : IDisposable
         using var data = FaceImageSet.Load(dataDir, options.Size, options.DefaultCrop,
             options.CropsBySubfolder ?? PriorTrainingOptions.DefaultCropsBySubfolder, options.MaxImages, options.Holdout(), cancellationToken);
         File.AppendAllText(Path.Combine(outDir, RunLogFileName),
-            $"{DateTimeOffset.UtcNow:u} {data.Count} faces; {data.HeldOutFiles} photos of the {options.Holdout().People.Count} held-out people left out{Environment.NewLine}");
+            $"{DateTimeOffset.UtcNow:u} {data.Count} faces; {data.HeldOutFiles} photos of the {options.Holdout().People.Count} held-out people left out; " +
+            $"{data.SkippedFiles} unreadable file(s) skipped{Environment.NewLine}");
         var checkpoint = Path.Combine(outDir, CheckpointFileName);
         var branching = !File.Exists(checkpoint) && branchFrom is not null;
         using var trainer = File.Exists(checkpoint) ? Resume(checkpoint, data, options.TotalImages)
@@ -652,7 +654,7 @@ public sealed class PriorTrainer : IDisposable
                 AppendLine(log, null, string.Create(CultureInfo.InvariantCulture,
                     $"{trainer.Step},{trainer.ImagesSeen},{losses.DLoss:G6},{losses.GLoss:G6},{losses.R1:G6},{rate:G4}"));
                 TimeSpan? eta = rate > 0 ? TimeSpan.FromSeconds((options.TotalImages - trainer.ImagesSeen) / rate) : null;
-                progress?.Report(new PriorTrainingProgress(trainer.Step, trainer.ImagesSeen, losses, rate, eta, ffdValue, gridPath, checkpointStep));
+                progress?.Report(new PriorTrainingProgress(trainer.Step, trainer.ImagesSeen, losses, rate, eta, ffdValue, gridPath, checkpointStep, data.SkippedFiles));
             }
         }
         finally

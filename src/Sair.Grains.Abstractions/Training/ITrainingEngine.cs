@@ -44,6 +44,7 @@ public sealed record TrainingRequest(string JobId, int Attempt, TrainingJobSpec 
 /// <param name="SampleGrid">The latest sample grid (a path as the engine silo sees it).</param>
 /// <param name="CheckpointStep">Step of the latest checkpoint written to the output folder (0 when none).</param>
 /// <param name="Stage">What an emotion fit is doing (sampling, labelling, fitting); null for a prior.</param>
+/// <param name="SkippedFiles">Files of the data folder a prior's training could not read and left out.</param>
 [GenerateSerializer, Immutable, Alias("sair.TrainingProgress")]
 public sealed record TrainingProgress(
     [property: Id(0)] long Step,
@@ -57,7 +58,8 @@ public sealed record TrainingProgress(
     [property: Id(8)] long? FfdStep = null,
     [property: Id(9)] string? SampleGrid = null,
     [property: Id(10)] long CheckpointStep = 0,
-    [property: Id(11)] string? Stage = null);
+    [property: Id(11)] string? Stage = null,
+    [property: Id(12)] int SkippedFiles = 0);
 
 /// <summary>What a finished training job produced.</summary>
 /// <param name="Files">The products: the EMA generator for a prior, the direction files and the fit report for emotions.</param>

@@ -117,7 +117,8 @@ public sealed class SairTrainingEngine(EngineModels models) : ITrainingEngine
             report.Ffd ?? previous?.Ffd,
             report.Ffd is null ? previous?.FfdStep : report.Step,
             report.SampleGrid ?? previous?.SampleGrid,
-            report.CheckpointStep);
+            report.CheckpointStep,
+            SkippedFiles: report.SkippedFiles);
     }
 
     // The last line of the trainer's log: "step,images_seen,d_loss,g_loss,r1,images_per_second".

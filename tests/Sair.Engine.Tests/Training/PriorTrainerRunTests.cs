@@ -29,6 +29,10 @@ public sealed class PriorTrainerRunTests : IDisposable
             Directory.CreateDirectory(folder);
             image.SaveAsPng(Path.Combine(folder, $"face{i:D2}.png"));
         }
+
+        // What a scraped folder holds beside faces: a cut-off download and a text file named like a photo.
+        File.WriteAllBytes(Path.Combine(_data, "lfw", "truncated.jpg"), [0xFF, 0xD8, 0xFF, 0xE0, 0x00]);
+        File.WriteAllText(Path.Combine(_data, "utkface", "notes.png"), "not an image");
     }
 
     public void Dispose()
@@ -51,6 +55,9 @@ public sealed class PriorTrainerRunTests : IDisposable
 
         Assert.Equal([1L, 2L], reports.Select(r => r.Step));
         Assert.Equal(8, reports[^1].ImagesSeen);
+        // The unreadable files of the data folder were left out, counted in every report and in the run's log.
+        Assert.All(reports, r => Assert.Equal(2, r.SkippedFiles));
+        Assert.Contains("2 unreadable file(s) skipped", File.ReadAllText(Path.Combine(_out, PriorTrainer.RunLogFileName)));
         Assert.True(reports[0].Losses.R1.HasValue);
         Assert.All(reports, r => Assert.True(r.ImagesPerSecond > 0));
         Assert.True(File.Exists(Path.Combine(_out, "samples", "step-0000002.png")));
