@@ -1,11 +1,5 @@
 using System.Text.Json;
 using Sair.Client.Tests.Support;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats.Gif;
-using SixLabors.ImageSharp.Formats.Jpeg;
-using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 using Xunit.Abstractions;
 
 namespace Sair.Client.Tests.Restoration;
@@ -26,27 +20,7 @@ public sealed class HostileInputTests(ClientGridFixture grid, ITestOutputHelper 
     {
         var input = Directory.CreateDirectory(Path.Combine(_work, "in")).FullName;
         var output = Path.Combine(_work, "out");
-        var good = await File.ReadAllBytesAsync(TestImages.SamplePhoto("John_Simm-1.jpg"));
-        using var face = Image.Load<Rgb24>(good);
-        await File.WriteAllBytesAsync(Path.Combine(input, "empty.jpg"), []);
-        await File.WriteAllBytesAsync(Path.Combine(input, "wrong-magic.png"), [.. "GIF89a"u8, .. good.Skip(6)]);
-        await File.WriteAllBytesAsync(Path.Combine(input, "truncated.jpg"), good[..(good.Length / 2)]);
-        var png = Encode(face, new PngEncoder());
-        await File.WriteAllBytesAsync(Path.Combine(input, "truncated.png"), png[..(png.Length / 2)]);
-        await File.WriteAllBytesAsync(Path.Combine(input, "bomb.png"), TestImages.PngHeaderOnly(100_000, 100_000));
-        await File.WriteAllBytesAsync(Path.Combine(input, "deep16.png"), Encode(face.CloneAs<Rgb48>(), new PngEncoder { BitDepth = PngBitDepth.Bit16 }));
-        await File.WriteAllBytesAsync(Path.Combine(input, "alpha.png"), Encode(face.CloneAs<Rgba32>(), new PngEncoder { ColorType = PngColorType.RgbWithAlpha }));
-        await File.WriteAllBytesAsync(Path.Combine(input, "cmyk.jpg"), Encode(face, new JpegEncoder { ColorType = JpegColorType.Cmyk }));
-        using (var animated = face.Clone())
-        {
-            using var second = face.Clone(c => c.Invert());
-            animated.Frames.AddFrame(second.Frames.RootFrame);
-            await File.WriteAllBytesAsync(Path.Combine(input, "animated.gif"), Encode(animated, new GifEncoder()));
-        }
-        Directory.CreateDirectory(Path.Combine(input, "folder.jpg"));
-        File.CreateSymbolicLink(Path.Combine(input, "loop.jpg"), Path.Combine(input, "loop.jpg"));
-        File.CreateSymbolicLink(Path.Combine(input, "outside.jpg"), "/etc/passwd");
-        await File.WriteAllBytesAsync(Path.Combine(input, "name with spaces & ünïcode.jpg"), good);
+        await HostileCorpus.WriteAsync(input, TestImages.SamplePhoto("John_Simm-1.jpg"));
         using var cli = new Support.Cli(grid.Connector);
 
         var exit = await cli.RunAsync("restore", "-i", input, "-o", output, "--reference", TestImages.SampleReference("John_Simm.jpg"),
@@ -64,7 +38,7 @@ public sealed class HostileInputTests(ClientGridFixture grid, ITestOutputHelper 
             log.WriteLine($"{name}: {outcome.Status} {outcome.Reason}");
         }
 
-        foreach (var refused in new[] { "empty.jpg", "wrong-magic.png", "truncated.jpg", "truncated.png", "bomb.png", "loop.jpg", "outside.jpg" })
+        foreach (var refused in HostileCorpus.Refused)
         {
             Assert.True(outcomes.TryGetValue(refused, out var outcome), $"{refused} is not in the report");
             Assert.Equal("rejected", outcome.Status);
@@ -72,7 +46,7 @@ public sealed class HostileInputTests(ClientGridFixture grid, ITestOutputHelper 
             Assert.DoesNotContain("   at ", outcome.Reason, StringComparison.Ordinal);
         }
 
-        foreach (var restored in new[] { "deep16.png", "alpha.png", "cmyk.jpg", "animated.gif", "name with spaces & ünïcode.jpg" })
+        foreach (var restored in HostileCorpus.Accepted)
         {
             Assert.True(outcomes.TryGetValue(restored, out var outcome), $"{restored} is not in the report");
             Assert.True(outcome.Status == "restored", $"{restored}: {outcome.Status} {outcome.Reason}");
@@ -83,10 +57,62 @@ public sealed class HostileInputTests(ClientGridFixture grid, ITestOutputHelper 
         Assert.Equal(["in", "out"], Directory.EnumerateFileSystemEntries(_work).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
-    private static byte[] Encode(Image image, SixLabors.ImageSharp.Formats.IImageEncoder encoder)
+    [Fact]
+    public async Task Pool_enroll_and_album_submit_take_the_same_corpus_the_same_way()
     {
-        using var stream = new MemoryStream();
-        image.Save(stream, encoder);
-        return stream.ToArray();
+        var input = Directory.CreateDirectory(Path.Combine(_work, "in")).FullName;
+        await HostileCorpus.WriteAsync(input, TestImages.SamplePhoto("John_Simm-1.jpg"));
+        using var cli = new Support.Cli(grid.Connector);
+
+        var enroll = await cli.RunAsync("pool", "enroll", "hostile-pool", "John Simm", input);
+        var enrolled = cli.Output;
+        log.WriteLine(enrolled);
+        Assert.Equal(ExitCodes.Partial, enroll);
+        AssertEachRefusedWithAReason(enrolled);
+        Assert.Contains($"{HostileCorpus.Accepted.Length} of {HostileCorpus.Accepted.Length + HostileCorpus.Refused.Length} photo(s) enrolled", Flat(enrolled), StringComparison.Ordinal);
+
+        using var album = new Support.Cli(grid.Connector);
+        var submit = await album.RunAsync("album", "submit", "-i", input, "--reference", TestImages.SampleReference("John_Simm.jpg"),
+            "--album-id", "hostile-album", "--iterations", "2");
+        log.WriteLine($"exit {submit}\n{album.Output}");
+        Assert.Equal(ExitCodes.Partial, submit);
+        AssertEachRefusedWithAReason(album.Output);
+        Assert.Contains($"{HostileCorpus.Accepted.Length} photo(s), {HostileCorpus.Refused.Length} refused", Flat(album.Output), StringComparison.Ordinal);
+        Assert.Equal(["in"], Directory.EnumerateFileSystemEntries(_work).Select(Path.GetFileName));
     }
+
+    [Fact]
+    public async Task The_grain_api_refuses_the_corpus_bytes_a_client_sends_past_the_cli()
+    {
+        var input = Directory.CreateDirectory(Path.Combine(_work, "in")).FullName;
+        await HostileCorpus.WriteAsync(input, TestImages.SamplePhoto("John_Simm-1.jpg"));
+        var pool = grid.Grains.GetGrain<Sair.Grains.Pools.IReferencePoolGrain>("hostile-direct");
+
+        foreach (var name in HostileCorpus.RefusedFiles)
+        {
+            var refused = await Assert.ThrowsAnyAsync<Exception>(() => pool.EnrollAsync("John Simm", File.ReadAllBytes(Path.Combine(input, name))));
+            log.WriteLine($"{name}: {refused.GetType().Name}: {refused.Message}");
+            Assert.True(refused is ArgumentException or Sair.Grains.Engine.FaceNotFoundException or Sair.Grains.GridException, $"{name}: {refused.GetType()}");
+            Assert.DoesNotContain("   at ", refused.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(await pool.ListAsync());
+    }
+
+    /// <summary>Every file of the corpus that must be refused is, on a line of its own that gives a reason.</summary>
+    private static void AssertEachRefusedWithAReason(string output)
+    {
+        var flat = Flat(output);
+        foreach (var name in HostileCorpus.Refused)
+        {
+            var at = flat.IndexOf($"{name}: ", StringComparison.Ordinal);
+            Assert.True(at >= 0 && flat.LastIndexOf("refused", at, StringComparison.Ordinal) >= 0, $"{name} is not refused with a reason:\n{output}");
+        }
+
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("folder.jpg", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>The output as one line: the console wraps long lines.</summary>
+    private static string Flat(string output) => System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");
 }

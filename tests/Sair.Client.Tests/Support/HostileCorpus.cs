@@ -1,0 +1,58 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+
+namespace Sair.Client.Tests.Support;
+
+/// <summary>
+/// Issue 18's hostile-input corpus, written into a folder for every door to be tried with: files each door must
+/// refuse with a reason, files it must take, a folder named like a photo and symbolic links that lead nowhere good.
+/// </summary>
+internal static class HostileCorpus
+{
+    /// <summary>Files that are not a whole, readable image (or lead out of the folder): refused with a reason.</summary>
+    public static readonly string[] Refused = ["empty.jpg", "wrong-magic.png", "truncated.jpg", "truncated.png", "bomb.png", "loop.jpg", "outside.jpg"];
+
+    /// <summary>Unusual but honest images: taken.</summary>
+    public static readonly string[] Accepted = ["deep16.png", "alpha.png", "cmyk.jpg", "animated.gif", "name with spaces & ünïcode.jpg"];
+
+    /// <summary>The refused files that are bytes (not links), for doors that take bytes.</summary>
+    public static IEnumerable<string> RefusedFiles => Refused.Where(name => name is not ("loop.jpg" or "outside.jpg"));
+
+    /// <summary>Writes the corpus from a sample photo of a known face into <paramref name="folder"/>.</summary>
+    public static async Task WriteAsync(string folder, string goodPhoto)
+    {
+        var good = await File.ReadAllBytesAsync(goodPhoto);
+        using var face = Image.Load<Rgb24>(good);
+        await File.WriteAllBytesAsync(Path.Combine(folder, "empty.jpg"), []);
+        await File.WriteAllBytesAsync(Path.Combine(folder, "wrong-magic.png"), [.. "GIF89a"u8, .. good.Skip(6)]);
+        await File.WriteAllBytesAsync(Path.Combine(folder, "truncated.jpg"), good[..(good.Length / 2)]);
+        var png = Encode(face, new PngEncoder());
+        await File.WriteAllBytesAsync(Path.Combine(folder, "truncated.png"), png[..(png.Length / 2)]);
+        await File.WriteAllBytesAsync(Path.Combine(folder, "bomb.png"), TestImages.PngHeaderOnly(100_000, 100_000));
+        await File.WriteAllBytesAsync(Path.Combine(folder, "deep16.png"), Encode(face.CloneAs<Rgb48>(), new PngEncoder { BitDepth = PngBitDepth.Bit16 }));
+        await File.WriteAllBytesAsync(Path.Combine(folder, "alpha.png"), Encode(face.CloneAs<Rgba32>(), new PngEncoder { ColorType = PngColorType.RgbWithAlpha }));
+        await File.WriteAllBytesAsync(Path.Combine(folder, "cmyk.jpg"), Encode(face, new JpegEncoder { ColorType = JpegColorType.Cmyk }));
+        using (var animated = face.Clone())
+        {
+            using var second = face.Clone(c => c.Invert());
+            animated.Frames.AddFrame(second.Frames.RootFrame);
+            await File.WriteAllBytesAsync(Path.Combine(folder, "animated.gif"), Encode(animated, new GifEncoder()));
+        }
+
+        Directory.CreateDirectory(Path.Combine(folder, "folder.jpg"));
+        File.CreateSymbolicLink(Path.Combine(folder, "loop.jpg"), Path.Combine(folder, "loop.jpg"));
+        File.CreateSymbolicLink(Path.Combine(folder, "outside.jpg"), "/etc/passwd");
+        await File.WriteAllBytesAsync(Path.Combine(folder, "name with spaces & ünïcode.jpg"), good);
+    }
+
+    private static byte[] Encode(Image image, SixLabors.ImageSharp.Formats.IImageEncoder encoder)
+    {
+        using var stream = new MemoryStream();
+        image.Save(stream, encoder);
+        return stream.ToArray();
+    }
+}
