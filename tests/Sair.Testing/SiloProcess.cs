@@ -99,5 +99,8 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>Asks the silo to shut down (SIGTERM to its pid) and kills it when it does not stop within <paramref name="patience"/> (60 s).</summary>
     public Task StopAsync(TimeSpan? patience = null) => _process.StopAsync(patience ?? TimeSpan.FromSeconds(60));
 
+    /// <summary>Kills the silo at once (SIGKILL), as when its node dies.</summary>
+    public Task KillAsync() => _process.KillAsync();
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

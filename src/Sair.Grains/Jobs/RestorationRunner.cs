@@ -122,6 +122,7 @@ public sealed class RestorationRunner(
             var cropped = await PutCompanionAsync(croppedPath, restored.CroppedFacePng, token);
             var photo = await PutCompanionAsync(photoPath, restored.RestoredPhotoPng, token);
             await images.PutAsync(spec.OutputPath, restored.ImagePng, token);
+            logger.LogInformation("Job {JobId} attempt {Attempt}: result written to {Path} on silo {Silo}", jobId, attempt, spec.OutputPath, silo.Name);
             await references.CacheLatentAsync(spec, faces, restored);
             if (restored.IdentitySimilarity is { } similarity)
             {

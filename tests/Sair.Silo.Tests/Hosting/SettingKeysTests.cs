@@ -17,6 +17,8 @@ public sealed class SettingKeysTests
         [SairStorageOptions.Section] = typeof(SairStorageOptions),
         [SairHealthOptions.Section] = typeof(SairHealthOptions),
         [SairEngineOptions.Section] = typeof(SairEngineOptions),
+        [SairTlsOptions.Section] = typeof(SairTlsOptions),
+        [Sair.Grains.Tenancy.TenancyOptions.Section] = typeof(Sair.Grains.Tenancy.TenancyOptions),
     };
 
     public static TheoryData<string> Keys()
@@ -49,6 +51,6 @@ public sealed class SettingKeysTests
     public void Keys_become_the_environment_variables_dotnet_configuration_reads()
     {
         Assert.Equal("Sair__Silo__Role", SettingKeys.EnvironmentVariable(SettingKeys.SiloRole));
-        Assert.Equal(10, Keys().Count);
+        Assert.Equal(14, Keys().Count);
     }
 }
