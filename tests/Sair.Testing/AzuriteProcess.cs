@@ -69,8 +69,11 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills Azurite (SIGKILL): storage is gone until <see cref="StartAgainAsync"/>.</summary>
-    public Task StopAsync() => _process?.KillAsync() ?? Task.CompletedTask;
+    /// <summary>
+    /// Stops Azurite (SIGTERM, so that it saves what it acknowledged, as real storage keeps every acknowledged write):
+    /// storage is unreachable until <see cref="StartAgainAsync"/>.
+    /// </summary>
+    public Task StopAsync() => _process?.StopAsync(TimeSpan.FromSeconds(15)) ?? Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {

@@ -39,6 +39,9 @@ public sealed class GridCluster : IAsyncDisposable
     /// <summary>The album photo limit every test grid is configured with (Sair:Limits:MaxAlbumPhotos).</summary>
     public const int ConfiguredMaxAlbumPhotos = 40;
 
+    /// <summary>The attempts a job may take on this grid before a run the grid keeps cutting short fails it.</summary>
+    public const int ConfiguredMaxAttempts = 5;
+
     private GridCluster(InProcessTestCluster cluster, GridPorts ports, EngineRecorder recorder, TrainingRecorder training)
     {
         Cluster = cluster;
@@ -135,6 +138,9 @@ public sealed class GridCluster : IAsyncDisposable
                 o.ProgressReportInterval = TimeSpan.FromMilliseconds(20);
                 o.JobWatchdogInterval = TimeSpan.FromSeconds(1);
                 o.JobReminderPeriod = TimeSpan.FromSeconds(1);
+                o.RetryBackoff = TimeSpan.FromMilliseconds(50);
+                o.RetryBackoffMax = TimeSpan.FromMilliseconds(200);
+                o.MaxAttempts = ConfiguredMaxAttempts;
             });
             services.Configure<EnginePlacementOptions>(o => o.LoadRefreshInterval = TimeSpan.FromMilliseconds(50));
             services.Configure<AlbumOptions>(o => o.ReconcileInterval = TimeSpan.FromMilliseconds(200));

@@ -21,8 +21,8 @@ namespace Sair.Testing;
 
 /// <summary>
 /// Issue 18's soak: one album restored on a grid of silo processes on Azure Storage (Azurite on disk) while engine
-/// silos are killed (SIGKILL) and started again at random moments (seeded) and Azurite itself is killed and started
-/// again once, part-way. Counts what a user would count: photos completed, lost (failed, or completed without its
+/// silos are killed (SIGKILL) and started again at random moments (seeded) and Azurite itself is stopped and started
+/// again once, part-way (an outage: what it acknowledged stays). Counts what a user would count: photos completed, lost (failed, or completed without its
 /// result in storage), duplicated (a face whose result more than one run wrote, from the engines' logs) and stuck (not
 /// finished by the deadline). The bench runs it long (<c>bench soak</c>); a test runs a short form.
 /// </summary>
@@ -83,15 +83,24 @@ public static partial class Soak
             var restarts = new List<(int Engine, TimeSpan At)>();
             int kills = 0, restarted = 0, outages = 0;
             AlbumProgress? progress = null;
+            var unanswered = 0;
             while (clock.Elapsed < settings.Timeout)
             {
                 try
                 {
                     progress = await album.GetProgressAsync();
+                    if (unanswered > 0)
+                    {
+                        say($"soak: {clock.Elapsed.TotalSeconds:0} s — progress answered again after {unanswered} unanswered asks");
+                        unanswered = 0;
+                    }
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
-                    say($"soak: progress not available ({exception.GetType().Name}); asking again");
+                    if (unanswered++ == 0)
+                    {
+                        say($"soak: {clock.Elapsed.TotalSeconds:0} s — progress not available ({exception.GetType().Name}); asking again");
+                    }
                 }
 
                 if (progress is { IsFinished: true })
@@ -101,7 +110,7 @@ public static partial class Soak
 
                 if (outages == 0 && progress is { } p && p.Completed * 3 >= settings.Photos)
                 {
-                    say($"soak: {p.Completed}/{settings.Photos} done — Azurite killed for {settings.StorageDownFor.TotalSeconds:0} s");
+                    say($"soak: {p.Completed}/{settings.Photos} done — Azurite down for {settings.StorageDownFor.TotalSeconds:0} s");
                     await azurite.StopAsync();
                     await Task.Delay(settings.StorageDownFor);
                     await azurite.StartAgainAsync();

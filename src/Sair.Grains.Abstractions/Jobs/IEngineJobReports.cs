@@ -13,4 +13,15 @@ public interface IEngineJobReports : IGrainWithStringKey
 
     [Alias("ReportFailed")]
     Task<bool> ReportFailedAsync(int attempt, string reason);
+
+    /// <summary>
+    /// The attempt was cut short by the grid (a silo lost, storage unreachable or full), not by its work: the job tries
+    /// again from its checkpoint after a backoff, or fails with <paramref name="reason"/> once its attempts are spent.
+    /// </summary>
+    [Alias("ReportInterrupted")]
+    Task<bool> ReportInterruptedAsync(int attempt, string reason);
+
+    /// <summary>Whether <paramref name="attempt"/> is still the job's current one: a run asks before it writes its result.</summary>
+    [Alias("IsCurrent")]
+    Task<bool> IsCurrentAsync(int attempt);
 }

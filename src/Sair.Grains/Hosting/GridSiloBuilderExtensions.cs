@@ -55,7 +55,7 @@ public static class GridSiloBuilderExtensions
             .Validate(o => { _ = o.Key(); return true; }).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         var engine = services.AddOptions<EngineWorkerOptions>()
-            .Validate(o => o.MaxConcurrentJobs >= 1, "Sair:Engine:MaxConcurrentJobs must be 1 or more.");
+            .Validate(o => o.MaxConcurrentJobs >= 1 && o.MaxAttempts >= 1, "Sair:Engine:MaxConcurrentJobs and MaxAttempts must be 1 or more.");
         if (configuration is not null)
         {
             placement.Bind(configuration.GetSection(EnginePlacementOptions.Section));

@@ -15,6 +15,9 @@ namespace Sair.Grains.Jobs;
 /// <item><b>Revive reminder</b>: an unfinished job keeps a durable reminder, whose tick activates it on another engine
 /// silo when its silo dies; <see cref="OnActivateAsync"/> then resumes the unfinished work (attempt + 1).</item>
 /// <item><b>Watchdog</b>: a timer re-queues an attempt the local worker no longer holds (a lost report, a crashed slot).</item>
+/// <item><b>Retry</b>: an attempt cut short by the grid (a silo lost, storage unreachable or full) is tried again from
+/// the checkpoint after a backoff that doubles with each interruption in a row; after
+/// <see cref="EngineWorkerOptions.MaxAttempts"/> attempts the job fails with the last reason.</item>
 /// <item><b>Watch signal</b>: every change wakes the job's watchers (<see cref="FollowAsync{T}"/>).</item>
 /// </list>
 /// A job kind supplies its state (<typeparamref name="TRecord"/>), its status and what a dispatch and a finish do.
@@ -31,6 +34,9 @@ public abstract class EngineJobGrain<TRecord, TStatus>(
 
     private TaskCompletionSource _changed = NewChangeSignal();
     private IGrainTimer? _watchdog;
+    private IGrainTimer? _retry;
+    private int _interruptions;
+    private string? _lastInterruption;
 
     /// <summary>The job's grain key.</summary>
     protected string JobId => this.GetPrimaryKeyString();
@@ -150,6 +156,33 @@ public abstract class EngineJobGrain<TRecord, TStatus>(
         return true;
     }
 
+    public async Task<bool> ReportInterruptedAsync(int attempt, string reason)
+    {
+        if (!IsCurrent(attempt))
+        {
+            return false;
+        }
+
+        _lastInterruption = reason;
+        if (Record.Attempt >= options.Value.MaxAttempts)
+        {
+            await GiveUpAsync();
+            return true;
+        }
+
+        var delay = options.Value.BackoffAfter(++_interruptions);
+        logger.LogWarning("{Noun} {JobId}: attempt {Attempt} cut short by the grid ({Reason}); retrying from {ResumePoint} in {Delay:0.#} s",
+            Noun, JobId, attempt, reason, ResumePoint, delay.TotalSeconds);
+        // Not persisted: storage may be what failed; the retry's dispatch persists the next attempt.
+        Record.State = JobState.Queued;
+        Changed();
+        _retry?.Dispose();
+        _retry = this.RegisterGrainTimer(
+            _ => RetryAsync(attempt),
+            new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        return true;
+    }
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         // Being activated by the tick already resumed an orphaned job (OnActivateAsync); here only the leftovers of a
@@ -169,6 +202,8 @@ public abstract class EngineJobGrain<TRecord, TStatus>(
 
     /// <summary>True when <paramref name="attempt"/> is the one that may report.</summary>
     protected bool IsCurrent(int attempt) => attempt == Record.Attempt && Unfinished;
+
+    public Task<bool> IsCurrentAsync(int attempt) => Task.FromResult(IsCurrent(attempt));
 
     /// <summary>Persists the state.</summary>
     protected Task WriteStateAsync() => job.WriteStateAsync();
@@ -219,6 +254,8 @@ public abstract class EngineJobGrain<TRecord, TStatus>(
         await job.WriteStateAsync();
         _watchdog?.Dispose();
         _watchdog = null;
+        _retry?.Dispose();
+        _retry = null;
         await OnFinishedAsync(state);
         Changed();
         logger.LogInformation("{Noun} {JobId}: {State} after attempt {Attempt}{Error}", Noun, JobId, state, Record.Attempt,
@@ -242,11 +279,33 @@ public abstract class EngineJobGrain<TRecord, TStatus>(
         changed.TrySetResult();
     }
 
-    // A run the worker lost (a report that never arrived, a crashed slot) would leave the job running forever.
+    private async Task RetryAsync(int attempt)
+    {
+        _retry?.Dispose();
+        _retry = null;
+        if (IsCurrent(attempt) && !worker.Holds(new EngineRunKey(Kind, JobId), attempt))
+        {
+            await DispatchAsync();
+        }
+    }
+
+    private Task GiveUpAsync() => FinishAsync(JobState.Failed,
+        $"gave up after {Record.Attempt} attempts, each cut short by the grid ({EngineWorkerOptions.Section}:{nameof(EngineWorkerOptions.MaxAttempts)}); "
+        + (_lastInterruption is { } last ? $"the last: {last}" : "silos lost or storage unreachable: see the silos' logs"));
+
+    // A run the worker lost (a report that never arrived, a crashed slot) would leave the job running forever; a retry
+    // waiting out its backoff is not lost.
     private async Task CheckWorkerHoldsRunAsync(CancellationToken cancellationToken)
     {
-        if (Unfinished && !worker.Holds(new EngineRunKey(Kind, JobId), Record.Attempt))
+        if (Unfinished && _retry is null && !worker.Holds(new EngineRunKey(Kind, JobId), Record.Attempt))
         {
+            if (Record.Attempt >= options.Value.MaxAttempts)
+            {
+                logger.LogWarning("{Noun} {JobId}: attempt {Attempt} ended without a report, the last allowed; failing the job", Noun, JobId, Record.Attempt);
+                await GiveUpAsync();
+                return;
+            }
+
             logger.LogWarning("{Noun} {JobId}: attempt {Attempt} is no longer held by the worker; re-queuing", Noun, JobId, Record.Attempt);
             await DispatchAsync();
         }

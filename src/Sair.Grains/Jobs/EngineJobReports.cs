@@ -21,4 +21,21 @@ public static class EngineJobReports
             logger.LogWarning(reportException, "Could not report the failure of attempt {Attempt} of {JobId}", attempt, reports.GetPrimaryKeyString());
         }
     }
+
+    /// <summary>
+    /// Reports a transient interruption; when the report itself fails it is only logged: the watchdog retries the run.
+    /// </summary>
+    public static async Task TryReportInterruptedAsync(this IEngineJobReports reports, int attempt, Exception exception, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(reports);
+        ArgumentNullException.ThrowIfNull(exception);
+        try
+        {
+            await reports.ReportInterruptedAsync(attempt, $"{exception.GetType().Name}: {exception.Message.Split('\n')[0].Trim()}");
+        }
+        catch (Exception reportException)
+        {
+            logger.LogWarning(reportException, "Could not report the interruption of attempt {Attempt} of {JobId}", attempt, reports.GetPrimaryKeyString());
+        }
+    }
 }

@@ -22,4 +22,23 @@ public sealed class EngineWorkerOptions
     /// job on another engine silo, where it resumes from its checkpoint: the longest a lone job waits after a crash.
     /// </summary>
     public TimeSpan JobReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How many attempts a job may take before a run cut short by the grid (silos lost, storage unreachable or full)
+    /// fails it instead of trying again.
+    /// </summary>
+    public int MaxAttempts { get; set; } = 20;
+
+    /// <summary>
+    /// Wait before retrying a run cut short by the grid; doubled after each further interruption in a row, up to
+    /// <see cref="RetryBackoffMax"/>.
+    /// </summary>
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest wait between two retries of an interrupted run.</summary>
+    public TimeSpan RetryBackoffMax { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The backoff before retry number <paramref name="interruptions"/> (1 = the first).</summary>
+    public TimeSpan BackoffAfter(int interruptions) =>
+        TimeSpan.FromTicks(Math.Min(RetryBackoffMax.Ticks, RetryBackoff.Ticks * (1L << Math.Clamp(interruptions - 1, 0, 20))));
 }

@@ -121,6 +121,15 @@ public sealed class RestorationRunner(
 
             var cropped = await PutCompanionAsync(croppedPath, restored.CroppedFacePng, token);
             var photo = await PutCompanionAsync(photoPath, restored.RestoredPhotoPng, token);
+
+            // The last fence: a run whose job moved on (a newer attempt elsewhere) writes no result beside it.
+            if (!await reports.IsCurrentAsync(attempt))
+            {
+                logger.LogInformation("Job {JobId} attempt {Attempt}: superseded before writing its result; stopping", jobId, attempt);
+                outcome = "superseded";
+                return;
+            }
+
             await images.PutAsync(spec.OutputPath, restored.ImagePng, token);
             logger.LogInformation("Job {JobId} attempt {Attempt}: result written to {Path} on silo {Silo}", jobId, attempt, spec.OutputPath, silo.Name);
             await references.CacheLatentAsync(spec, faces, restored);
@@ -138,6 +147,13 @@ public sealed class RestorationRunner(
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             logger.LogInformation("Job {JobId} attempt {Attempt}: stopped on silo {Silo}", jobId, attempt, silo.Name);
+        }
+        catch (Exception exception) when (Transience.IsTransient(exception))
+        {
+            // The grid's failure, not the photo's: the job's watchdog starts the attempt again from its checkpoint.
+            logger.LogWarning(exception, "Job {JobId} attempt {Attempt} cut short by a transient failure; its job retries it", jobId, attempt);
+            outcome = "interrupted";
+            await reports.TryReportInterruptedAsync(attempt, exception, logger);
         }
         catch (Exception exception)
         {

@@ -72,6 +72,12 @@ public sealed class TrainingRunner(
         {
             logger.LogInformation("Training job {JobId} attempt {Attempt}: stopped on silo {Silo}", jobId, attempt, silo.Name);
         }
+        catch (Exception exception) when (Transience.IsTransient(exception) && exception is not IOException { InnerException: null })
+        {
+            // The grid's failure (a call lost, storage unreachable), not the data's: the job's watchdog retries it.
+            logger.LogWarning(exception, "Training job {JobId} attempt {Attempt} cut short by a transient failure; its job retries it", jobId, attempt);
+            await reports.TryReportInterruptedAsync(attempt, exception, logger);
+        }
         catch (Exception exception)
         {
             logger.LogWarning(exception, "Training job {JobId} attempt {Attempt} failed", jobId, attempt);

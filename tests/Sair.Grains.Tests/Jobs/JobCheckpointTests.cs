@@ -122,14 +122,50 @@ public sealed class JobCheckpointTests
     {
         await using var grid = await GridCluster.StartAsync(silos: 2, iterationTime: TimeSpan.FromMilliseconds(2));
         grid.Images.BeforePut = path => path == "out/broken.png"
+            ? Task.FromException(new InvalidDataException("the encoder refused the result"))
+            : Task.CompletedTask;
+        var job = await StartAsync(grid, "broken", iterations: 30);
+
+        var failed = await Eventually.WaitAsync(job.GetStatusAsync, s => s.State.IsFinished(), Wait, "the job to fail");
+
+        Assert.Equal((JobState.Failed, 20, 1), (failed.State, failed.CheckpointIteration, failed.Attempt));
+        Assert.Contains("encoder refused", failed.Error);
+        Assert.Empty(Checkpoints(grid, "broken"));
+    }
+
+    [Fact]
+    public async Task A_run_cut_short_by_a_full_disk_is_retried_from_its_checkpoint_and_completes()
+    {
+        await using var grid = await GridCluster.StartAsync(silos: 2, iterationTime: TimeSpan.FromMilliseconds(2));
+        var refusals = 0;
+        grid.Images.BeforePut = path => path == "out/full.png" && Interlocked.Increment(ref refusals) <= 2
+            ? Task.FromException(new IOException("No space left on device"))
+            : Task.CompletedTask;
+        var job = await StartAsync(grid, "full", iterations: 30);
+
+        var completed = await Eventually.WaitAsync(job.GetStatusAsync, s => s.State.IsFinished(), Wait, "the job to complete");
+
+        Assert.Equal((JobState.Completed, 3), (completed.State, completed.Attempt));
+        // Both retries resumed from the checkpoint at iteration 20 instead of starting over.
+        Assert.Equal([0, 20, 20], grid.Recorder.Runs.Where(r => r.JobId == "full").Select(r => r.FromIteration).ToArray());
+        Assert.Equal(1, grid.Images.Puts["out/full.png"]);
+        await Eventually.WaitAsync(() => Task.FromResult(Checkpoints(grid, "full")), c => c.Count == 0, Wait, "no checkpoint");
+    }
+
+    [Fact]
+    public async Task A_run_the_grid_keeps_cutting_short_fails_after_its_attempts_with_the_last_reason_and_no_checkpoint()
+    {
+        await using var grid = await GridCluster.StartAsync(silos: 2, iterationTime: TimeSpan.FromMilliseconds(2));
+        grid.Images.BeforePut = path => path == "out/broken.png"
             ? Task.FromException(new IOException("the results disk is full"))
             : Task.CompletedTask;
         var job = await StartAsync(grid, "broken", iterations: 30);
 
         var failed = await Eventually.WaitAsync(job.GetStatusAsync, s => s.State.IsFinished(), Wait, "the job to fail");
 
-        Assert.Equal((JobState.Failed, 20), (failed.State, failed.CheckpointIteration));
-        Assert.Contains("disk is full", failed.Error);
+        Assert.Equal((JobState.Failed, GridCluster.ConfiguredMaxAttempts), (failed.State, failed.Attempt));
+        Assert.Contains($"gave up after {GridCluster.ConfiguredMaxAttempts} attempts", failed.Error);
+        Assert.Contains("IOException: the results disk is full", failed.Error);
         Assert.Empty(Checkpoints(grid, "broken"));
     }
 

@@ -24,7 +24,8 @@ public sealed class JobFailoverTests
         await Eventually.WaitAsync(
             () => grid.Images.ExistsAsync("out/lone.png", default), written => written, TimeSpan.FromSeconds(40), "the result");
 
-        var status = await job.GetStatusAsync();
+        // The result lands before the run's completion report does.
+        var status = await Eventually.WaitAsync(job.GetStatusAsync, s => s.State.IsFinished(), TimeSpan.FromSeconds(20), "the completion report");
         Assert.Equal((JobState.Completed, 2), (status.State, status.Attempt));
         Assert.NotEqual(crashed, status.Silo);
         var resumed = Assert.Single(grid.Recorder.Runs, r => r.Silo != crashed);
