@@ -97,10 +97,67 @@ public static class FaceAligner
         {
             face = F.interpolate(face, size: [footprint, footprint], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
         }
-        var grid = PhotoGrid(photo, transform);
+
+        // Only the pixels under the aligned square change: blend there, band by band, so that a 40-megapixel photo costs
+        // one copy of itself and not a sampling grid, a warp and a mask of its whole size.
+        if (Footprint(photo, transform) is not var (left, top, width, height))
+        {
+            return photo.detach().clone().MoveToOuterDisposeScope();
+        }
+
+        if (photo.requires_grad || restoredFace.requires_grad)
+        {
+            // Differentiable callers get the blend as a graph over the whole photo: the region's blend padded back out.
+            var delta = F.pad(Blend(photo, face, transform, left, top, width, height, featherPixels, delta: true),
+                [left, photo.shape[3] - left - width, top, photo.shape[2] - top - height]);
+            return (photo + delta).MoveToOuterDisposeScope();
+        }
+
+        // In bands of rows, each a few tens of megabytes however wide the photo.
+        var result = photo.detach().clone();
+        var rows = Math.Max(1, PasteBandPixels / width);
+        for (var band = top; band < top + height; band += rows)
+        {
+            using var bandScope = NewDisposeScope();
+            var bandHeight = Math.Min(rows, top + height - band);
+            result.narrow(2, band, bandHeight).narrow(3, left, width)
+                .copy_(Blend(photo, face, transform, left, band, width, bandHeight, featherPixels, delta: false));
+        }
+
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Photo pixels per band of <see cref="PasteBack"/>.</summary>
+    private const long PasteBandPixels = 1L << 20;
+
+    /// <summary>
+    /// The pasted face blended into the photo's region (left, top, width, height): the blended pixels, or with
+    /// <paramref name="delta"/> only the change to add to the region.
+    /// </summary>
+    private static Tensor Blend(Tensor photo, Tensor face, AlignmentTransform transform, long left, long top, long width, long height,
+        double featherPixels, bool delta)
+    {
+        var region = photo.narrow(2, top, height).narrow(3, left, width);
+        var regionTransform = transform with { PhotoToAligned = Affine2D.ScaleTranslate(1, 1, left, top).Then(transform.PhotoToAligned) };
+        var grid = PhotoGrid(region, regionTransform);
         var warped = F.grid_sample(face, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: false);
-        var mask = MaskFromGrid(grid, transform, featherPixels).unsqueeze(1);
-        return (photo + mask * (warped - photo)).MoveToOuterDisposeScope();
+        var mask = MaskFromGrid(grid, regionTransform, featherPixels).unsqueeze(1);
+        var change = mask * (warped - region);
+        return delta ? change : region + change;
+    }
+
+    /// <summary>
+    /// The photo pixels (left, top, width, height) the aligned square of <paramref name="transform"/> touches, clipped
+    /// to the photo, with a pixel to spare; null when the square lies outside the photo.
+    /// </summary>
+    private static (long Left, long Top, long Width, long Height)? Footprint(Tensor photo, AlignmentTransform transform)
+    {
+        var quad = transform.Quad;
+        var left = Math.Max(0, (long)Math.Floor(quad.Min(p => p.X)) - 1);
+        var top = Math.Max(0, (long)Math.Floor(quad.Min(p => p.Y)) - 1);
+        var right = Math.Min(photo.shape[3], (long)Math.Ceiling(quad.Max(p => p.X)) + 1);
+        var bottom = Math.Min(photo.shape[2], (long)Math.Ceiling(quad.Max(p => p.Y)) + 1);
+        return right > left && bottom > top ? (left, top, right - left, bottom - top) : null;
     }
 
     /// <summary>

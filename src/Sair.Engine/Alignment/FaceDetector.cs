@@ -66,6 +66,22 @@ public sealed class FaceDetector : IDisposable
         }
     } = [TinyFaceDetector.DefaultInputSize, 224, 160];
 
+    /// <summary>
+    /// The longest side the search works at: a larger photo is first shrunk (antialiased) to this side, and its boxes
+    /// scaled back. The detector never sees more than its largest input side, so this loses nothing it looks at, and a
+    /// 40-megapixel photo is searched in a few tens of megabytes instead of gigabytes (its letterbox, and the grey
+    /// border of the tight-crop search, at full size). 0 searches at the photo's own size.
+    /// </summary>
+    public int WorkingSide
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            field = value;
+        }
+    } = 1664;
+
     /// <summary>Minimum detector score of a face.</summary>
     public float ScoreThreshold { get; init; } = 0.5f;
 
@@ -86,6 +102,25 @@ public sealed class FaceDetector : IDisposable
     public IReadOnlyList<(float Score, PixelBox Box)> DetectBoxes(Tensor photo)
     {
         CheckPhoto(photo);
+        var (height, width) = (photo.shape[2], photo.shape[3]);
+        if (WorkingSide > 0 && Math.Max(height, width) > Math.Max(WorkingSide, InputSizes.Max()))
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var scale = (double)Math.Max(WorkingSide, InputSizes.Max()) / Math.Max(height, width);
+            var small = F.interpolate(photo.detach(), size: [Math.Max(1, (long)Math.Round(height * scale)), Math.Max(1, (long)Math.Round(width * scale))],
+                mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
+            var (sx, sy) = ((double)width / small.shape[3], (double)height / small.shape[2]);
+            return DetectBoxesAsIs(small)
+                .Select(f => (f.Score, new PixelBox(f.Box.X * sx, f.Box.Y * sy, f.Box.Width * sx, f.Box.Height * sy)))
+                .ToList();
+        }
+
+        return DetectBoxesAsIs(photo);
+    }
+
+    private List<(float Score, PixelBox Box)> DetectBoxesAsIs(Tensor photo)
+    {
         var found = Search(photo);
         if (found.Count > 0)
         {
@@ -131,22 +166,39 @@ public sealed class FaceDetector : IDisposable
 
     /// <summary>
     /// The 68 landmarks (68, 2) in photo pixels of the face in <paramref name="box"/>: the landmark net sees the
-    /// <see cref="SquareCrop"/> around the box.
+    /// <see cref="SquareCrop(Tensor, PixelBox)"/> around the box.
     /// </summary>
     public Tensor LandmarksIn(Tensor photo, PixelBox box)
     {
         using var scope = NewDisposeScope();
-        var (crop, left, top) = SquareCrop(photo, box);
-        var points = _landmarks.Detect(crop)[0];
+        var (crop, left, top, scale) = SquareCrop(photo, box, LandmarkWorkingSide);
+        var points = _landmarks.Detect(crop)[0] * scale;
         var offset = tensor(new float[] { left, top }, dtype: points.dtype, device: points.device);
         return (points + offset).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The longest side of the square the landmark net is given: a larger face's square is cut shrunk (antialiased) to
+    /// this side — the net sees 112 px of it — so that a face filling a 40-megapixel photo does not cost a
+    /// full-resolution copy of its square.
+    /// </summary>
+    public const int LandmarkWorkingSide = 1024;
 
     /// <summary>
     /// The square of side max(width, height) centred on <paramref name="box"/>, cut from <paramref name="photo"/>
     /// (zeros where it leaves the photo), and the photo pixel of its top-left corner.
     /// </summary>
     public static (Tensor Crop, long Left, long Top) SquareCrop(Tensor photo, PixelBox box)
+    {
+        var (crop, left, top, _) = SquareCrop(photo, box, maxSide: int.MaxValue);
+        return (crop, left, top);
+    }
+
+    /// <summary>
+    /// <see cref="SquareCrop(Tensor, PixelBox)"/>, shrunk to at most <paramref name="maxSide"/> pixels a side;
+    /// <c>Scale</c> is photo pixels per crop pixel.
+    /// </summary>
+    private static (Tensor Crop, long Left, long Top, double Scale) SquareCrop(Tensor photo, PixelBox box, int maxSide)
     {
         CheckPhoto(photo);
         ArgumentNullException.ThrowIfNull(box);
@@ -155,14 +207,30 @@ public sealed class FaceDetector : IDisposable
         var top = (long)Math.Round(box.CentreY - side / 2.0);
         var height = photo.shape[2];
         var width = photo.shape[3];
-        // Pad only as far as the crop leaves the photo, then cut the crop out of the padded photo.
-        var padLeft = Math.Max(0, -left);
-        var padTop = Math.Max(0, -top);
-        var padRight = Math.Max(0, left + side - width);
-        var padBottom = Math.Max(0, top + side - height);
-        using var padded = F.pad(photo, [padLeft, padRight, padTop, padBottom]);
-        var crop = padded.narrow(2, top + padTop, side).narrow(3, left + padLeft, side).clone();
-        return (crop, left, top);
+        var cropSide = Math.Min(side, maxSide);
+        var factor = (double)cropSide / side;
+        // Cut the part inside the photo, then pad only the crop as far as it leaves the photo (never the whole photo).
+        var (x0, x1) = (Math.Clamp(left, 0, width), Math.Clamp(left + side, 0, width));
+        var (y0, y1) = (Math.Clamp(top, 0, height), Math.Clamp(top + side, 0, height));
+        if (x1 <= x0 || y1 <= y0)
+        {
+            return (zeros([1, 3, cropSide, cropSide], dtype: photo.dtype, device: photo.device), left, top, 1.0 / factor);
+        }
+
+        using var scope = NewDisposeScope();
+        var inside = photo.narrow(2, y0, y1 - y0).narrow(3, x0, x1 - x0);
+        if (cropSide == side)
+        {
+            var crop = F.pad(inside, [x0 - left, left + side - x1, y0 - top, top + side - y1]).contiguous();
+            return (crop.MoveToOuterDisposeScope(), left, top, 1.0);
+        }
+
+        var (padLeft, padTop) = ((long)Math.Round((x0 - left) * factor), (long)Math.Round((y0 - top) * factor));
+        var shrunkWidth = Math.Clamp((long)Math.Round((x1 - x0) * factor), 1, cropSide - padLeft);
+        var shrunkHeight = Math.Clamp((long)Math.Round((y1 - y0) * factor), 1, cropSide - padTop);
+        var shrunk = F.interpolate(inside, size: [shrunkHeight, shrunkWidth], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
+        var small = F.pad(shrunk, [padLeft, cropSide - padLeft - shrunkWidth, padTop, cropSide - padTop - shrunkHeight]).contiguous();
+        return (small.MoveToOuterDisposeScope(), left, top, 1.0 / factor);
     }
 
     public void Dispose()

@@ -87,3 +87,54 @@ public sealed class FaceAlignerTests(JohnsLandmarksFixture faces, ITestOutputHel
         Assert.Throws<ArgumentOutOfRangeException>(() => new FaceCrop(0.5, 0.5, 0.6));
     }
 }
+
+/// <summary>
+/// Large photos are searched, landmarked and pasted into without full-size copies (issue 18: a 40-megapixel photo
+/// pushed a silo to 6 GB); these check that the cheaper paths find and paste what the full-size ones do.
+/// </summary>
+public sealed class LargePhotoTests(JohnsLandmarksFixture faces) : IClassFixture<JohnsLandmarksFixture>
+{
+    [Fact]
+    public void A_photo_over_the_working_side_gives_the_boxes_and_landmarks_of_its_smaller_self()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        const int Up = 8;
+        var (path, chip, _) = faces.Chips[0];
+        // The chip in a grey frame, as an ordinary photo, then 8× larger: 2,400 px a side, over the working side (1,664)
+        // and with a face box over the landmark net's working side (1,024).
+        var photo = nn.functional.pad(chip, [75, 75, 75, 75], value: FaceDetector.TightCropBorderGrey);
+        var large = nn.functional.interpolate(photo, scale_factor: [Up, Up], mode: InterpolationMode.Bilinear, align_corners: false);
+
+        var small = Assert.Single(faces.Detector.DetectBoxes(photo));
+        var big = Assert.Single(faces.Detector.DetectBoxes(large));
+        Assert.True(big.Box.Width > FaceDetector.LandmarkWorkingSide, $"the test's face box is only {big.Box.Width:0} px wide");
+        var side = small.Box.Width;
+        Assert.True(Math.Abs(big.Box.CentreX / Up - small.Box.CentreX) < 0.05 * side && Math.Abs(big.Box.Width / Up - side) < 0.05 * side,
+            $"{Path.GetFileName(path)}: box {big.Box} at ×{Up}, {small.Box} at ×1");
+
+        var near = faces.Detector.LandmarksIn(photo, small.Box);
+        var far = faces.Detector.LandmarksIn(large, big.Box) / Up;
+        var error = (far - near).pow(2).sum(1).sqrt().mean().item<float>();
+        Assert.True(error < 0.02 * side, $"{Path.GetFileName(path)}: landmarks at ×{Up} lie {error:0.00} px (×1 pixels) from those at ×1");
+    }
+
+    [Fact]
+    public void Pasting_in_bands_gives_the_whole_photo_blend()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        // A face square larger than one band (2^20 pixels) of a 1,500 px photo.
+        var photo = rand(1, 3, 1500, 1500);
+        var landmarks = tensor(new double[] { 40, 50, 60, 50, 50, 60, 42, 70, 58, 70 }, [5, 2]) * 14;
+        var aligned = FaceAligner.Align(photo, landmarks, 256, AlignmentTemplate.Ffhq);
+        var restored = 1 - aligned.Face;
+
+        var banded = FaceAligner.PasteBack(photo, restored, aligned.Transform, featherPixels: 8);
+        var whole = FaceAligner.PasteBack(photo.requires_grad_(true), restored, aligned.Transform, featherPixels: 8).detach();
+
+        Assert.True(aligned.Transform.Quad.Max(p => p.Y) - aligned.Transform.Quad.Min(p => p.Y) > (1 << 20) / 1500.0, "the face fits one band");
+        Assert.True((banded - whole).abs().max().item<float>() < 1e-5, "the banded paste differs from the whole-photo blend");
+        Assert.True((banded - photo.detach()).abs().max().item<float>() > 0.5, "nothing was pasted");
+    }
+}
