@@ -42,6 +42,12 @@ public sealed class GridLimits
     /// </summary>
     public int MaxTenantJobs { get; set; } = 16;
 
+    /// <summary>
+    /// On a grid with tenants, how many bytes of photos one tenant may have uploaded into the image store (album
+    /// inputs, references, pool photos); an upload over it is refused. Default 20 GiB.
+    /// </summary>
+    public long MaxTenantStorageBytes { get; set; } = 20L << 30;
+
     public void Check(RestorationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

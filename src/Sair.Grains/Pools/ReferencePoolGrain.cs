@@ -73,7 +73,8 @@ public sealed class ReferencePoolGrain(
         var reference = new PoolReference(
             referenceId, person, face.Embedding, $"{folder}/photo.png", $"{folder}/aligned.png", DateTimeOffset.UtcNow);
 
-        // Blobs first: state that names a missing blob would be worse than an orphan blob.
+        // Blobs first: state that names a missing blob would be worse than an orphan blob. The tenant's quota counts both.
+        await TenantStorage.ReserveAsync(GrainFactory, reference.PhotoPath, photo.LongLength + face.AlignedFacePng.LongLength);
         await images.PutAsync(reference.PhotoPath, photo, CancellationToken.None);
         await images.PutAsync(reference.AlignedFacePath, face.AlignedFacePng, CancellationToken.None);
         pool.State.References.Add(reference);

@@ -17,6 +17,7 @@ public sealed class ImageTransferGrain(IImageStore images) : Grain, IImageTransf
         }
 
         await Ownership.CheckPathAsync(GrainFactory, path);
+        await TenantStorage.ReserveAsync(GrainFactory, path, content.Length);
         await images.PutAsync(path, content, CancellationToken.None);
     }
 
@@ -62,7 +63,7 @@ public sealed class ImageUploadGrain(IImageStore images) : Grain, IImageUploadGr
         }
 
         await Ownership.CheckPathAsync(GrainFactory, path);
-
+        await TenantStorage.ReserveAsync(GrainFactory, path, _received.Length);
         await images.PutAsync(path, _received.ToArray(), CancellationToken.None);
         DeactivateOnIdle();
     }

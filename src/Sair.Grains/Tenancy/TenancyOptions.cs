@@ -11,6 +11,12 @@ public sealed class TenancyOptions
     /// </summary>
     public string? SigningKey { get; set; }
 
+    /// <summary>
+    /// Least time between two walks of a tenant's recorded uploads looking for files removed since
+    /// (<see cref="TenantStorageGrain"/>), however often uploads meet the quota.
+    /// </summary>
+    public TimeSpan StorageRecountInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The key as bytes, or null without tenants; throws <see cref="ArgumentException"/> for a bad key.</summary>
     public byte[]? Key() => string.IsNullOrWhiteSpace(SigningKey) ? null : TenantToken.ParseKey(SigningKey);
 }

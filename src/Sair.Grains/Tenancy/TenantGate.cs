@@ -22,11 +22,11 @@ namespace Sair.Grains.Tenancy;
 /// </summary>
 internal sealed class TenantGate : IIncomingGrainCallFilter
 {
-    /// <summary>Interfaces only the silos call: job reports, an album's job sink, the composer, the ownership questions, a tenant's job count.</summary>
+    /// <summary>Interfaces only the silos call: job reports, an album's job sink, the composer, the ownership questions, a tenant's job count and storage.</summary>
     private static readonly HashSet<Type> SilosOnly =
     [
         typeof(IAlbumJobSink), typeof(IEngineJobReports), typeof(IRestorationJobReports), typeof(ITrainingJobReports),
-        typeof(IPhotoComposerGrain), typeof(IAlbumOwnership), typeof(IPoolOwnership), typeof(ITenantJobsGrain),
+        typeof(IPhotoComposerGrain), typeof(IAlbumOwnership), typeof(IPoolOwnership), typeof(ITenantJobsGrain), typeof(ITenantStorageGrain),
     ];
 
     /// <summary>Methods of client interfaces that only the silos call: albums start jobs; engines attach latents.</summary>
