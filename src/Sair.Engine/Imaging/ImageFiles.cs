@@ -69,6 +69,11 @@ public static class ImageFiles
                 $"the image is {info.Width}×{info.Height}; the limits are {limits.MaxPixels / 1_000_000.0:0.#} megapixels and " +
                 $"{limits.MaxSide} px a side. Downscale it first.");
         }
+        if (ImageCompleteness.Problem(bytes) is { } cutShort)
+        {
+            // Decoders fill a cut-off file's missing part with grey and report success.
+            throw new ImageLoadException(source, "truncated", cutShort + ".");
+        }
         try
         {
             var image = Image.Load<Rgb24>(bytes);

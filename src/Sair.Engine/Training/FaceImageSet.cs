@@ -112,10 +112,10 @@ public sealed class FaceImageSet : IDisposable
             var crop = crops is not null && crops.TryGetValue(topFolder, out var c) ? c : defaultCrop;
             try
             {
-                using var image = ImageFiles.Load(files[i]);
-                pixels[i] = Prepare(image, crop, size);
+                // A link that leads out of the data folder is not read: the folder is all a run may read.
+                pixels[i] = LeadsOutside(files[i], root) ? [] : Load(files[i], crop, size);
             }
-            catch (ImageLoadException)
+            catch (Exception exception) when (exception is ImageLoadException or IOException or UnauthorizedAccessException)
             {
                 pixels[i] = [];
             }
@@ -157,6 +157,36 @@ public sealed class FaceImageSet : IDisposable
     public void Dispose() => Images.Dispose();
 
     // Planar RGB bytes of the centre square, cut to the crop box and resized to size×size.
+    private static byte[] Load(string file, CropBox crop, int size)
+    {
+        using var image = ImageFiles.Load(file);
+        return Prepare(image, crop, size);
+    }
+
+    /// <summary>Whether <paramref name="file"/> is a symbolic link whose final target lies outside <paramref name="root"/>.</summary>
+    private static bool LeadsOutside(string file, string root)
+    {
+        if (new FileInfo(file).LinkTarget is null)
+        {
+            return false;
+        }
+
+        if (File.ResolveLinkTarget(file, returnFinalTarget: true)?.FullName is not { } target)
+        {
+            return true;
+        }
+
+        // The folder itself may be reached through a link: inside either its path or the path it leads to is inside.
+        var realRoot = Directory.ResolveLinkTarget(root, returnFinalTarget: true)?.FullName ?? root;
+        return !Within(root, target) && !Within(realRoot, target);
+    }
+
+    private static bool Within(string root, string path)
+    {
+        var relative = Path.GetRelativePath(root, path);
+        return relative != ".." && !relative.StartsWith($"..{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !Path.IsPathRooted(relative);
+    }
+
     private static byte[] Prepare(Image<Rgb24> image, CropBox crop, int size)
     {
         var side = Math.Min(image.Width, image.Height);

@@ -1,12 +1,21 @@
+#if SAIR_ENGINE
+namespace Sair.Engine.Imaging;
+#else
 namespace Sair.Grains.Engine;
+#endif
 
 /// <summary>
 /// Whether an encoded JPEG or PNG holds all of its image: decoders fill the rest of a truncated file (a copy that broke
 /// off, a scan that stopped) with grey or black and report success, so a half photo would be restored — or enrolled as
 /// a reference — as if it were whole. Checked wherever photos enter the grid: the client's intake, pool enrolment and
-/// the engine worker's input.
+/// the engine worker's input — and, compiled into Sair.Engine as well (an internal copy of this one file: the engine
+/// has no Orleans), wherever the engine decodes a file (<c>ImageFiles.Decode</c>: training data, alignment).
 /// </summary>
+#if SAIR_ENGINE
+internal static class ImageCompleteness
+#else
 public static class ImageCompleteness
+#endif
 {
     /// <summary>Why <paramref name="image"/> is cut short, or null when it is whole (or not a JPEG or PNG: other formats are left to their decoders).</summary>
     public static string? Problem(ReadOnlySpan<byte> image)

@@ -13,7 +13,7 @@ public sealed class PhotoIntakeTests : IDisposable
     public void A_huge_image_is_refused_from_its_header_alone()
     {
         // 60000×60000 RGB would need ~10 GiB decoded; the check must answer at once from the 33-byte header.
-        var path = Write("bomb.png", TestImages.PngHeaderOnly(60000, 60000));
+        var path = Write("bomb.png", TestPngs.HeaderOnly(60000, 60000));
 
         var (photo, rejection) = PhotoIntake.Check(path, aligned: false);
 

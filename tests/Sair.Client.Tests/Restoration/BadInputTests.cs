@@ -25,7 +25,7 @@ public sealed class BadInputTests(ClientGridFixture grid, ITestOutputHelper log)
         await File.WriteAllBytesAsync(Path.Combine(input, "gray.png"), TestImages.Grayscale(TestImages.SamplePhoto("John_Salley-1.jpg")));
         await File.WriteAllBytesAsync(Path.Combine(input, "corrupt.jpg"), TestImages.CorruptJpeg(TestImages.SamplePhoto("John_Simm-2.jpg")));
         await File.WriteAllTextAsync(Path.Combine(input, "notes.png"), "this is a text file, not a picture");
-        await File.WriteAllBytesAsync(Path.Combine(input, "huge.png"), TestImages.PngHeaderOnly(20000, 20000));
+        await File.WriteAllBytesAsync(Path.Combine(input, "huge.png"), TestPngs.HeaderOnly(20000, 20000));
         await File.WriteAllBytesAsync(Path.Combine(input, "noface.png"), TestImages.Flat(64, 128));
         // A legal file name on Linux that means "two folders up" to Windows paths and to naive string joins.
         File.Copy(TestImages.SamplePhoto("John_Salley-2.jpg"), Path.Combine(input, @"..\..\x.png"));

@@ -145,6 +145,40 @@ public sealed class ImageFilesTests : IDisposable
     }
 
     [Fact]
+    public void A_jpeg_cut_off_inside_its_image_data_is_refused_although_the_decoder_would_fill_it_in()
+    {
+        var path = Path.Combine(_dir, "half.jpg");
+        using (var image = new Image<Rgb24>(64, 64))
+        {
+            image.ProcessPixelRows(rows =>
+            {
+                for (var y = 0; y < rows.Height; y++)
+                {
+                    var row = rows.GetRowSpan(y);
+                    for (var x = 0; x < row.Length; x++)
+                    {
+                        row[x] = new Rgb24((byte)(x * 4), (byte)(y * 4), (byte)(x ^ y));
+                    }
+                }
+            });
+            ImageFiles.Save(image, path);
+        }
+
+        var bytes = File.ReadAllBytes(path);
+        var half = bytes[..(bytes.Length * 3 / 4)];
+        // What a decoder alone makes of it: a whole 64×64 image, its bottom filled in.
+        using (var filled = Image.Load<Rgb24>(half))
+        {
+            Assert.Equal(64, filled.Height);
+        }
+
+        File.WriteAllBytes(path, half);
+        var e = Assert.Throws<ImageLoadException>(() => ImageFiles.Load(path));
+        Assert.Equal("truncated", e.Reason);
+        Assert.Contains("half.jpg", e.Message);
+    }
+
+    [Fact]
     public void Huge_png_is_refused_from_its_header_before_decoding()
     {
         var path = Path.Combine(_dir, "huge.png");

@@ -41,6 +41,34 @@ public sealed class FaceImageSetTests : IDisposable
     }
 
     [Fact]
+    public void A_link_out_of_the_data_folder_is_not_read_and_one_inside_is()
+    {
+        Write("a/face.png", 8, 8, (_, _) => new Rgb24(200, 100, 50));
+        var outside = TinyTraining.TempPath("outside");
+        Directory.CreateDirectory(outside);
+        try
+        {
+            // A readable image outside the folder: the run may read only its folder, so the link to it is skipped.
+            using (var image = new Image<Rgb24>(8, 8, new Rgb24(1, 2, 3)))
+            {
+                image.SaveAsPng(Path.Combine(outside, "elsewhere.png"));
+            }
+
+            File.CreateSymbolicLink(Path.Combine(_dir, "a", "out.png"), Path.Combine(outside, "elsewhere.png"));
+            File.CreateSymbolicLink(Path.Combine(_dir, "a", "in.png"), Path.Combine(_dir, "a", "face.png"));
+
+            using var set = FaceImageSet.Load(_dir, 4);
+
+            Assert.Equal((2, 1), (set.Count, set.SkippedFiles));
+            Assert.True(set.Images.eq(200).any().item<bool>() && !set.Images.eq(1).any().item<bool>());
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Photos_of_held_out_people_are_not_loaded()
     {
         Rgb24 Grey(int x, int y) => new(128, 128, 128);

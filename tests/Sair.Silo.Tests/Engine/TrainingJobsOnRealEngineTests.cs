@@ -59,6 +59,36 @@ public sealed class TrainingJobsOnRealEngineTests(RealEngineCluster grid) : ICla
     }
 
     [Fact]
+    public async Task A_prior_job_on_a_folder_holding_the_hostile_corpus_trains_on_the_readable_files_and_counts_the_rest()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(_work, "hostile", "lfw")).FullName;
+        var faces = Directory.EnumerateFiles(RepoPaths.SharedFile("data", "faces-train", "lfw"), "*.jpg")
+            .Where(f => !Sair.Engine.Training.HoldoutList.Committed.Excludes(f)).Order().Take(8).ToList();
+        foreach (var face in faces)
+        {
+            File.Copy(face, Path.Combine(data, Path.GetFileName(face)));
+        }
+
+        // Beside the faces: empty, wrong magic, truncated JPEG and PNG, a PNG claiming 100,000² pixels, a link to
+        // itself, a link to /etc/passwd (outside the folder: not read), a folder named x.jpg, and odd but honest images.
+        await HostileCorpus.WriteAsync(data, faces[0]);
+        var output = Path.Combine(_work, "hostile-run");
+        var spec = TrainingJobSpec.Prior(Path.GetDirectoryName(data)!, output) with
+        {
+            Size = 8, Channels = 8, Batch = 4, TotalImages = 16, FfdEvery = 0, SampleEvery = 4, CheckpointEvery = 4,
+        };
+        var job = grid.Client.GetGrain<ITrainingJobGrain>("hostile-prior");
+
+        await job.StartAsync(spec);
+        var done = (await WatchAsync(job))[^1];
+
+        Assert.True(done.State == JobState.Completed, $"the job ended {done.State}: {done.Error}");
+        Assert.Equal(HostileCorpus.Refused.Length, done.Progress!.SkippedFiles);
+        Assert.True(File.Exists(Path.Combine(output, PriorTrainer.GeneratorFileName)));
+        Assert.Contains($"{HostileCorpus.Refused.Length} unreadable file(s) skipped", File.ReadAllText(Path.Combine(output, "run.log")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_emotion_fit_of_the_silos_own_generator_writes_seven_directions_and_their_accuracies()
     {
         var output = Path.Combine(_work, "directions");

@@ -5,13 +5,13 @@ using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
-namespace Sair.Client.Tests.Support;
+namespace Sair.Testing;
 
 /// <summary>
 /// Issue 18's hostile-input corpus, written into a folder for every door to be tried with: files each door must
 /// refuse with a reason, files it must take, a folder named like a photo and symbolic links that lead nowhere good.
 /// </summary>
-internal static class HostileCorpus
+public static class HostileCorpus
 {
     /// <summary>Files that are not a whole, readable image (or lead out of the folder): refused with a reason.</summary>
     public static readonly string[] Refused = ["empty.jpg", "wrong-magic.png", "truncated.jpg", "truncated.png", "bomb.png", "loop.jpg", "outside.jpg"];
@@ -32,7 +32,7 @@ internal static class HostileCorpus
         await File.WriteAllBytesAsync(Path.Combine(folder, "truncated.jpg"), good[..(good.Length / 2)]);
         var png = Encode(face, new PngEncoder());
         await File.WriteAllBytesAsync(Path.Combine(folder, "truncated.png"), png[..(png.Length / 2)]);
-        await File.WriteAllBytesAsync(Path.Combine(folder, "bomb.png"), TestImages.PngHeaderOnly(100_000, 100_000));
+        await File.WriteAllBytesAsync(Path.Combine(folder, "bomb.png"), TestPngs.HeaderOnly(100_000, 100_000));
         await File.WriteAllBytesAsync(Path.Combine(folder, "deep16.png"), Encode(face.CloneAs<Rgb48>(), new PngEncoder { BitDepth = PngBitDepth.Bit16 }));
         await File.WriteAllBytesAsync(Path.Combine(folder, "alpha.png"), Encode(face.CloneAs<Rgba32>(), new PngEncoder { ColorType = PngColorType.RgbWithAlpha }));
         await File.WriteAllBytesAsync(Path.Combine(folder, "cmyk.jpg"), Encode(face, new JpegEncoder { ColorType = JpegColorType.Cmyk }));
