@@ -24,7 +24,7 @@ namespace Sair.Bench;
 /// </summary>
 internal static class PhotoMemoryBench
 {
-    private static readonly string[] Steps = ["analyse-1mp", "analyse", "analyse-no-face", "detect-full-size", "detect", "paste"];
+    private static readonly string[] Steps = ["analyse-1mp", "analyse", "analyse-no-face", "detect-full-size", "detect", "paste", "analyse-x5"];
 
     public static int Run(BenchArgs args)
     {
@@ -54,7 +54,7 @@ internal static class PhotoMemoryBench
         Console.WriteLine("|---|---|---|---|");
         foreach (var name in Steps)
         {
-            var input = name switch { "analyse-1mp" => small, "analyse" or "paste" => face, _ => blank };
+            var input = name switch { "analyse-1mp" => small, "analyse" or "paste" or "analyse-x5" => face, _ => blank };
             var child = Process.Start(new ProcessStartInfo(Environment.ProcessPath!)
             {
                 ArgumentList = { "photo-memory", "--step", name, "--input", input },
@@ -78,8 +78,17 @@ internal static class PhotoMemoryBench
         var info = Image.Identify(photo);
         var what = $"{info.Width}×{info.Height}{(step is "analyse-no-face" or "detect-full-size" or "detect" ? " no face" : " face")}, {photo.Length / 1024} kB JPEG";
         using var fullSize = new FaceDetector(TinyFaceDetector.Load(), FaceApiLandmarks.Load(), ownsNets: true) { WorkingSide = 0 };
+        var after = new List<long>();
         var (label, action) = step switch
         {
+            "analyse-x5" => ("pools' analysis five times in a row (as five `pool match` calls); resident memory above before after each call: ", (Action)(() =>
+            {
+                for (var call = 0; call < 5; call++)
+                {
+                    Analyze(analyzer, photo);
+                    after.Add(Status("VmRSS:"));
+                }
+            })),
             "analyse-1mp" or "analyse" or "analyse-no-face" => ("pools' analysis (enrol, match: decode, detect, align, embed)", (Action)(() => Analyze(analyzer, photo))),
             "detect-full-size" => ("detection only, searched at the photo's full size (working side 0: before)", () => Detect(fullSize, photo)),
             "detect" => ("detection only, working side 1664 (the default)", () => Detect(models.Detector, photo)),
@@ -96,6 +105,7 @@ internal static class PhotoMemoryBench
         action();
         var seconds = clock.Elapsed.TotalSeconds;
         var peak = Status("VmHWM:");
+        label += string.Join(" / ", after.Select(rss => $"{(rss - before) / 1024.0:0} MB"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {label} | {what} | {(peak - before) / 1024.0:0} | {seconds:0.0} |"));
         return 0;
     }

@@ -17,11 +17,10 @@ public static class ImageTensors
     /// <summary>A (1,3,H,W) float32 CPU tensor of the image in the given range.</summary>
     public static Tensor ToTensor(Image<Rgb24> image, PixelRange range = PixelRange.ZeroOne)
     {
-        // Bytes to the tensor as they are (one byte a channel), planar and float only there: a 40-megapixel photo
-        // costs its float tensor and a byte copy, not float arrays on the managed heap besides.
-        var bytes = new byte[3L * image.Width * image.Height];
-        image.CopyPixelDataTo(bytes);
-        using var interleaved = tensor(bytes, [1, image.Height, image.Width, 3]);
+        // The pixels go straight into a byte tensor's memory, planar and float only there: a 40-megapixel photo costs
+        // its float tensor and a byte copy of it, and leaves nothing on the managed heap for a later collection.
+        using var interleaved = empty([1, image.Height, image.Width, 3], ScalarType.Byte);
+        image.CopyPixelDataTo(interleaved.bytes);
         using var planar = interleaved.permute(0, 3, 1, 2).contiguous();
         var pixels = planar.to(ScalarType.Float32);
         return range == PixelRange.ZeroOne ? pixels.div_(255f) : pixels.div_(127.5f).sub_(1f);
@@ -51,6 +50,6 @@ public static class ImageTensors
         var bytes = scaled.round().clamp(0, 255).to(ScalarType.Byte).permute(1, 2, 0).contiguous();
         var height = (int)t.shape[1];
         var width = (int)t.shape[2];
-        return Image.LoadPixelData<Rgb24>(bytes.bytes.ToArray(), width, height);
+        return Image.LoadPixelData<Rgb24>(bytes.bytes, width, height);
     }
 }
