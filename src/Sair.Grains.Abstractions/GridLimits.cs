@@ -20,6 +20,12 @@ public sealed class GridLimits
     /// <summary>Optimisation steps per face.</summary>
     public int MaxIterations { get; set; } = DefaultMaxIterations;
 
+    /// <summary>
+    /// The whole photo's upscale a job may ask for (at most <see cref="RestorationOptions.MaxUpscale"/>, what the
+    /// engine supports; the engine also caps the result at its pixel limit, Sair:Engine:MaxImagePixels).
+    /// </summary>
+    public double MaxUpscale { get; set; } = RestorationOptions.MaxUpscale;
+
     /// <summary>Photos per album.</summary>
     public int MaxAlbumPhotos { get; set; } = 10_000;
 
@@ -52,6 +58,11 @@ public sealed class GridLimits
     {
         ArgumentNullException.ThrowIfNull(options);
         Within(options.Iterations, MaxIterations, "RestorationOptions.Iterations", nameof(MaxIterations));
+        if (options.Upscale > MaxUpscale)
+        {
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"RestorationOptions.Upscale is {options.Upscale}: this grid allows at most {MaxUpscale} ({Section}:{nameof(MaxUpscale)})."));
+        }
     }
 
     public void Check(AlbumSpec spec)

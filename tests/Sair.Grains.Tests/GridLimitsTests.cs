@@ -29,6 +29,18 @@ public sealed class GridLimitsTests(SingleEngineGridFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task An_upscale_over_the_configured_cap_is_refused_by_the_job_grain()
+    {
+        var job = Grid.Client.GetGrain<IRestorationJobGrain>($"limits-{Guid.NewGuid():N}");
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => job.StartAsync(
+            new JobSpec("in/x.png", "out/x.png", ReferenceSelection.FromPaths("refs/x.png"), Options with { Upscale = GridCluster.ConfiguredMaxUpscale * 1.5 })));
+
+        Assert.Contains($"at most {GridCluster.ConfiguredMaxUpscale} (Sair:Limits:MaxUpscale)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(JobState.NotStarted, (await job.GetStatusAsync()).State);
+    }
+
+    [Fact]
     public async Task A_preset_or_emotion_outside_the_contract_is_refused_by_the_job_grain_naming_the_valid_ones()
     {
         var job = Grid.Client.GetGrain<IRestorationJobGrain>($"limits-{Guid.NewGuid():N}");

@@ -39,6 +39,9 @@ public sealed class GridCluster : IAsyncDisposable
     /// <summary>The album photo limit every test grid is configured with (Sair:Limits:MaxAlbumPhotos).</summary>
     public const int ConfiguredMaxAlbumPhotos = 40;
 
+    /// <summary>The most upscale a job may ask for on this grid (below the engine's 8).</summary>
+    public const double ConfiguredMaxUpscale = 4;
+
     /// <summary>The attempts a job may take on this grid before a run the grid keeps cutting short fails it.</summary>
     public const int ConfiguredMaxAttempts = 5;
 
@@ -145,7 +148,11 @@ public sealed class GridCluster : IAsyncDisposable
             services.Configure<EnginePlacementOptions>(o => o.LoadRefreshInterval = TimeSpan.FromMilliseconds(50));
             services.Configure<AlbumOptions>(o => o.ReconcileInterval = TimeSpan.FromMilliseconds(200));
             // Configured below the defaults, so that tests see the configured limit enforced, not a constant.
-            services.Configure<GridLimits>(o => o.MaxAlbumPhotos = ConfiguredMaxAlbumPhotos);
+            services.Configure<GridLimits>(o =>
+            {
+                o.MaxAlbumPhotos = ConfiguredMaxAlbumPhotos;
+                o.MaxUpscale = ConfiguredMaxUpscale;
+            });
             configure?.Invoke(options.SiloName, silo);
         });
 

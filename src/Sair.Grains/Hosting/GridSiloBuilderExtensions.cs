@@ -50,7 +50,8 @@ public static class GridSiloBuilderExtensions
         var albums = services.AddOptions<AlbumOptions>();
         var limits = services.AddOptions<GridLimits>()
             .Validate(o => o.MaxIterations >= 1 && o.MaxAlbumPhotos >= 1 && o.MaxAlbumFaces >= 1 && o.MaxTrainingImages >= 1
-                && o.MaxTrainingBatch >= 1 && o.MaxEmotionSamples >= 1 && o.MaxTenantJobs >= 1 && o.MaxTenantStorageBytes >= 1, "Every Sair:Limits setting must be 1 or more.");
+                && o.MaxTrainingBatch >= 1 && o.MaxEmotionSamples >= 1 && o.MaxTenantJobs >= 1 && o.MaxTenantStorageBytes >= 1
+                && o.MaxUpscale is >= Engine.RestorationOptions.MinUpscale and <= Engine.RestorationOptions.MaxUpscale, "Every Sair:Limits setting must be 1 or more (MaxUpscale: 0.25 to 8).");
         var tenancy = services.AddOptions<TenancyOptions>()
             .Validate(o => { _ = o.Key(); return true; }).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
