@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
-using System.Text;
 using Sair.Engine.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -182,7 +179,7 @@ public sealed class ImageFilesTests : IDisposable
     public void Huge_png_is_refused_from_its_header_before_decoding()
     {
         var path = Path.Combine(_dir, "huge.png");
-        File.WriteAllBytes(path, PngWithHeaderOnly(20000, 20000));
+        File.WriteAllBytes(path, TestPngs.HeaderOnly(20000, 20000));
         var e = Assert.Throws<ImageLoadException>(() => ImageFiles.Load(path));
         Assert.Equal("too-many-pixels", e.Reason);
         Assert.Contains("20000×20000", e.Message);
@@ -190,52 +187,5 @@ public sealed class ImageFilesTests : IDisposable
         var small = new ImageLimits { MaxFileBytes = 10 };
         Assert.Equal("too-large", Assert.Throws<ImageLoadException>(() => ImageFiles.Load(path, small)).Reason);
         Assert.Equal("missing", Assert.Throws<ImageLoadException>(() => ImageFiles.Load(Path.Combine(_dir, "nope.png"))).Reason);
-    }
-
-    /// <summary>A valid PNG signature and IHDR claiming the given size, followed by one tiny IDAT and IEND.</summary>
-    private static byte[] PngWithHeaderOnly(int width, int height)
-    {
-        using var ms = new MemoryStream();
-        ms.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8;
-        ihdr[9] = 2;
-        WriteChunk(ms, "IHDR", ihdr);
-        using var z = new MemoryStream();
-        using (var deflate = new ZLibStream(z, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            deflate.Write(new byte[16]);
-        }
-        WriteChunk(ms, "IDAT", z.ToArray());
-        WriteChunk(ms, "IEND", []);
-        return ms.ToArray();
-    }
-
-    private static void WriteChunk(Stream s, string type, byte[] data)
-    {
-        Span<byte> len = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(len, data.Length);
-        s.Write(len);
-        var typeBytes = Encoding.ASCII.GetBytes(type);
-        s.Write(typeBytes);
-        s.Write(data);
-        BinaryPrimitives.WriteUInt32BigEndian(len, Crc32(typeBytes.Concat(data).ToArray()));
-        s.Write(len);
-    }
-
-    private static uint Crc32(byte[] data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-            }
-        }
-        return ~crc;
     }
 }

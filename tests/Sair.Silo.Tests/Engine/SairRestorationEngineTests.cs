@@ -211,7 +211,7 @@ public sealed class SairRestorationEngineTests
 
     public static TheoryData<string, string> BadInputs => new()
     {
-        { "corrupt", "corrupt" },
+        { "cut-short", "truncated" },
         { "not-an-image", "not-an-image" },
         { "larger", "must divide 64" },
         { "non-dividing", "must divide 64" },
@@ -224,7 +224,7 @@ public sealed class SairRestorationEngineTests
     {
         var png = input switch
         {
-            "corrupt" => [.. TinyEngine.BlankPng(16, 16).Take(40)],
+            "cut-short" => [.. TinyEngine.BlankPng(16, 16).Take(40)],
             "not-an-image" => "just some text, not a photo"u8.ToArray(),
             "larger" => TinyEngine.BlankPng(128, 128),
             "non-dividing" => TinyEngine.BlankPng(24, 24),

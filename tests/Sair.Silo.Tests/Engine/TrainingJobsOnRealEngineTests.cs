@@ -18,15 +18,10 @@ public sealed class TrainingJobsOnRealEngineTests(RealEngineCluster grid) : ICla
     [Fact]
     public async Task A_prior_job_writes_the_generator_and_a_longer_second_start_continues_from_its_checkpoint()
     {
-        var data = Directory.CreateDirectory(Path.Combine(_work, "faces", "lfw")).FullName;
-        foreach (var face in Directory.EnumerateFiles(RepoPaths.SharedFile("data", "faces-train", "lfw"), "*.jpg")
-                     .Where(f => !Sair.Engine.Training.HoldoutList.Committed.Excludes(f)).Order().Take(8))
-        {
-            File.Copy(face, Path.Combine(data, Path.GetFileName(face)));
-        }
+        CopyFaces(Path.Combine(_work, "faces", "lfw"));
 
         var output = Path.Combine(_work, "run");
-        var spec = TrainingJobSpec.Prior(Path.GetDirectoryName(data)!, output) with
+        var spec = TrainingJobSpec.Prior(Path.Combine(_work, "faces"), output) with
         {
             Size = 8, Channels = 8, Batch = 4, TotalImages = 32, FfdEvery = 0, SampleEvery = 4, CheckpointEvery = 4,
         };
@@ -61,19 +56,14 @@ public sealed class TrainingJobsOnRealEngineTests(RealEngineCluster grid) : ICla
     [Fact]
     public async Task A_prior_job_on_a_folder_holding_the_hostile_corpus_trains_on_the_readable_files_and_counts_the_rest()
     {
-        var data = Directory.CreateDirectory(Path.Combine(_work, "hostile", "lfw")).FullName;
-        var faces = Directory.EnumerateFiles(RepoPaths.SharedFile("data", "faces-train", "lfw"), "*.jpg")
-            .Where(f => !Sair.Engine.Training.HoldoutList.Committed.Excludes(f)).Order().Take(8).ToList();
-        foreach (var face in faces)
-        {
-            File.Copy(face, Path.Combine(data, Path.GetFileName(face)));
-        }
+        var data = Path.Combine(_work, "hostile", "lfw");
+        var faces = CopyFaces(data);
 
         // Beside the faces: empty, wrong magic, truncated JPEG and PNG, a PNG claiming 100,000² pixels, a link to
         // itself, a link to /etc/passwd (outside the folder: not read), a folder named x.jpg, and odd but honest images.
         await HostileCorpus.WriteAsync(data, faces[0]);
         var output = Path.Combine(_work, "hostile-run");
-        var spec = TrainingJobSpec.Prior(Path.GetDirectoryName(data)!, output) with
+        var spec = TrainingJobSpec.Prior(Path.Combine(_work, "hostile"), output) with
         {
             Size = 8, Channels = 8, Batch = 4, TotalImages = 16, FfdEvery = 0, SampleEvery = 4, CheckpointEvery = 4,
         };
@@ -105,6 +95,20 @@ public sealed class TrainingJobsOnRealEngineTests(RealEngineCluster grid) : ICla
         Assert.Equal(8, done.Outcome.Files.Length);
         Assert.Equal(TinyEngine.GeneratorPath, EmotionDirectionFitter.ReadReport(output).Generator);
         using var directions = EmotionDirections.LoadOfficialFolder(output);
+    }
+
+    /// <summary>Eight training faces (none of a held-out person) copied into <paramref name="folder"/>; their new paths.</summary>
+    private static List<string> CopyFaces(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        return [.. Directory.EnumerateFiles(RepoPaths.SharedFile("data", "faces-train", "lfw"), "*.jpg")
+            .Where(f => !Sair.Engine.Training.HoldoutList.Committed.Excludes(f)).Order().Take(8)
+            .Select(face =>
+            {
+                var copy = Path.Combine(folder, Path.GetFileName(face));
+                File.Copy(face, copy);
+                return copy;
+            })];
     }
 
     private static async Task<List<TrainingJobStatus>> WatchAsync(ITrainingJobGrain job)
