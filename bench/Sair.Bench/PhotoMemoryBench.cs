@@ -36,14 +36,21 @@ internal static class PhotoMemoryBench
             return RunStep(step, File.ReadAllBytes(args.String("input", "")), args.Int("threads", 0));
         }
 
-        // The photos are made here, so that no step's process holds the memory their making took.
-        var folder = Directory.CreateTempSubdirectory("sair-photo-memory-");
+        // The photos are made here, so that no step's process holds the memory their making took; --photos-to DIR
+        // only writes them (to try on a silo: sair pool enroll / match).
+        var keep = args.String("photos-to", "");
+        var folder = keep.Length > 0 ? Directory.CreateDirectory(keep) : Directory.CreateTempSubdirectory("sair-photo-memory-");
         var small = Path.Combine(folder.FullName, "face-1mp.jpg");
         var face = Path.Combine(folder.FullName, "face.jpg");
         var blank = Path.Combine(folder.FullName, "no-face.jpg");
         File.WriteAllBytes(small, Scaled(file, 1));
         File.WriteAllBytes(face, Scaled(file, megapixels));
         File.WriteAllBytes(blank, Blank(File.ReadAllBytes(face)));
+        if (keep.Length > 0)
+        {
+            Console.WriteLine($"wrote {small}, {face} and {blank}");
+            return 0;
+        }
 
         // Each step in a process of its own, so that no step inherits memory an earlier one left committed.
         Console.WriteLine($"CPU: {Sair.Engine.Runtime.CpuKernels.CpuModel()}; {Environment.ProcessorCount} cores; photo {Path.GetFileName(file)}");

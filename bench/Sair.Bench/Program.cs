@@ -12,7 +12,7 @@ using Sair.Bench;
 //   dotnet run -c Release --project bench/Sair.Bench -- batch [--sizes 64,256] [--batches 1,2,4,8] [--steps64 40] [--steps256 3]
 //   dotnet run -c Release --project bench/Sair.Bench -- jobs [--jobs 100] [--iterations 20] [--long 400]
 //   dotnet run -c Release --project bench/Sair.Bench -- ratios [--write docs/benchmarks.md] [--batches 1,2,4,8] [--engines 1,2] [--steps64 40] [--steps256 3]
-//   dotnet run -c Release --project bench/Sair.Bench -- photo-memory [--megapixels 40] [--photo FILE]
+//   dotnet run -c Release --project bench/Sair.Bench -- photo-memory [--megapixels 40] [--photo FILE] [--photos-to DIR]
 //   dotnet run -c Release --project bench/Sair.Bench -- soak [--photos 200] [--engines 2] [--iterations 6] [--kill-every-s 20] [--down-s 5] [--storage-down-s 15] [--seed 1]
 // Every mode goes through the CPU kernel guard (Sair__Engine__CpuKernels, default auto) and prints its decision.
 return args.FirstOrDefault() switch
@@ -42,7 +42,7 @@ static int Usage()
     Console.Error.WriteLine("       Sair.Bench kernels [--sizes 256,1024] [--runs 3] [--rounds 1] [--threads N] [--configurations default,avx2,sse41,no-onednn]");
     Console.Error.WriteLine("       Sair.Bench album [--engines 1,2] [--batches 1] [--photos 12] [--iterations 20] [--projection 10] [--threads 1] [--input 16] [--generator G.pt] [--timeout-min 30]");
     Console.Error.WriteLine("       Sair.Bench quality [--set johns|lfw-holdout] [--n 10] [--iterations 400] [--projection 200] [--tasks x4,x2jpeg30] [--seed 0]");
-    Console.Error.WriteLine("       Sair.Bench photo-memory [--megapixels 40] [--photo FILE] [--threads N]");
+    Console.Error.WriteLine("       Sair.Bench photo-memory [--megapixels 40] [--photo FILE] [--photos-to DIR] [--threads N]");
     Console.Error.WriteLine("       Sair.Bench soak [--photos 200] [--engines 2] [--iterations 6] [--kill-every-s 20] [--down-s 5] [--storage-down-s 15] [--seed 1] [--timeout-min 60]");
     Console.Error.WriteLine("                          [--generator embedded|G.pt [--template template.json] [--emotions DIR]] [--device auto] [--threads N] [--panel 128] [--out DIR]");
     Console.Error.WriteLine("                          [--preset paper-pti|paper|paper-bp|official] [--variants ref,noid,wrong,refphoto] [--lr X] [--geocross X] [--noise fixed|random|zero]");
