@@ -2,6 +2,7 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
@@ -16,8 +17,15 @@ public static class HostileCorpus
     /// <summary>Files that are not a whole, readable image (or lead out of the folder): refused with a reason.</summary>
     public static readonly string[] Refused = ["empty.jpg", "wrong-magic.png", "truncated.jpg", "truncated.png", "bomb.png", "loop.jpg", "outside.jpg"];
 
-    /// <summary>Unusual but honest images: taken.</summary>
-    public static readonly string[] Accepted = ["deep16.png", "alpha.png", "cmyk.jpg", "animated.gif", "name with spaces & ünïcode.jpg"];
+    /// <summary>Unusual but honest images: taken (the EXIF-rotated one upright, as photo viewers show it).</summary>
+    public static readonly string[] Accepted = ["deep16.png", "alpha.png", "cmyk.jpg", "animated.gif", "exif-rotated.jpg", "name with spaces & ünïcode.jpg"];
+
+    /// <summary>
+    /// A whole, readable image without a face: refused with a reason by every door that looks for faces (restore, pool
+    /// enrolment, album submission, the pool grain), taken by training, whose data is not searched for faces. Group
+    /// photos (many faces) have tests of their own (GroupPhotoTests, GroupPhotoOnRealEngineTests).
+    /// </summary>
+    public const string NoFace = "no-face.jpg";
 
     /// <summary>The refused files that are bytes (not links), for doors that take bytes.</summary>
     public static IEnumerable<string> RefusedFiles => Refused.Where(name => name is not ("loop.jpg" or "outside.jpg"));
@@ -41,6 +49,19 @@ public static class HostileCorpus
             using var second = face.Clone(c => c.Invert());
             animated.Frames.AddFrame(second.Frames.RootFrame);
             await File.WriteAllBytesAsync(Path.Combine(folder, "animated.gif"), Encode(animated, new GifEncoder()));
+        }
+
+        using (var sideways = face.Clone(c => c.Rotate(RotateMode.Rotate270)))
+        {
+            // Stored a quarter-turn anticlockwise, with the tag that tells viewers to turn it back (6: 90° clockwise).
+            sideways.Metadata.ExifProfile = new ExifProfile();
+            sideways.Metadata.ExifProfile.SetValue(ExifTag.Orientation, (ushort)6);
+            await File.WriteAllBytesAsync(Path.Combine(folder, "exif-rotated.jpg"), Encode(sideways, new JpegEncoder()));
+        }
+
+        using (var flat = new Image<Rgb24>(face.Width, face.Height, new Rgb24(128, 128, 128)))
+        {
+            await File.WriteAllBytesAsync(Path.Combine(folder, NoFace), Encode(flat, new JpegEncoder()));
         }
 
         Directory.CreateDirectory(Path.Combine(folder, "folder.jpg"));

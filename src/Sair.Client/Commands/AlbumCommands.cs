@@ -111,6 +111,13 @@ public sealed class AlbumSubmitCommand(IGridConnector connector, IAnsiConsole co
         var manifest = await AlbumSubmitter.SubmitAsync(
             grid, settings.AlbumId ?? AlbumSubmitter.NewAlbumId("album"), intake, references, settings.JobOptions(), settings.Framing, cancellationToken, settings.Faces);
         History.Append(home, manifest);
+        // Refusals found past the intake (a photo without a face, found when the album looks for faces) get their line too.
+        var named = intake.Rejected.Select(r => r.Source).ToHashSet(StringComparer.Ordinal);
+        foreach (var refused in manifest.Photos.Where(p => p.Index < 0 && !named.Contains(p.Source)))
+        {
+            Console.MarkupLine($"[red]refused[/] {Markup.Escape(refused.Source)}: {Markup.Escape(refused.Error ?? "not submitted")}");
+        }
+
         var submitted = manifest.Photos.Count(p => p.Index >= 0);
         Console.MarkupLine($"Submitted album [bold]{Markup.Escape(manifest.AlbumId)}[/]: {submitted} photo(s), {manifest.Photos.Count - submitted} refused.");
         if (settings.Watch)
