@@ -150,7 +150,8 @@ public sealed class RestorationRunner(
         }
         catch (Exception exception) when (Transience.IsTransient(exception))
         {
-            // The grid's failure, not the photo's: the job's watchdog starts the attempt again from its checkpoint.
+            // The grid's failure, not the photo's: the job tries again from its checkpoint after a backoff (its watchdog
+            // does, should this report be lost too).
             logger.LogWarning(exception, "Job {JobId} attempt {Attempt} cut short by a transient failure; its job retries it", jobId, attempt);
             outcome = "interrupted";
             await reports.TryReportInterruptedAsync(attempt, exception, logger);

@@ -5,8 +5,8 @@ namespace Sair.Grains.Jobs;
 /// <summary>
 /// Whether a run's failure is the grid's (a silo gone, a call timed out, storage unreachable or full, a stale write
 /// after an outage) rather than the work's (a bad photo, no face, an engine error). A transient failure is not
-/// recorded against the job: the run stops, and the job's watchdog starts the attempt again from its checkpoint —
-/// up to <see cref="EngineWorkerOptions.MaxAttempts"/> attempts.
+/// recorded against the job: the run reports itself interrupted and the job starts the attempt again from its
+/// checkpoint after a backoff — up to <see cref="EngineWorkerOptions.MaxAttempts"/> attempts.
 /// </summary>
 public static class Transience
 {

@@ -74,7 +74,8 @@ public sealed class TrainingRunner(
         }
         catch (Exception exception) when (Transience.IsTransient(exception) && exception is not IOException { InnerException: null })
         {
-            // The grid's failure (a call lost, storage unreachable), not the data's: the job's watchdog retries it.
+            // The grid's failure (a call lost, storage unreachable), not the data's (a plain IOException here is the
+            // data folder's): the job tries again from its checkpoint after a backoff.
             logger.LogWarning(exception, "Training job {JobId} attempt {Attempt} cut short by a transient failure; its job retries it", jobId, attempt);
             await reports.TryReportInterruptedAsync(attempt, exception, logger);
         }
