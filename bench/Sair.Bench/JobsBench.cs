@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Sair.Engine.Runtime;
 using Sair.Grains.Engine;
 using Sair.Silo;
@@ -94,11 +93,8 @@ internal static class JobsBench
     /// <summary>VmRSS of this process, in MB (after a full managed collection, so only live memory counts).</summary>
     private static double RssMegabytes()
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+        ProcessMemory.Collect();
+        return ProcessMemory.Kilobytes("VmRSS:") / 1024.0;
     }
 
     private static byte[] Png(Tensor image)

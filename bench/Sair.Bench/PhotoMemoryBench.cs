@@ -84,7 +84,10 @@ internal static class PhotoMemoryBench
         var analyzer = new SairFaceAnalyzer(models);
         var info = Image.Identify(photo);
         var what = $"{info.Width}×{info.Height}{(step is "analyse-no-face" or "detect-full-size" or "detect" ? " no face" : " face")}, {photo.Length / 1024} kB JPEG";
-        using var fullSize = new FaceDetector(TinyFaceDetector.Load(), FaceApiLandmarks.Load(), ownsNets: true) { WorkingSide = 0 };
+        // The search as it was (working side 0), loaded only for the step that measures it.
+        using var fullSize = step == "detect-full-size"
+            ? new FaceDetector(TinyFaceDetector.Load(), FaceApiLandmarks.Load(), ownsNets: true) { WorkingSide = 0 }
+            : null;
         var after = new List<long>();
         var (label, action) = step switch
         {
@@ -93,25 +96,23 @@ internal static class PhotoMemoryBench
                 for (var call = 0; call < 5; call++)
                 {
                     Analyze(analyzer, photo);
-                    after.Add(Status("VmRSS:"));
+                    after.Add(ProcessMemory.Kilobytes("VmRSS:"));
                 }
             })),
             "analyse-1mp" or "analyse" or "analyse-no-face" => ("pools' analysis (enrol, match: decode, detect, align, embed)", (Action)(() => Analyze(analyzer, photo))),
-            "detect-full-size" => ("detection only, searched at the photo's full size (working side 0: before)", () => Detect(fullSize, photo)),
+            "detect-full-size" => ("detection only, searched at the photo's full size (working side 0: before)", () => Detect(fullSize!, photo)),
             "detect" => ("detection only, working side 1664 (the default)", () => Detect(models.Detector, photo)),
             "paste" => ("decode, detect, align, paste a 256 px face back (a restored whole photo)", () => Paste(models, photo)),
             _ => throw new ArgumentException($"unknown step {step}; the steps are {string.Join(", ", Steps)}"),
         };
 
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
+        ProcessMemory.Collect();
         File.WriteAllText("/proc/self/clear_refs", "5");
-        var before = Status("VmRSS:");
+        var before = ProcessMemory.Kilobytes("VmRSS:");
         var clock = Stopwatch.StartNew();
         action();
         var seconds = clock.Elapsed.TotalSeconds;
-        var peak = Status("VmHWM:");
+        var peak = ProcessMemory.Kilobytes("VmHWM:");
         label += string.Join(" / ", after.Select(rss => $"{(rss - before) / 1024.0:0} MB"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {label} | {what} | {(peak - before) / 1024.0:0} | {seconds:0.0} |"));
         return 0;
@@ -150,11 +151,6 @@ internal static class PhotoMemoryBench
         var aligned = FaceAligner.Align(pixels, face.Landmarks, 256, models.Template);
         _ = FaceAligner.PasteBack(pixels, 1 - aligned.Face, aligned.Transform, featherPixels: 8);
     }
-
-    /// <summary>VmRSS/VmHWM of this process in kB.</summary>
-    private static long Status(string key) =>
-        long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(key, StringComparison.Ordinal))[key.Length..].Trim().Split(' ')[0],
-            CultureInfo.InvariantCulture);
 
     private static byte[] Scaled(string file, double megapixels)
     {

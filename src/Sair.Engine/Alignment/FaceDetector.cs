@@ -103,11 +103,12 @@ public sealed class FaceDetector : IDisposable
     {
         CheckPhoto(photo);
         var (height, width) = (photo.shape[2], photo.shape[3]);
-        if (WorkingSide > 0 && Math.Max(height, width) > Math.Max(WorkingSide, InputSizes.Max()))
+        var workingSide = Math.Max(WorkingSide, InputSizes.Max());
+        if (WorkingSide > 0 && Math.Max(height, width) > workingSide)
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var scale = (double)Math.Max(WorkingSide, InputSizes.Max()) / Math.Max(height, width);
+            var scale = (double)workingSide / Math.Max(height, width);
             var small = F.interpolate(photo.detach(), size: [Math.Max(1, (long)Math.Round(height * scale)), Math.Max(1, (long)Math.Round(width * scale))],
                 mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
             var (sx, sy) = ((double)width / small.shape[3], (double)height / small.shape[2]);

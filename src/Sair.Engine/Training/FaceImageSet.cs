@@ -156,7 +156,6 @@ public sealed class FaceImageSet : IDisposable
 
     public void Dispose() => Images.Dispose();
 
-    // Planar RGB bytes of the centre square, cut to the crop box and resized to size×size.
     private static byte[] Load(string file, CropBox crop, int size)
     {
         using var image = ImageFiles.Load(file);
@@ -187,6 +186,7 @@ public sealed class FaceImageSet : IDisposable
         return relative != ".." && !relative.StartsWith($"..{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !Path.IsPathRooted(relative);
     }
 
+    // Planar RGB bytes of the centre square, cut to the crop box and resized to size×size.
     private static byte[] Prepare(Image<Rgb24> image, CropBox crop, int size)
     {
         var side = Math.Min(image.Width, image.Height);

@@ -21,10 +21,7 @@ public sealed class TrainingJobsOnRealEngineTests(RealEngineCluster grid) : ICla
         CopyFaces(Path.Combine(_work, "faces", "lfw"));
 
         var output = Path.Combine(_work, "run");
-        var spec = TrainingJobSpec.Prior(Path.Combine(_work, "faces"), output) with
-        {
-            Size = 8, Channels = 8, Batch = 4, TotalImages = 32, FfdEvery = 0, SampleEvery = 4, CheckpointEvery = 4,
-        };
+        var spec = TinyPrior(Path.Combine(_work, "faces"), output, totalImages: 32);
         var job = grid.Client.GetGrain<ITrainingJobGrain>("tiny-prior");
 
         await job.StartAsync(spec);
@@ -63,10 +60,7 @@ public sealed class TrainingJobsOnRealEngineTests(RealEngineCluster grid) : ICla
         // itself, a link to /etc/passwd (outside the folder: not read), a folder named x.jpg, and odd but honest images.
         await HostileCorpus.WriteAsync(data, faces[0]);
         var output = Path.Combine(_work, "hostile-run");
-        var spec = TrainingJobSpec.Prior(Path.Combine(_work, "hostile"), output) with
-        {
-            Size = 8, Channels = 8, Batch = 4, TotalImages = 16, FfdEvery = 0, SampleEvery = 4, CheckpointEvery = 4,
-        };
+        var spec = TinyPrior(Path.Combine(_work, "hostile"), output, totalImages: 16);
         var job = grid.Client.GetGrain<ITrainingJobGrain>("hostile-prior");
 
         await job.StartAsync(spec);
@@ -96,6 +90,13 @@ public sealed class TrainingJobsOnRealEngineTests(RealEngineCluster grid) : ICla
         Assert.Equal(TinyEngine.GeneratorPath, EmotionDirectionFitter.ReadReport(output).Generator);
         using var directions = EmotionDirections.LoadOfficialFolder(output);
     }
+
+    /// <summary>A prior run small enough for a test: 8 px, 8 channels, batches of 4, samples and checkpoints every 4 steps.</summary>
+    private static TrainingJobSpec TinyPrior(string data, string output, long totalImages) =>
+        TrainingJobSpec.Prior(data, output) with
+        {
+            Size = 8, Channels = 8, Batch = 4, TotalImages = totalImages, FfdEvery = 0, SampleEvery = 4, CheckpointEvery = 4,
+        };
 
     /// <summary>Eight training faces (none of a held-out person) copied into <paramref name="folder"/>; their new paths.</summary>
     private static List<string> CopyFaces(string folder)
