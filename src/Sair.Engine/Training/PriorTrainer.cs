@@ -61,6 +61,18 @@ public sealed class PriorTrainer : IDisposable
     public const string GeneratorFileName = "generator.safetensors";
 
     /// <summary>
+    /// The checkpoint of the step with the lowest FFD this run has measured so far (a copy beside the running
+    /// <see cref="CheckpointFileName"/>, which a GAN run may carry past its best): a branch can start from it.
+    /// </summary>
+    public const string BestCheckpointFileName = "checkpoint-best.safetensors";
+
+    /// <summary>The EMA generator exported at the same step as <see cref="BestCheckpointFileName"/>.</summary>
+    public const string BestGeneratorFileName = "generator-best.safetensors";
+
+    /// <summary>The FFD log inside a run's output folder: <c>step,images_seen,ffd</c>, one line per measurement.</summary>
+    public const string FfdLogFileName = "ffd.csv";
+
+    /// <summary>
     /// Attempts at one step that may go non-finite and be rolled back before training fails with a
     /// <see cref="NonFiniteException"/>; each retry draws a fresh batch and fresh noise.
     /// </summary>
@@ -611,9 +623,11 @@ public sealed class PriorTrainer : IDisposable
             if (branching)
             {
                 var atBranch = trainer.MeasureFfd(ffd, options.FfdSamples);
-                AppendLine(Path.Combine(outDir, "ffd.csv"), "step,images_seen,ffd", $"{trainer.Step},{trainer.ImagesSeen},{atBranch:R}");
+                AppendLine(Path.Combine(outDir, FfdLogFileName), "step,images_seen,ffd", $"{trainer.Step},{trainer.ImagesSeen},{atBranch:R}");
             }
         }
+        // The lowest FFD this folder has logged (a resumed run keeps comparing against its earlier measurements).
+        var bestFfd = LowestLoggedFfd(Path.Combine(outDir, FfdLogFileName));
         var log = Path.Combine(outDir, "train-log.csv");
         if (!File.Exists(log))
         {
@@ -644,7 +658,13 @@ public sealed class PriorTrainer : IDisposable
                 if (ffd is not null && options.FfdEvery > 0 && trainer.Step % options.FfdEvery == 0)
                 {
                     ffdValue = trainer.MeasureFfd(ffd, options.FfdSamples);
-                    AppendLine(Path.Combine(outDir, "ffd.csv"), "step,images_seen,ffd", $"{trainer.Step},{trainer.ImagesSeen},{ffdValue:R}");
+                    AppendLine(Path.Combine(outDir, FfdLogFileName), "step,images_seen,ffd", $"{trainer.Step},{trainer.ImagesSeen},{ffdValue:R}");
+                    if (ffdValue < bestFfd)
+                    {
+                        bestFfd = ffdValue.Value;
+                        trainer.SaveCheckpoint(Path.Combine(outDir, BestCheckpointFileName));
+                        trainer.ExportGenerator(Path.Combine(outDir, BestGeneratorFileName));
+                    }
                 }
                 if (trainer.Step % options.CheckpointEvery == 0)
                 {
@@ -663,6 +683,14 @@ public sealed class PriorTrainer : IDisposable
             trainer.ExportGenerator(Path.Combine(outDir, GeneratorFileName));
         }
     }
+
+    private static double LowestLoggedFfd(string ffdLog) => !File.Exists(ffdLog) ? double.PositiveInfinity
+        : File.ReadLines(ffdLog).Skip(1)
+            .Select(line => line.Split(','))
+            .Where(fields => fields.Length == 3)
+            .Select(fields => double.Parse(fields[2], CultureInfo.InvariantCulture))
+            .DefaultIfEmpty(double.PositiveInfinity)
+            .Min();
 
     private static void AppendLine(string path, string? header, string line)
     {

@@ -19,7 +19,8 @@ internal static class TrainPriorCommand
         Sair.Silo train-prior: train (or continue training) a StyleGAN2 face prior in this process.
 
           --data <folder>        face images; top-level lfw/ and utkface/ get their raw-data crops unless --crop-full
-          -o, --output <folder>  run folder: checkpoint.safetensors, generator.safetensors, samples/, ffd.csv, train-log.csv, run.log
+          -o, --output <folder>  run folder: checkpoint.safetensors, generator.safetensors, samples/, ffd.csv, train-log.csv, run.log,
+                                 checkpoint-best/generator-best.safetensors (the step of the lowest FFD so far)
               --size <px>        output side, a power of two (default 64)
               --images <n>       train until this many real images have been shown (default 200000)
               --batch <n>        batch size (default 16)

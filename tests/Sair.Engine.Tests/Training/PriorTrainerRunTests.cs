@@ -2,6 +2,7 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using Sair.Engine.IO;
 using Sair.Engine.StyleGan;
+using Sair.Engine.Tests.FaceNets;
 using Sair.Engine.Training;
 
 namespace Sair.Engine.Tests.Training;
@@ -98,6 +99,46 @@ public sealed class PriorTrainerRunTests : IDisposable
         Assert.Equal("3", metadata["step"]);
         Assert.True(File.Exists(Path.Combine(_out, PriorTrainer.GeneratorFileName)));
     }
+
+    [Fact]
+    public async Task The_checkpoint_of_the_lowest_FFD_is_kept_beside_the_running_one_and_a_resume_compares_against_the_log()
+    {
+        var options = TinyTraining.Options() with { TotalImages = 24, SampleEvery = 0, CheckpointEvery = 1, FfdEvery = 1, FfdSamples = 4 };
+        await PriorTrainer.RunAsync(options, _data, _out, models: InstalledFaceModels.Locator);
+
+        var best = BestLogged();
+        Assert.Equal(best.Step, BestCheckpointStep());
+        using (var g = StyleGan2Loader.Load(Path.Combine(_out, PriorTrainer.BestGeneratorFileName)))
+        {
+            Assert.Equal(options.GeneratorConfig(), g.Config);
+        }
+
+        // A resumed run overwrites the best files only when it measures below every row already logged.
+        var bestWritten = File.GetLastWriteTimeUtc(Path.Combine(_out, PriorTrainer.BestCheckpointFileName));
+        await PriorTrainer.RunAsync(options with { TotalImages = 48 }, _data, _out, models: InstalledFaceModels.Locator);
+        var after = BestLogged();
+        Assert.Equal(12, File.ReadAllLines(Path.Combine(_out, PriorTrainer.FfdLogFileName)).Length - 1);
+        Assert.Equal(after.Step, BestCheckpointStep());
+        if (after.Step == best.Step)
+        {
+            Assert.Equal(bestWritten, File.GetLastWriteTimeUtc(Path.Combine(_out, PriorTrainer.BestCheckpointFileName)));
+        }
+    }
+
+    private long BestCheckpointStep()
+    {
+        var (tensors, metadata) = Safetensors.Read(Path.Combine(_out, PriorTrainer.BestCheckpointFileName));
+        foreach (var (_, t) in tensors)
+        {
+            t.Dispose();
+        }
+        return long.Parse(metadata["step"], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private (long Step, double Ffd) BestLogged() => File.ReadAllLines(Path.Combine(_out, PriorTrainer.FfdLogFileName)).Skip(1)
+        .Select(line => line.Split(','))
+        .Select(f => (long.Parse(f[0], System.Globalization.CultureInfo.InvariantCulture), double.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture)))
+        .MinBy(row => row.Item2);
 
     // Progress<T> posts to the thread pool; the tests want the reports in order, on the training thread.
     private sealed class Immediate(Action<PriorTrainingProgress> action) : IProgress<PriorTrainingProgress>
