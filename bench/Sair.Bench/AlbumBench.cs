@@ -6,12 +6,12 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sair.Engine.Imaging;
 using Sair.Grains.Albums;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Jobs;
 using Sair.Grains.Placement;
 using Sair.Silo.Storage;
 using Sair.Silo;
-using Sair.Silo.Engine;
+using Sair.Silo.Adapters;
 using Sair.Silo.Hosting;
 using SixLabors.ImageSharp.Processing;
 

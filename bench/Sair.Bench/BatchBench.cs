@@ -5,9 +5,9 @@ using Sair.Engine.FaceNets.Identity;
 using Sair.Engine.Restoration;
 using Sair.Engine.Runtime;
 using Sair.Engine.StyleGan;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Silo;
-using Sair.Silo.Engine;
+using Sair.Silo.Adapters;
 using static TorchSharp.torch;
 
 namespace Sair.Bench;

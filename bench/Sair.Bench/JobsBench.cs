@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Sair.Engine.Runtime;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Silo;
-using Sair.Silo.Engine;
+using Sair.Silo.Adapters;
 using static TorchSharp.torch;
 
 namespace Sair.Bench;

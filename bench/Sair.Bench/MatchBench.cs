@@ -1,8 +1,8 @@
 using System.Globalization;
 using Sair.Engine.Imaging;
 using Sair.Engine.Training;
-using Sair.Grains.Engine;
-using Sair.Silo.Engine;
+using Sair.Grains.Ports;
+using Sair.Silo.Adapters;
 using SixLabors.ImageSharp.Processing;
 
 namespace Sair.Bench;

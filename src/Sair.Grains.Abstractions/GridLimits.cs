@@ -1,5 +1,5 @@
 using Sair.Grains.Albums;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Training;
 
 namespace Sair.Grains;
@@ -14,7 +14,7 @@ public sealed class GridLimits
 {
     public const string Section = SettingKeys.Limits;
 
-    /// <summary>The default of <see cref="MaxIterations"/>, also the most the CLI's --iterations accepts.</summary>
+    /// <summary>The default of <see cref="MaxIterations"/>.</summary>
     public const int DefaultMaxIterations = 100_000;
 
     /// <summary>Optimisation steps per face.</summary>
@@ -54,14 +54,27 @@ public sealed class GridLimits
     /// </summary>
     public long MaxTenantStorageBytes { get; set; } = 20L << 30;
 
-    public void Check(RestorationOptions options)
+    /// <summary>
+    /// The first field of <paramref name="options"/> over this grid's limits, or null — worded like
+    /// <see cref="RestorationOptions.Problem"/>, so the CLI names its own flag (it checks against the defaults before
+    /// it connects; the grains check against the grid's configured limits).
+    /// </summary>
+    public OptionsProblem? Problem(RestorationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Within(options.Iterations, MaxIterations, "RestorationOptions.Iterations", nameof(MaxIterations));
-        if (options.Upscale > MaxUpscale)
+        static string Number(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return options.Iterations > MaxIterations
+                ? new(nameof(RestorationOptions.Iterations), Number(options.Iterations), $"this grid allows at most {MaxIterations} ({Section}:{nameof(MaxIterations)})")
+            : options.Upscale > MaxUpscale
+                ? new(nameof(RestorationOptions.Upscale), Number(options.Upscale), $"this grid allows at most {Number(MaxUpscale)} ({Section}:{nameof(MaxUpscale)})")
+            : null;
+    }
+
+    public void Check(RestorationOptions options)
+    {
+        if (Problem(options) is { } problem)
         {
-            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"RestorationOptions.Upscale is {options.Upscale}: this grid allows at most {MaxUpscale} ({Section}:{nameof(MaxUpscale)})."));
+            throw new ArgumentException(problem.Describe($"RestorationOptions.{problem.Field}"), problem.Field);
         }
     }
 

@@ -48,7 +48,7 @@ public static class SettingKeys
     /// <summary>The value of <see cref="EngineGeneratorPath"/> that picks the silo's embedded default prior.</summary>
     public const string EmbeddedGenerator = "embedded";
 
-    /// <summary>An <see cref="Sair.Grains.Engine.IdentityNetSpec"/>.</summary>
+    /// <summary>An <see cref="Sair.Grains.Ports.IdentityNetSpec"/>.</summary>
     public const string EngineIdentityNet = Engine + ":IdentityNet";
 
     /// <summary>Jobs an engine silo runs at once (read by the engine worker and the engine).</summary>

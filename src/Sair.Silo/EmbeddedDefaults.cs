@@ -1,5 +1,5 @@
 using Sair.Grains;
-using Sair.Silo.Engine;
+using Sair.Silo.Adapters;
 
 namespace Sair.Silo;
 

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Sair.Silo;
-using Sair.Silo.Engine;
+using Sair.Silo.Adapters;
 using Sair.Silo.Tools;
 
 if (args.FirstOrDefault() is "render" or "package-prior" or "align-faces" or "train-prior" or "tenant-token")

@@ -22,7 +22,7 @@ using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using Sair.Engine.Runtime;
 using Sair.Grains;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Hosting;
 using Sair.Grains.Placement;
 using Sair.Grains.Telemetry;

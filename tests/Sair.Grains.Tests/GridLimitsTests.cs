@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Sair.Grains.Albums;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Jobs;
 using Sair.Grains.Training;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 
 namespace Sair.Testing;
 

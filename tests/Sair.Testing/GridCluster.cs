@@ -6,7 +6,7 @@ using Orleans.Serialization;
 using Orleans.TestingHost;
 using Sair.Grains;
 using Sair.Grains.Albums;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Hosting;
 using Sair.Grains.Jobs;
 using Sair.Grains.Placement;

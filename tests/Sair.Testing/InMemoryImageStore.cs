@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 
 namespace Sair.Testing;
 

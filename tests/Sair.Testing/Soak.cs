@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Sair.Grains;
 using Sair.Grains.Albums;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Jobs;
 using Sair.Grains.Placement;
 using Sair.Grains.Storage;

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using Sair.Client.Grid;
 using Sair.Grains;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -170,15 +170,11 @@ public class EngineSettings : GridSettings
             }
         }
 
-        // The grid's own rules for the options (RestorationOptions.Problem), worded with the flags that set them.
-        if (Options().Problem() is { } problem)
+        // The grid's own rules for the options (RestorationOptions.Problem, then the default GridLimits a grid
+        // enforces again with its configured ones), worded with the flags that set them.
+        if ((Options().Problem() ?? new GridLimits().Problem(Options())) is { } problem)
         {
             return ValidationResult.Error(problem.Describe(OptionFlags[problem.Field]));
-        }
-
-        if (Iterations > GridLimits.DefaultMaxIterations)
-        {
-            return ValidationResult.Error($"--iterations {Iterations} is out of range: use 1 to {GridLimits.DefaultMaxIterations}.");
         }
 
         if (Generator is not null && !File.Exists(Generator))

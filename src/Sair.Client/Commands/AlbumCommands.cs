@@ -45,7 +45,7 @@ public class AlbumSettings : GridSettings
     }
 }
 
-public class AlbumOutputSettings : AlbumSettings
+public class AlbumOutputSettings : AlbumSettings, IResultsFolderSettings
 {
     [CommandOption("-o|--output <FOLDER>")]
     [Description("Output folder for the results")]
@@ -66,16 +66,11 @@ public class AlbumOutputSettings : AlbumSettings
     [Description(OutputLayout.SuffixHelp)]
     public string? Suffix { get; init; }
 
-    /// <summary>How the output folder's files are named and encoded.</summary>
-    public OutputLayout Layout => new(Upscale, Ext, Suffix ?? "");
-
     public override ValidationResult Validate()
     {
         var album = base.Validate();
         return !album.Successful ? album
-            : Layout.Problem() is { } layoutProblem ? ValidationResult.Error(layoutProblem)
-            : string.IsNullOrWhiteSpace(Output) ? ValidationResult.Error("-o/--output is empty: name a folder for the results.")
-            : OutputFolder.WriteProblem(Output) is { } cannotWrite ? ValidationResult.Error(cannotWrite)
+            : this.Problem() is { } resultsProblem ? ValidationResult.Error(resultsProblem)
             : ValidationResult.Success();
     }
 }
@@ -122,7 +117,7 @@ public sealed class AlbumSubmitCommand(IGridConnector connector, IAnsiConsole co
         Console.MarkupLine($"Submitted album [bold]{Markup.Escape(manifest.AlbumId)}[/]: {submitted} photo(s), {manifest.Photos.Count - submitted} refused.");
         if (settings.Watch)
         {
-            return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Layout, cancellationToken);
+            return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Layout(), cancellationToken);
         }
 
         Console.MarkupLine($"Follow it with 'sair album watch {Markup.Escape(manifest.AlbumId)} -o <folder>'.");
@@ -137,7 +132,7 @@ public sealed class AlbumWatchCommand(IGridConnector connector, IAnsiConsole con
     {
         var grid = await session.ConnectAsync(cancellationToken);
         var manifest = await AlbumManifest.LoadAsync(grid.Images, settings.Album, cancellationToken);
-        return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Layout, cancellationToken);
+        return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Layout(), cancellationToken);
     }
 }
 
@@ -148,7 +143,7 @@ public sealed class AlbumResultsCommand(IGridConnector connector, IAnsiConsole c
     {
         var grid = await session.ConnectAsync(cancellationToken);
         var manifest = await AlbumManifest.LoadAsync(grid.Images, settings.Album, cancellationToken);
-        return await AlbumRun.WriteAsync(Console, grid, manifest, new Dictionary<int, TimeSpan>(), settings.Output, settings.Layout, cancellationToken);
+        return await AlbumRun.WriteAsync(Console, grid, manifest, new Dictionary<int, TimeSpan>(), settings.Output, settings.Layout(), cancellationToken);
     }
 }
 

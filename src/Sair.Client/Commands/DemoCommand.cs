@@ -4,7 +4,7 @@ using Sair.Client.Grid;
 using Sair.Client.Output;
 using Sair.Client.Photos;
 using Sair.Client.Restoration;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Pools;
 using Spectre.Console;
 using Spectre.Console.Cli;

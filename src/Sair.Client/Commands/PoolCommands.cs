@@ -3,7 +3,7 @@ using System.Globalization;
 using Sair.Client.Cli;
 using Sair.Client.Grid;
 using Sair.Client.Photos;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Pools;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -5,14 +5,14 @@ using Sair.Client.Output;
 using Sair.Client.Photos;
 using Sair.Client.Restoration;
 using Sair.Grains.Albums;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Pools;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Sair.Client.Commands;
 
-public class RestoreSettings : EngineSettings
+public class RestoreSettings : EngineSettings, IResultsFolderSettings
 {
     [CommandOption("-i|--input <PATH>")]
     [Description("Input photo or folder of photos (every file in it is checked; bad ones are reported, not fatal)")]
@@ -73,9 +73,6 @@ public class RestoreSettings : EngineSettings
     [CommandOption("--suffix <TEXT>")]
     [Description(OutputLayout.SuffixHelp)]
     public string? Suffix { get; init; }
-
-    /// <summary>How the output folder's files are named and encoded.</summary>
-    public OutputLayout Layout => new(Upscale, Ext, Suffix ?? "");
 
     [CommandOption("--aligned")]
     [Description("Inputs are already aligned square face crops (refuses other shapes); restored_imgs/ then holds the restored face itself")]
@@ -160,11 +157,6 @@ public class RestoreSettings : EngineSettings
             return ValidationResult.Error("--match-threshold and --skip-unmatched apply to pool matching: use them with --pool and without --person.");
         }
 
-        if (Layout.Problem() is { } layoutProblem)
-        {
-            return ValidationResult.Error(layoutProblem);
-        }
-
         if (OnlyCenterFace && LargestFace)
         {
             return ValidationResult.Error("--only-center-face and --largest-face each keep one face: give one of them.");
@@ -175,12 +167,7 @@ public class RestoreSettings : EngineSettings
             return ValidationResult.Error($"--min-face-size {MinFaceSize} is out of range: use a width in pixels, 1 or more.");
         }
 
-        if (string.IsNullOrWhiteSpace(Output))
-        {
-            return ValidationResult.Error("-o/--output is empty: name a folder for the results.");
-        }
-
-        return OutputFolder.WriteProblem(Output) is { } cannotWrite ? ValidationResult.Error(cannotWrite) : ValidationResult.Success();
+        return this.Problem() is { } resultsProblem ? ValidationResult.Error(resultsProblem) : ValidationResult.Success();
     }
 
     /// <summary>Checks the reference photos (all must be usable: a bad reference would mislead every photo).</summary>
@@ -229,20 +216,20 @@ public sealed class RestoreCommand(IGridConnector connector, IAnsiConsole consol
         {
             var refused = new AlbumManifest(albumId, DateTimeOffset.UtcNow, references.Describe(), settings.JobOptions(),
                 [.. intake.Rejected.Select(r => new ManifestPhoto(-1, r.Source, null, null, 0, 0, null, r.Reason))]);
-            return await AlbumRun.WriteAsync(Console, null, refused, new Dictionary<int, TimeSpan>(), settings.Output, settings.Layout, cancellationToken);
+            return await AlbumRun.WriteAsync(Console, null, refused, new Dictionary<int, TimeSpan>(), settings.Output, settings.Layout(), cancellationToken);
         }
 
         var grid = await session.ConnectAsync(cancellationToken);
         var request = RestoreRequest.Fingerprint(intake, references, settings.JobOptions(), settings.Framing, settings.Faces, settings.Target());
         if (!settings.Fresh && await PickUpAsync(grid, request, cancellationToken) is { } earlier)
         {
-            return await AlbumRun.FinishAsync(Console, grid, earlier, settings.Output, settings.Layout, cancellationToken);
+            return await AlbumRun.FinishAsync(Console, grid, earlier, settings.Output, settings.Layout(), cancellationToken);
         }
 
         await TimeEstimate.PrintAsync(Console, grid, settings.Iterations, !references.NoIdentity);
         var manifest = await AlbumSubmitter.SubmitAsync(grid, albumId, intake, references, settings.JobOptions(), settings.Framing, cancellationToken, settings.Faces);
         History.Append(home, manifest, request);
-        return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Layout, cancellationToken);
+        return await AlbumRun.FinishAsync(Console, grid, manifest, settings.Output, settings.Layout(), cancellationToken);
     }
 
     /// <summary>

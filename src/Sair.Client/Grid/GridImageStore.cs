@@ -1,4 +1,4 @@
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Storage;
 
 namespace Sair.Client.Grid;

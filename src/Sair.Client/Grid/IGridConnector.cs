@@ -1,5 +1,5 @@
 using System.Net;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 
 namespace Sair.Client.Grid;
 

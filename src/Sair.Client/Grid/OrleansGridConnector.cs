@@ -5,7 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
 using Orleans.Configuration;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Security;
 using Sair.Grains.Telemetry;
 using Sair.Grains.Tenancy;

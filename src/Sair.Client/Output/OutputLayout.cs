@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 
 namespace Sair.Client.Output;
 

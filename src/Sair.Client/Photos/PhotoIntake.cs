@@ -121,7 +121,7 @@ public static class PhotoIntake
                 $"image is {header.Width}×{header.Height}, over the {MaxSide} px per side / {MaxPixels / 1_000_000} MP limit: downscale it first"));
         }
 
-        if (Sair.Grains.Engine.ImageCompleteness.Problem(bytes) is { } cutShort)
+        if (Sair.Grains.Ports.ImageCompleteness.Problem(bytes) is { } cutShort)
         {
             return Reject(file, cutShort);
         }

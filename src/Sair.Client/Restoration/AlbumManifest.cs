@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 
 namespace Sair.Client.Restoration;
 

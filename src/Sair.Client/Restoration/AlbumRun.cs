@@ -48,7 +48,7 @@ public static class AlbumRun
     }
 
     /// <summary>For a run where every input was refused before any upload: nothing is ever read.</summary>
-    private sealed class NoImages : Sair.Grains.Engine.IImageStore
+    private sealed class NoImages : Sair.Grains.Ports.IImageStore
     {
         public static readonly NoImages Instance = new();
 

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using Sair.Client.Grid;
 using Sair.Client.Photos;
 using Sair.Grains.Albums;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Faces;
 using Sair.Grains.Jobs;
 using Sair.Grains.Pools;

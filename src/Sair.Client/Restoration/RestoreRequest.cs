@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Sair.Client.Grid;
 using Sair.Client.Photos;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 
 namespace Sair.Client.Restoration;
 

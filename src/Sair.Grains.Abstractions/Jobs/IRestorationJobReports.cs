@@ -1,4 +1,4 @@
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 
 namespace Sair.Grains.Jobs;
 

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 
 namespace Sair.Grains.Pools;
 

@@ -411,7 +411,7 @@ public sealed class AlbumGrain(
     private async Task ComposeFinishedGroupPhotosAsync()
     {
         var spec = album.State.Spec!;
-        if (spec.Faces.IsDefaultOrEmpty || spec.Framing != Engine.FaceFraming.Unaligned)
+        if (spec.Faces.IsDefaultOrEmpty || spec.Framing != Ports.FaceFraming.Unaligned)
         {
             return;
         }

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Orleans.Concurrency;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Placement;
 
 namespace Sair.Grains.Faces;

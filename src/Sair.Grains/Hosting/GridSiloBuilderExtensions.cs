@@ -15,8 +15,8 @@ public static class GridSiloBuilderExtensions
     /// <summary>
     /// Wires the grid into a silo: silo metadata (role and accelerator), engine placement, the load board copy and,
     /// on engine silos, the engine worker. The host still registers grain storage for every <see cref="GridStorage"/>
-    /// name, an <see cref="Engine.IImageStore"/>, an <see cref="Engine.IFaceAnalyzer"/> and, on engine silos,
-    /// an <see cref="Engine.IRestorationEngine"/> (and, to run training jobs, an <see cref="ITrainingEngine"/>).
+    /// name, an <see cref="Ports.IImageStore"/>, an <see cref="Ports.IFaceAnalyzer"/> and, on engine silos,
+    /// an <see cref="Ports.IRestorationEngine"/> (and, to run training jobs, an <see cref="ITrainingEngine"/>).
     /// </summary>
     /// <param name="role"><see cref="SiloMetadataKeys.EngineRole"/> or <see cref="SiloMetadataKeys.CoordinatorRole"/>.</param>
     /// <param name="accelerator">What the silo computes on ("gpu", "cpu"), advertised as <see cref="SiloMetadataKeys.Accelerator"/>.</param>
@@ -51,7 +51,7 @@ public static class GridSiloBuilderExtensions
         var limits = services.AddOptions<GridLimits>()
             .Validate(o => o.MaxIterations >= 1 && o.MaxAlbumPhotos >= 1 && o.MaxAlbumFaces >= 1 && o.MaxTrainingImages >= 1
                 && o.MaxTrainingBatch >= 1 && o.MaxEmotionSamples >= 1 && o.MaxTenantJobs >= 1 && o.MaxTenantStorageBytes >= 1
-                && o.MaxUpscale is >= Engine.RestorationOptions.MinUpscale and <= Engine.RestorationOptions.MaxUpscale, "Every Sair:Limits setting must be 1 or more (MaxUpscale: 0.25 to 8).");
+                && o.MaxUpscale is >= Ports.RestorationOptions.MinUpscale and <= Ports.RestorationOptions.MaxUpscale, "Every Sair:Limits setting must be 1 or more (MaxUpscale: 0.25 to 8).");
         var tenancy = services.AddOptions<TenancyOptions>()
             .Validate(o => { _ = o.Key(); return true; }).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Pools;
 
 namespace Sair.Grains.Jobs;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Telemetry;
 
 namespace Sair.Grains.Jobs;

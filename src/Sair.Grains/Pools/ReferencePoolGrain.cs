@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Tenancy;
 
 namespace Sair.Grains.Pools;

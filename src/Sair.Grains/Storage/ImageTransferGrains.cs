@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Orleans.Concurrency;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Tenancy;
 
 namespace Sair.Grains.Storage;

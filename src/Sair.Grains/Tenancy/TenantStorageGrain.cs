@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 
 namespace Sair.Grains.Tenancy;
 

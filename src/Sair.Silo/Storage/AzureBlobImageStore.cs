@@ -1,7 +1,7 @@
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 
 namespace Sair.Silo.Storage;
 

@@ -21,11 +21,11 @@ public sealed class ArgumentTests : IDisposable
     [Fact]
     public void Every_option_the_grid_can_refuse_is_worded_with_the_flag_that_sets_it()
     {
-        var valid = new Sair.Grains.Engine.RestorationOptions(Sair.Grains.Engine.RestorationPresets.Default, 400, null, 0, 0, 50);
-        Sair.Grains.Engine.RestorationOptions[] invalid =
+        var valid = new Sair.Grains.Ports.RestorationOptions(Sair.Grains.Ports.RestorationPresets.Default, 400, null, 0, 0, 50);
+        Sair.Grains.Ports.RestorationOptions[] invalid =
         [
             valid with { Preset = "fast" }, valid with { Emotion = "smug" }, valid with { Iterations = 0 }, valid with { CheckpointEvery = 0 },
-            valid with { Face = (Sair.Grains.Engine.FaceChoice)9 }, valid with { IdentityWeight = -1 }, valid with { JpegQuality = 0 },
+            valid with { Face = (Sair.Grains.Ports.FaceChoice)9 }, valid with { IdentityWeight = -1 }, valid with { JpegQuality = 0 },
             valid with { EmotionStrength = -1 }, valid with { Upscale = 0 },
         ];
 
@@ -44,6 +44,7 @@ public sealed class ArgumentTests : IDisposable
     [InlineData("restore -i {photo} --pool family --emotion smug", "--emotion 'smug' is unknown")]
     [InlineData("restore -i {photo} --pool family --preset fast", "--preset 'fast' is unknown")]
     [InlineData("restore -i {photo} --pool family --iterations 0", "--iterations 0 is out of range")]
+    [InlineData("restore -i {photo} --pool family --iterations 100001", "--iterations 100001 is out of range: this grid allows at most 100000 (Sair:Limits:MaxIterations)")]
     [InlineData("restore -i {photo} --pool family --upscale 20", "--upscale 20 is out of range")]
     [InlineData("restore -i {photo} --pool family --jpeg-quality 101", "--jpeg-quality 101 is out of range")]
     [InlineData("restore -i {photo} --pool family -w 11", "--identity-weight 11 is out of range")]

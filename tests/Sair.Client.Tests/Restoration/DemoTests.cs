@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Sair.Client.Tests.Support;
 using Xunit.Abstractions;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Pools;
 
 namespace Sair.Client.Tests.Restoration;

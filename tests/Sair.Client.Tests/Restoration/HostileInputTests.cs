@@ -92,7 +92,7 @@ public sealed class HostileInputTests(ClientGridFixture grid, ITestOutputHelper 
         {
             var refused = await Assert.ThrowsAnyAsync<Exception>(() => pool.EnrollAsync("John Simm", File.ReadAllBytes(Path.Combine(input, name))));
             log.WriteLine($"{name}: {refused.GetType().Name}: {refused.Message}");
-            Assert.True(refused is ArgumentException or Sair.Grains.Engine.FaceNotFoundException or Sair.Grains.GridException, $"{name}: {refused.GetType()}");
+            Assert.True(refused is ArgumentException or Sair.Grains.Ports.FaceNotFoundException or Sair.Grains.GridException, $"{name}: {refused.GetType()}");
             Assert.DoesNotContain("   at ", refused.Message, StringComparison.Ordinal);
         }
 

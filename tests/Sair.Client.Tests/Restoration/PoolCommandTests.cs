@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Sair.Client.Tests.Support;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Xunit.Abstractions;
 
 namespace Sair.Client.Tests.Restoration;

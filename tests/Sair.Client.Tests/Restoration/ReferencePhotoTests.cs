@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Sair.Client.Restoration;
 using Sair.Client.Tests.Support;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Pools;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Text;
 using Sair.Grains.Albums;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Jobs;
 using Sair.Grains.Pools;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Jobs;
 
 namespace Sair.Grains.Tests.Placement;

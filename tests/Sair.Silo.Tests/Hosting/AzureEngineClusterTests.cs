@@ -3,14 +3,14 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Sair.Engine.Imaging;
 using Sair.Grains.Albums;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Jobs;
 using Sair.Grains.Placement;
 using Sair.Grains.Pools;
-using Sair.Silo.Engine;
+using Sair.Silo.Adapters;
 using Sair.Silo.Hosting;
 using Sair.Silo.Storage;
-using Sair.Silo.Tests.Engine;
+using Sair.Silo.Tests.Adapters;
 using Sair.Silo.Tests.Support;
 
 namespace Sair.Silo.Tests.Hosting;

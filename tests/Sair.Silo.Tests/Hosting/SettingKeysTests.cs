@@ -1,6 +1,6 @@
 using System.Reflection;
 using Sair.Grains;
-using Sair.Silo.Engine;
+using Sair.Silo.Adapters;
 using Sair.Silo.Hosting;
 
 namespace Sair.Silo.Tests.Hosting;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Orleans.Hosting.Kubernetes;
 using Sair.Grains.Placement;
-using Sair.Silo.Engine;
+using Sair.Silo.Adapters;
 using Sair.Silo.Hosting;
 using static Sair.Silo.Tests.Kubernetes.Manifests;
 

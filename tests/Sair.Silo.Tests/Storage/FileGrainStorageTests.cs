@@ -3,7 +3,7 @@ using Orleans.Serialization;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using Sair.Grains.Albums;
-using Sair.Grains.Engine;
+using Sair.Grains.Ports;
 using Sair.Grains.Jobs;
 using Sair.Silo.Storage;
 

@@ -1,6 +1,6 @@
 using Sair.Engine.Alignment;
 using Sair.Engine.Imaging;
-using Sair.Silo.Tests.Engine;
+using Sair.Silo.Tests.Adapters;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
