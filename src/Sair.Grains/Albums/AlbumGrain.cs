@@ -21,7 +21,7 @@ public sealed class AlbumOptions
 }
 
 [GenerateSerializer, Alias("sair.AlbumState")]
-public sealed class AlbumState
+public sealed class AlbumState : IOwnedState
 {
     [Id(0)] public AlbumSpec? Spec { get; set; }
     [Id(1)] public List<PhotoResult> Photos { get; set; } = [];
@@ -54,18 +54,7 @@ public sealed class AlbumGrain(
 
     public string? Tenant => album.State.Tenant;
 
-    public async Task<bool> ClaimAsync(string tenant)
-    {
-        var owner = album.State.Tenant;
-        var mine = Ownership.Claim(ref owner, tenant, out var changed);
-        if (changed)
-        {
-            album.State.Tenant = owner;
-            await album.WriteStateAsync();
-        }
-
-        return mine;
-    }
+    public Task<bool> ClaimAsync(string tenant) => Ownership.ClaimAsync(album, tenant);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {

@@ -6,7 +6,7 @@ using Sair.Grains.Tenancy;
 namespace Sair.Grains.Pools;
 
 [GenerateSerializer, Alias("sair.ReferencePoolState")]
-public sealed class ReferencePoolState
+public sealed class ReferencePoolState : IOwnedState
 {
     [Id(0)] public List<PoolReference> References { get; set; } = [];
 
@@ -24,18 +24,7 @@ public sealed class ReferencePoolGrain(
 
     public string? Tenant => pool.State.Tenant;
 
-    public async Task<bool> ClaimAsync(string tenant)
-    {
-        var owner = pool.State.Tenant;
-        var mine = Ownership.Claim(ref owner, tenant, out var changed);
-        if (changed)
-        {
-            pool.State.Tenant = owner;
-            await pool.WriteStateAsync();
-        }
-
-        return mine;
-    }
+    public Task<bool> ClaimAsync(string tenant) => Ownership.ClaimAsync(pool, tenant);
 
     public async Task<PoolReference> EnrollAsync(string person, byte[] photo, FaceFraming framing = FaceFraming.Unaligned)
     {

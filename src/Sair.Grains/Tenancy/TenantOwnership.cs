@@ -30,18 +30,28 @@ public interface IPoolOwnership : IGrainWithStringKey
     Task<bool> ClaimAsync(string tenant);
 }
 
+/// <summary>The persisted state of a grain a tenant can claim: its owner, null until the first claim.</summary>
+internal interface IOwnedState
+{
+    string? Tenant { get; set; }
+}
+
 /// <summary>How an owned grain answers a claim: its owner, set to the claiming tenant when it had none.</summary>
 internal static class Ownership
 {
     /// <summary>
-    /// True when <paramref name="tenant"/> owns the object or has just become its owner (<paramref name="owner"/> set, the
-    /// caller persists it when <paramref name="changed"/>).
+    /// True when <paramref name="tenant"/> owns the object or has just become its owner (then written to
+    /// <paramref name="state"/> before the answer).
     /// </summary>
-    public static bool Claim(ref string? owner, string tenant, out bool changed)
+    public static async Task<bool> ClaimAsync<TState>(IPersistentState<TState> state, string tenant) where TState : IOwnedState
     {
-        changed = owner is null;
-        owner ??= tenant;
-        return owner == tenant;
+        if (state.State.Tenant is null)
+        {
+            state.State.Tenant = tenant;
+            await state.WriteStateAsync();
+        }
+
+        return state.State.Tenant == tenant;
     }
 
     /// <summary>Whether the image-store path <paramref name="path"/> may be used by <paramref name="tenant"/>: asks the album or pool it lies in.</summary>

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sair.Engine.IO;
 
@@ -62,16 +61,7 @@ public sealed class TfjsGraphModel : IDisposable
 
     public static TfjsGraphModel Load(string modelJsonPath)
     {
-        CheckpointException.ThrowIfMissing(modelJsonPath, "tfjs graph model");
-        JsonNode? parsed;
-        try
-        {
-            parsed = JsonNode.Parse(File.ReadAllText(modelJsonPath));
-        }
-        catch (JsonException e)
-        {
-            throw new CheckpointException(modelJsonPath, $"is not valid JSON: {e.Message}", e);
-        }
+        var parsed = TfjsWeights.ReadJson(modelJsonPath, "tfjs graph model");
         if (parsed is not JsonObject root)
         {
             throw new CheckpointException(modelJsonPath, parsed is JsonArray

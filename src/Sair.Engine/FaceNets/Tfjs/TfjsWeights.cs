@@ -16,21 +16,25 @@ internal static class TfjsWeights
     /// <summary>Reads a weights-only manifest and its shards (paths relative to the manifest).</summary>
     public static TfjsWeightMap LoadManifest(string manifestPath)
     {
-        CheckpointException.ThrowIfMissing(manifestPath, "tfjs weights manifest");
-        JsonNode? root;
-        try
-        {
-            root = JsonNode.Parse(File.ReadAllText(manifestPath));
-        }
-        catch (JsonException e)
-        {
-            throw new CheckpointException(manifestPath, $"is not valid JSON: {e.Message}", e);
-        }
-        if (root is not JsonArray groups)
+        if (ReadJson(manifestPath, "tfjs weights manifest") is not JsonArray groups)
         {
             throw new CheckpointException(manifestPath, "is not a tfjs weights manifest (expected a JSON array of weight groups).");
         }
         return Decode(groups, manifestPath);
+    }
+
+    /// <summary>The JSON document at <paramref name="path"/>; a missing file or invalid JSON is a <see cref="CheckpointException"/> naming <paramref name="what"/>.</summary>
+    internal static JsonNode? ReadJson(string path, string what)
+    {
+        CheckpointException.ThrowIfMissing(path, what);
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointException(path, $"is not valid JSON: {e.Message}", e);
+        }
     }
 
     /// <summary>Decodes the weight groups of <paramref name="describedBy"/>; shard paths are relative to its folder.</summary>
