@@ -4,6 +4,7 @@ using Sair.Bench;
 //   dotnet run -c Release --project bench/Sair.Bench -- generator [--sizes 256,1024] [--batches 1,4] [--runs 3]
 //   dotnet run -c Release --project bench/Sair.Bench -- facenets [--runs 5] [--threads N] [--device cpu|cuda] [--models DIR]
 //   dotnet run -c Release --project bench/Sair.Bench -- sair [--sizes 256,1024] [--runs 3]
+//   dotnet run -c Release --project bench/Sair.Bench -- loss-side [--sizes 1024] [--loss-sides 512,256,128] [--runs 3]
 //   dotnet run -c Release --project bench/Sair.Bench -- training [--sizes 32,64] [--batch 16] [--runs 3] [--modes scaled,grouped]
 //   dotnet run -c Release --project bench/Sair.Bench -- album [--engines 1,2] [--batches 1] [--photos 12] [--iterations 20] [--threads 1]
 //   dotnet run -c Release --project bench/Sair.Bench -- kernels [--sizes 256,1024] [--runs 3] [--rounds 1] [--configurations default,avx2,sse41,no-onednn]
@@ -20,6 +21,7 @@ return args.FirstOrDefault() switch
     "generator" => GeneratorBench.Run(BenchArgs.Parse(args[1..])),
     "facenets" => FaceNetsBench.Run(BenchArgs.Parse(args[1..])),
     "sair" => SairIterationBench.Run(BenchArgs.Parse(args[1..])),
+    "loss-side" => LossSideBench.Run(BenchArgs.Parse(args[1..])),
     "training" => TrainingBench.Run(BenchArgs.Parse(args[1..])),
     "album" => AlbumBench.Run(BenchArgs.Parse(args[1..])),
     "kernels" => KernelsBench.Run(BenchArgs.Parse(args[1..])),
@@ -38,15 +40,16 @@ static int Usage()
     Console.Error.WriteLine("usage: Sair.Bench generator [--sizes 256,1024] [--batches 1,4] [--runs 3] [--threads N] [--mode scaled|grouped]");
     Console.Error.WriteLine("       Sair.Bench facenets [--runs 5] [--threads N] [--device cpu|cuda] [--models DIR]");
     Console.Error.WriteLine("       Sair.Bench sair [--sizes 256,1024] [--runs 3] [--threads N]");
+    Console.Error.WriteLine("       Sair.Bench loss-side [--sizes 1024] [--loss-sides 512,256,128] [--runs 3] [--threads N]");
     Console.Error.WriteLine("       Sair.Bench training [--sizes 32,64] [--batch 16] [--runs 3] [--threads N] [--modes scaled,grouped]");
     Console.Error.WriteLine("       Sair.Bench kernels [--sizes 256,1024] [--runs 3] [--rounds 1] [--threads N] [--configurations default,avx2,sse41,no-onednn]");
     Console.Error.WriteLine("       Sair.Bench album [--engines 1,2] [--batches 1] [--photos 12] [--iterations 20] [--projection 10] [--threads 1] [--input 16] [--generator G.pt] [--timeout-min 30]");
     Console.Error.WriteLine("       Sair.Bench quality [--set johns|lfw-holdout] [--n 10] [--iterations 400] [--projection 200] [--tasks x4,x2jpeg30] [--seed 0]");
-    Console.Error.WriteLine("       Sair.Bench photo-memory [--megapixels 40] [--photo FILE] [--photos-to DIR] [--threads N]");
-    Console.Error.WriteLine("       Sair.Bench soak [--photos 200] [--engines 2] [--iterations 6] [--kill-every-s 20] [--down-s 5] [--storage-down-s 15] [--seed 1] [--timeout-min 60]");
     Console.Error.WriteLine("                          [--generator embedded|G.pt [--template template.json] [--emotions DIR]] [--device auto] [--threads N] [--panel 128] [--out DIR]");
     Console.Error.WriteLine("                          [--preset paper-pti|paper|paper-bp|official] [--variants ref,noid,wrong,refphoto] [--lr X] [--geocross X] [--noise fixed|random|zero]");
-    Console.Error.WriteLine("                          [--latent-prior X] [--truncation PSI] [--batch B] [--identity-every K] [--backproject K] [--pti STEPS [--pti-lr X] [--pti-id X]]");
+    Console.Error.WriteLine("                          [--latent-prior X] [--truncation PSI] [--batch B] [--identity-every K] [--loss-side S] [--backproject K] [--pti STEPS [--pti-lr X] [--pti-id X]]");
+    Console.Error.WriteLine("       Sair.Bench photo-memory [--megapixels 40] [--photo FILE] [--photos-to DIR] [--threads N]");
+    Console.Error.WriteLine("       Sair.Bench soak [--photos 200] [--engines 2] [--iterations 6] [--kill-every-s 20] [--down-s 5] [--storage-down-s 15] [--seed 1] [--timeout-min 60]");
     Console.Error.WriteLine("       Sair.Bench match [--identity-net faceapi|faceres] [--sets johns,lfw-holdout] [--device cpu] [--threads N]");
     Console.Error.WriteLine("       Sair.Bench batch [--sizes 64,256] [--batches 1,2,4,8] [--steps64 40] [--steps256 3] [--stage data|identity|histogram|all] [--identity-every K] [--threads N]");
     Console.Error.WriteLine("       Sair.Bench jobs [--jobs 100] [--iterations 20] [--long 400] [--threads N]");

@@ -128,6 +128,11 @@ internal static class QualityBench
             options = options with { IdentityInterval = identityEvery };
             overrides.Add($"identity net every {identityEvery} iteration(s)");
         }
+        if (args.Int("loss-side", 0) is > 0 and var lossSide)
+        {
+            options = options with { LossSide = lossSide };
+            overrides.Add($"losses on the {lossSide} px skip image");
+        }
         if (args.String("latent-prior", "") is { Length: > 0 } latentPrior)
         {
             options = options with { LatentPriorWeight = double.Parse(latentPrior, CultureInfo.InvariantCulture) };

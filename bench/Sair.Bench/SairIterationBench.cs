@@ -80,7 +80,7 @@ internal static class SairIterationBench
     }
 
     /// <summary>Median time between consecutive iteration reports, leaving out the first iteration (set-up work).</summary>
-    private static double IterationSeconds(SairRestorer restorer, Tensor y, ReferenceInput reference, SairOptions options)
+    internal static double IterationSeconds(SairRestorer restorer, Tensor y, ReferenceInput reference, SairOptions options)
     {
         var reports = new SynchronousProgress();
         using var result = restorer.Restore(y, reference, options, reports);

@@ -115,6 +115,13 @@ public sealed record SairOptions
     /// <summary>Side at which G(w), Y and the mask are compared (the official code: 256); capped at the generator's size.</summary>
     public int HistogramSide { get; init; } = HistogramLoss.ComparisonSide;
 
+    /// <summary>
+    /// The side at which the loss terms see G(w) during the iterations: the generator's skip image at that side (a
+    /// power of two, at least Y's side), so the layers above it are not run until the result, which is rendered at full
+    /// size. D then maps that side to Y's and the blur σ is scaled with it. Null (both presets): the full size.
+    /// </summary>
+    public int? LossSide { get; init; }
+
     /// <summary>The landmark hull mask of G(w) is recomputed every this many iterations (the official code: every one).</summary>
     public int MaskInterval { get; init; } = 10;
 
@@ -236,6 +243,10 @@ public sealed record SairOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(HistogramFirstIteration, 0, nameof(HistogramFirstIteration));
         ArgumentOutOfRangeException.ThrowIfLessThan(HistogramSide, 8, nameof(HistogramSide));
         ArgumentOutOfRangeException.ThrowIfLessThan(SoftHistogramBins, 2, nameof(SoftHistogramBins));
+        if (LossSide is { } side && (side < 4 || (side & (side - 1)) != 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LossSide), side, "LossSide must be a power of two, 4 or more (or null for the generator's size).");
+        }
         foreach (var (name, value) in LossTerm.All.Select(term => (term.WeightOption, term.Weight(this)))
                      .Prepend((nameof(LearningRate), LearningRate)).Append((nameof(Epsilon), Epsilon)))
         {
@@ -260,6 +271,7 @@ public sealed record SairOptions
     internal string Fingerprint() => string.Join(";", new object?[] { Iterations, LearningRate, Schedule, Beta1, Beta2, Epsilon }
         .Concat(LossTerm.All.SelectMany(term => term.Fingerprint(this)))
         .Concat([OutputNormalization, RandomizeNoise, Seed, BackProjectionSteps, PivotalTuning.Fingerprint()])
+        .Concat(LossSide is { } side ? [$"loss-side {side}"] : Array.Empty<object?>())
         .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-"));
 }
 

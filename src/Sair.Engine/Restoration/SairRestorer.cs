@@ -118,6 +118,8 @@ public sealed class SairRestorer
         private readonly double gamma;
         private readonly string? emotion;
         private readonly DegradationOperator degradation;
+        private readonly DegradationOptions fullSizeDegradation;
+        private readonly int lossSide;
         private readonly int histogramSide;
         private readonly Tensor? histogramTarget;
         private readonly SoftHistogramLoss? softHistogram;
@@ -172,6 +174,12 @@ public sealed class SairRestorer
                     $"Y's side {h} does not divide the generator's side {size}, so no integer degradation scale exists: resize Y to {size}/k for an integer k (e.g. {size / 4} or {size / 8}).",
                     nameof(y01));
             }
+            lossSide = (int)Math.Min(options.LossSide ?? size, size);
+            if (lossSide < h || lossSide % h != 0)
+            {
+                throw new ArgumentException(
+                    $"LossSide {lossSide} must be a multiple of Y's side {h} (the loss compares D of that image with Y).", nameof(options));
+            }
             RequireNetworks();
 
             if (reference.Latent is { } latent)
@@ -216,8 +224,15 @@ public sealed class SairRestorer
                 }
             }
 
-            degradation = new DegradationOperator(new DegradationOptions((int)(size / h), options.BlurSigma, JpegQuality: options.JpegQuality));
-            histogramSide = Math.Min(options.HistogramSide, size);
+            // The losses see G(w) at lossSide (the full size unless LossSide asks for less), so D maps that side to Y's,
+            // with the blur σ (given in pixels of the full size) scaled alike; back-projection works on the full result.
+            if (lossSide < size)
+            {
+                GeneratorKey = (GeneratorKey, lossSide);
+            }
+            fullSizeDegradation = new DegradationOptions((int)(size / h), options.BlurSigma, JpegQuality: options.JpegQuality);
+            degradation = new DegradationOperator(new DegradationOptions((int)(lossSide / h), options.BlurSigma * lossSide / size, JpegQuality: options.JpegQuality));
+            histogramSide = Math.Min(options.HistogramSide, lossSide);
             if (options.HistogramWeight > 0)
             {
                 using (no_grad())
@@ -293,7 +308,7 @@ public sealed class SairRestorer
             {
                 job.clock.Start();
             }
-            var images = Render(jobs.Select(job => (job.w, job.StepNoise())).ToList(), jobs[0].g);
+            var images = Render(jobs.Select(job => (job.w, job.StepNoise())).ToList(), jobs[0].g, jobs[0].LossSideOrNull);
             var xs = jobs.Select((job, b) => job.Perturbed(ImageName, job.Normalize(images[b]))).ToList();
             var embeddings = IdentityEmbeddings(jobs, xs);
             RefreshIdentityExpansions(jobs, xs);
@@ -579,20 +594,24 @@ public sealed class SairRestorer
         /// G of each latent with its own noise, raw (in G's range), in one batched pass of <paramref name="generator"/>;
         /// a single latent is rendered as it is (no batch is formed).
         /// </summary>
-        private static List<Tensor> Render(IReadOnlyList<(Tensor Latent, IReadOnlyList<Tensor> Noise)> inputs, StyleGan2Generator generator)
+        private static List<Tensor> Render(IReadOnlyList<(Tensor Latent, IReadOnlyList<Tensor> Noise)> inputs, StyleGan2Generator generator,
+            int? maxSide = null)
         {
             if (inputs.Count == 1)
             {
-                return [generator.Synthesis(inputs[0].Latent, randomizeNoise: false, noise: inputs[0].Noise)];
+                return [generator.Synthesis(inputs[0].Latent, randomizeNoise: false, noise: inputs[0].Noise, maxSide: maxSide)];
             }
             var latents = cat([.. inputs.Select(input => input.Latent)], 0);
             var layers = inputs[0].Noise.Count;
             var noise = Enumerable.Range(0, layers).Select(layer => cat([.. inputs.Select(input => input.Noise[layer])], 0)).ToList();
-            var images = generator.Synthesis(latents, randomizeNoise: false, noise: noise);
+            var images = generator.Synthesis(latents, randomizeNoise: false, noise: noise, maxSide: maxSide);
             return [.. Enumerable.Range(0, inputs.Count).Select(b => images.narrow(0, b, 1))];
         }
 
-        /// <summary>G(latent) mapped to [0, 1], with this step's noise.</summary>
+        /// <summary>The side the iterations render at when it is below the generator's (<see cref="SairOptions.LossSide"/>), else null.</summary>
+        private int? LossSideOrNull => lossSide < g.Config.Size ? lossSide : null;
+
+        /// <summary>G(latent) mapped to [0, 1] at full size, with this step's noise.</summary>
         private Tensor Render(Tensor latent) => Normalize(Render([(latent, StepNoise())], g)[0]);
 
         private Tensor Normalize(Tensor generated) =>
@@ -607,7 +626,7 @@ public sealed class SairRestorer
             var image = Render(outputLatent);
             if (options.BackProjectionSteps > 0)
             {
-                image = BackProjection.Apply(image, y, degradation.Options, options.BackProjectionSteps);
+                image = BackProjection.Apply(image, y, fullSizeDegradation, options.BackProjectionSteps);
             }
             double? similarity = null;
             if (owner.identity is not null)

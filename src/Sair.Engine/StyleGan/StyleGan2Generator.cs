@@ -156,7 +156,13 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
     /// with a batch of 1 or of W+'s): used instead of the stored buffers or fresh draws, so a caller can give each sample of
     /// a batch its own noise without writing the generator's buffers.
     /// </param>
-    public Tensor Synthesis(Tensor wPlus, bool? randomizeNoise = null, List<Tensor>? skips = null, IReadOnlyList<Tensor>? noise = null)
+    /// <param name="maxSide">
+    /// When given (a power of two up to the size), the synthesis stops at the skip image of that side — the RGB the
+    /// layers up to it add up to, which the layers above only refine — and returns it (B, 3, maxSide, maxSide); the
+    /// layers above are not run. The restorer's losses can see this cheaper image (<c>SairOptions.LossSide</c>).
+    /// </param>
+    public Tensor Synthesis(Tensor wPlus, bool? randomizeNoise = null, List<Tensor>? skips = null, IReadOnlyList<Tensor>? noise = null,
+        int? maxSide = null)
     {
         ArgumentNullException.ThrowIfNull(wPlus);
         if (wPlus.dim() != 3 || wPlus.shape[1] != Config.NLatent || wPlus.shape[2] != Config.StyleDim)
@@ -168,9 +174,13 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
         {
             CheckNoise(noise, wPlus.shape[0]);
         }
+        if (maxSide is { } side && (side < 4 || side > Config.Size || (side & (side - 1)) != 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxSide), maxSide, $"The side to stop at must be a power of two from 4 to {Config.Size}.");
+        }
         using var scope = NewDisposeScope();
         var firstSkip = skips?.Count ?? 0;
-        var image = SynthesisCore(wPlus, randomizeNoise ?? RandomizeNoise, skips, noise);
+        var image = SynthesisCore(wPlus, randomizeNoise ?? RandomizeNoise, skips, noise, maxSide ?? Config.Size);
         return Escape(image, skips, firstSkip);
     }
 
@@ -205,7 +215,7 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
             w = Truncate(w, truncation);
         }
         var firstSkip = skips?.Count ?? 0;
-        var image = SynthesisCore(ExpandToWPlus(w), randomizeNoise ?? RandomizeNoise, skips, null);
+        var image = SynthesisCore(ExpandToWPlus(w), randomizeNoise ?? RandomizeNoise, skips, null, Config.Size);
         return Escape(image, skips, firstSkip);
     }
 
@@ -230,7 +240,8 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
         base.Dispose(disposing);
     }
 
-    private Tensor SynthesisCore(Tensor wPlus, bool randomizeNoise, List<Tensor>? skips, IReadOnlyList<Tensor>? given)
+    // maxSide: stop at the skip image of that side (the RGB the layers so far add up to); the layers above are not run.
+    private Tensor SynthesisCore(Tensor wPlus, bool randomizeNoise, List<Tensor>? skips, IReadOnlyList<Tensor>? given, int maxSide)
     {
         var batch = wPlus.shape[0];
         var mode = Modulation;
@@ -251,7 +262,7 @@ public sealed class StyleGan2Generator : nn.Module<Tensor, Tensor>
         var x = conv1.Forward(input.Forward(batch), wPlus.select(1, 0), Noise(0, wPlus), mode);
         var skip = to_rgb1.Forward(x, wPlus.select(1, 1), null, mode);
         skips?.Add(skip);
-        for (var k = 0; k < to_rgbs.Count; k++)
+        for (var k = 0; k < to_rgbs.Count && (4 << k) < maxSide; k++)
         {
             x = convs[2 * k].Forward(x, wPlus.select(1, 2 * k + 1), Noise(2 * k + 1, x), mode);
             x = convs[2 * k + 1].Forward(x, wPlus.select(1, 2 * k + 2), Noise(2 * k + 2, x), mode);

@@ -33,6 +33,9 @@ public sealed class RestorationBatcherTests
             // Data term only, another learning rate, the longest run.
             new Case(TinySair.Degrade(g, TinySair.RandomWPlus(g, seed: 106), scale: 4), ReferenceInput.FromLatent(TinySair.MeanWPlus(g)),
                 TinySair.Nothing(20) with { DataWeight = 1, LearningRate = 0.05 }),
+            // The losses on the 32 px skip image: its own passes (the others render 64 px), as alone.
+            new Case(TinySair.Degrade(g, TinySair.RandomWPlus(g, seed: 112), scale: 4), ReferenceInput.FromLatent(TinySair.MeanWPlus(g)),
+                TinySair.Nothing(12) with { DataWeight = 1, LearningRate = 0.05, LossSide = TinySair.Size / 2 }),
             // Two runs with the identity net every 3 iterations (its expansion between), refreshed together in one call.
             new Case(TinySair.Degrade(g, TinySair.RandomWPlus(g, seed: 107), scale: 4), ReferenceInput.FromLatent(TinySair.RandomWPlus(g, seed: 108),
                 TinySair.Render(g, TinySair.RandomWPlus(g, seed: 109))), TinySair.Nothing(10) with { DataWeight = 1, IdentityWeight = 1, IdentityInterval = 3 }),

@@ -131,5 +131,35 @@ public sealed class StyleGan2BehaviourTests
         }
     }
 
+    [Fact]
+    public void Stopping_at_a_side_returns_that_skip_image_of_the_full_synthesis_and_refuses_other_sides()
+    {
+        using var g = LoadGenerator(Config);
+        using var scope = NewDisposeScope();
+        var w = Npy(Config, "input_wplus.npy");
+        var skips = new List<Tensor>();
+        Tensor full;
+        using (no_grad())
+        {
+            full = g.Synthesis(w, randomizeNoise: false, skips: skips);
+        }
+        Assert.Equal([4L, 8, 16], skips.Select(s => s.shape[2]));
+        foreach (var skip in skips)
+        {
+            var side = (int)skip.shape[2];
+            var latent = w.clone().requires_grad_(true);
+            var stopped = g.Synthesis(latent, randomizeNoise: false, maxSide: side);
+            Assert.Equal(skip.shape, stopped.shape);
+            Assert.Equal(0, MaxDiff(skip, stopped.detach()));
+            stopped.square().mean().backward();
+            Assert.True(latent.grad!.abs().sum().ToDouble() > 0, $"the gradient reaches w from the {side} px skip image");
+        }
+        Assert.Equal(0, MaxDiff(full, skips[^1]));
+        foreach (var bad in new[] { 2, 12, 32 })
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => g.Synthesis(w, maxSide: bad));
+        }
+    }
+
     private static double MaxDiff(Tensor a, Tensor b) => (a - b).abs().max().ToDouble();
 }

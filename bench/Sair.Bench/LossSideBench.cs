@@ -1,0 +1,62 @@
+using System.Globalization;
+using Sair.Engine.Degradation;
+using Sair.Engine.FaceNets;
+using Sair.Engine.FaceNets.Identity;
+using Sair.Engine.Objective;
+using Sair.Engine.Restoration;
+using Sair.Engine.Runtime;
+using static TorchSharp.torch;
+
+namespace Sair.Bench;
+
+/// <summary>
+/// Issue 17, item 5: one SAIR iteration (paper preset, every term, the real face nets) with the losses on the
+/// generator's full output against the losses on its skip image at a lower side (<see cref="SairOptions.LossSide"/>),
+/// at the real generator shapes with random weights, Y at the paper's ×32 (32 px from 1024). Each configuration's
+/// median iteration is measured in the same run, and its ratio to the full side printed.
+/// </summary>
+internal static class LossSideBench
+{
+    public static int Run(BenchArgs args)
+    {
+        var sizes = args.Ints("sizes", 1024);
+        var sides = args.Ints("loss-sides", 512, 256, 128);
+        var runs = args.Int("runs", 3);
+        var threads = args.Int("threads", Environment.ProcessorCount);
+        var runtime = TorchRuntime.EnsureLoaded();
+        set_num_threads(threads);
+        manual_seed(0);
+        using var identity = FaceApiIdentity.Load();
+        using var landmarks = FaceApiLandmarks.Load();
+
+        Console.WriteLine($"# Loss side benchmark: {runtime}, paper preset with every term, batch 1, Y = size/32, median of {runs} iterations after 1");
+        Console.WriteLine();
+        Console.WriteLine("| generator | losses on | s / iteration | × faster than the full side |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (var size in sizes)
+        {
+            using var generator = BenchFaces.RandomOfficialLayout(size);
+            using var scope = NewDisposeScope();
+            var mean = generator.ExpandToWPlus(generator.MeanLatent(256).unsqueeze(0));
+            var wStar = mean + 0.3f * randn(1, generator.NLatent, 512);
+            var reference = mean + 0.3f * randn(1, generator.NLatent, 512);
+            Tensor y;
+            using (no_grad())
+            {
+                using var down = new BicubicDownsample(Math.Max(1, size / 32));
+                y = down.forward(OutputNormalization.Paper(generator.Synthesis(wStar))).clamp(0, 1);
+            }
+            using var directions = new EmotionDirections(randn(7, generator.NLatent, 512));
+            var restorer = new SairRestorer(generator, identity, landmarks, emotionDirections: directions);
+            var options = SairOptions.Paper() with { Iterations = runs + 1, Emotion = "happy", MaskInterval = int.MaxValue };
+            var full = SairIterationBench.IterationSeconds(restorer, y, ReferenceInput.FromLatent(reference), options);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {size} px | {size} px (full) | {full:0.000} | 1.00 |"));
+            foreach (var side in sides.Where(s => s < size && s >= y.shape[2]))
+            {
+                var seconds = SairIterationBench.IterationSeconds(restorer, y, ReferenceInput.FromLatent(reference), options with { LossSide = side });
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {size} px | {side} px skip image | {seconds:0.000} | {full / seconds:0.00} |"));
+            }
+        }
+        return 0;
+    }
+}
