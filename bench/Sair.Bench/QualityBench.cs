@@ -130,8 +130,9 @@ internal static class QualityBench
         }
         if (args.Int("loss-side", 0) is > 0 and var lossSide)
         {
-            options = options with { LossSide = lossSide };
-            overrides.Add($"losses on the {lossSide} px skip image");
+            var fullLast = args.Int("full-last", 0);
+            options = options with { LossSide = lossSide, FullSizeLastIterations = fullLast };
+            overrides.Add($"losses on the {lossSide} px skip image{(fullLast > 0 ? $", the last {fullLast} iterations at full size" : "")}");
         }
         if (args.String("latent-prior", "") is { Length: > 0 } latentPrior)
         {

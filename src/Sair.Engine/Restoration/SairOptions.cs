@@ -122,6 +122,15 @@ public sealed record SairOptions
     /// </summary>
     public int? LossSide { get; init; }
 
+    /// <summary>
+    /// With <see cref="LossSide"/>: the last this many iterations see the full size (coarse to fine), so the layers
+    /// above LossSide take part in the optimisation before the result is rendered. 0: none.
+    /// </summary>
+    public int FullSizeLastIterations { get; init; }
+
+    /// <summary>The first iteration whose losses see the full size (0 without <see cref="LossSide"/>).</summary>
+    internal int FirstFullSizeIteration => LossSide is null ? 0 : Math.Max(0, Iterations - FullSizeLastIterations);
+
     /// <summary>The landmark hull mask of G(w) is recomputed every this many iterations (the official code: every one).</summary>
     public int MaskInterval { get; init; } = 10;
 
@@ -247,6 +256,7 @@ public sealed record SairOptions
         {
             throw new ArgumentOutOfRangeException(nameof(LossSide), side, "LossSide must be a power of two, 4 or more (or null for the generator's size).");
         }
+        ArgumentOutOfRangeException.ThrowIfLessThan(FullSizeLastIterations, 0, nameof(FullSizeLastIterations));
         foreach (var (name, value) in LossTerm.All.Select(term => (term.WeightOption, term.Weight(this)))
                      .Prepend((nameof(LearningRate), LearningRate)).Append((nameof(Epsilon), Epsilon)))
         {
@@ -271,7 +281,7 @@ public sealed record SairOptions
     internal string Fingerprint() => string.Join(";", new object?[] { Iterations, LearningRate, Schedule, Beta1, Beta2, Epsilon }
         .Concat(LossTerm.All.SelectMany(term => term.Fingerprint(this)))
         .Concat([OutputNormalization, RandomizeNoise, Seed, BackProjectionSteps, PivotalTuning.Fingerprint()])
-        .Concat(LossSide is { } side ? [$"loss-side {side}"] : Array.Empty<object?>())
+        .Concat(LossSide is { } side ? [$"loss-side {side} then full for {FullSizeLastIterations}"] : Array.Empty<object?>())
         .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-"));
 }
 

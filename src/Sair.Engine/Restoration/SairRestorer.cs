@@ -118,6 +118,7 @@ public sealed class SairRestorer
         private readonly double gamma;
         private readonly string? emotion;
         private readonly DegradationOperator degradation;
+        private readonly DegradationOperator? lossSideDegradation;
         private readonly DegradationOptions fullSizeDegradation;
         private readonly int lossSide;
         private readonly int histogramSide;
@@ -148,7 +149,7 @@ public sealed class SairRestorer
             this.progress = progress;
             this.onCheckpoint = onCheckpoint;
             this.cancellationToken = cancellationToken;
-            GeneratorKey = owner.generator;
+            weightsKey = owner.generator;
             if (resume is not null && resume.OptionsFingerprint != options.Fingerprint())
             {
                 throw new ArgumentException("The checkpoint was made with different options; resume with exactly the options of the interrupted run.", nameof(resume));
@@ -198,12 +199,12 @@ public sealed class SairRestorer
                 if (owner.tuningCache is { } cache)
                 {
                     (tuned, var key) = cache.TunedWithKey(g, referenceLatent, photo, options.PivotalTuning, owner.identity, cancellationToken);
-                    GeneratorKey = key;
+                    weightsKey = key;
                 }
                 else
                 {
                     tuned = PivotalTuning.Tune(g, referenceLatent, photo, options.PivotalTuning, owner.identity, cancellationToken);
-                    GeneratorKey = tuned;
+                    weightsKey = tuned;
                 }
                 g = tuned;
             }
@@ -224,14 +225,14 @@ public sealed class SairRestorer
                 }
             }
 
-            // The losses see G(w) at lossSide (the full size unless LossSide asks for less), so D maps that side to Y's,
-            // with the blur σ (given in pixels of the full size) scaled alike; back-projection works on the full result.
-            if (lossSide < size)
-            {
-                GeneratorKey = (GeneratorKey, lossSide);
-            }
+            // The losses see G(w) at lossSide (the full size unless LossSide asks for less; the last FullSizeLastIterations
+            // at full size), so D maps that side to Y's, with the blur σ (given in pixels of the full size) scaled alike;
+            // back-projection works on the full result.
             fullSizeDegradation = new DegradationOptions((int)(size / h), options.BlurSigma, JpegQuality: options.JpegQuality);
-            degradation = new DegradationOperator(new DegradationOptions((int)(lossSide / h), options.BlurSigma * lossSide / size, JpegQuality: options.JpegQuality));
+            degradation = new DegradationOperator(fullSizeDegradation);
+            lossSideDegradation = lossSide < size
+                ? new DegradationOperator(new DegradationOptions((int)(lossSide / h), options.BlurSigma * lossSide / size, JpegQuality: options.JpegQuality))
+                : null;
             histogramSide = Math.Min(options.HistogramSide, lossSide);
             if (options.HistogramWeight > 0)
             {
@@ -279,9 +280,15 @@ public sealed class SairRestorer
 
         /// <summary>
         /// What decides which runs may share a rendering pass: the generator's weights (the restorer's generator, or the
-        /// tuned copy's content key when <see cref="SairOptions.PivotalTuning"/> tuned it through a cache).
+        /// tuned copy's content key when <see cref="SairOptions.PivotalTuning"/> tuned it through a cache), and the side
+        /// this iteration renders at when it is below the full size (<see cref="SairOptions.LossSide"/>).
         /// </summary>
-        public object GeneratorKey { get; }
+        public object GeneratorKey => RenderSide is { } side ? (weightsKey, side) : weightsKey;
+
+        private readonly object weightsKey;
+
+        /// <summary>The side the next iteration renders G(w) at when it is below the generator's (<see cref="SairOptions.LossSide"/>), else null.</summary>
+        private int? RenderSide => lossSideDegradation is not null && next < options.FirstFullSizeIteration ? lossSide : null;
 
         /// <summary>Every iteration is taken (or the run failed: <see cref="ThrowIfFailed"/>).</summary>
         public bool Done => failure is not null || next >= options.Iterations;
@@ -308,7 +315,7 @@ public sealed class SairRestorer
             {
                 job.clock.Start();
             }
-            var images = Render(jobs.Select(job => (job.w, job.StepNoise())).ToList(), jobs[0].g, jobs[0].LossSideOrNull);
+            var images = Render(jobs.Select(job => (job.w, job.StepNoise())).ToList(), jobs[0].g, jobs[0].RenderSide);
             var xs = jobs.Select((job, b) => job.Perturbed(ImageName, job.Normalize(images[b]))).ToList();
             var embeddings = IdentityEmbeddings(jobs, xs);
             RefreshIdentityExpansions(jobs, xs);
@@ -464,6 +471,7 @@ public sealed class SairRestorer
             identityExpansion.Dispose();
             adam.Dispose();
             degradation.Dispose();
+            lossSideDegradation?.Dispose();
             rng.Dispose();
             tuned?.Dispose();
         }
@@ -608,9 +616,6 @@ public sealed class SairRestorer
             return [.. Enumerable.Range(0, inputs.Count).Select(b => images.narrow(0, b, 1))];
         }
 
-        /// <summary>The side the iterations render at when it is below the generator's (<see cref="SairOptions.LossSide"/>), else null.</summary>
-        private int? LossSideOrNull => lossSide < g.Config.Size ? lossSide : null;
-
         /// <summary>G(latent) mapped to [0, 1] at full size, with this step's noise.</summary>
         private Tensor Render(Tensor latent) => Normalize(Render([(latent, StepNoise())], g)[0]);
 
@@ -671,7 +676,7 @@ public sealed class SairRestorer
 
         Tensor ITermContext.Y => y;
 
-        DegradationOperator ITermContext.Degradation => degradation;
+        DegradationOperator ITermContext.Degradation => RenderSide is not null ? lossSideDegradation! : degradation;
 
         Tensor ITermContext.ReferenceLatent => referenceLatent;
 

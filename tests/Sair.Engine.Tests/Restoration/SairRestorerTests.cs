@@ -68,6 +68,54 @@ public sealed class SairRestorerTests
     }
 
     [Fact]
+    public void A_run_that_turns_to_the_full_size_for_its_last_iterations_resumes_exactly_and_its_identity_net_reruns_at_the_turn()
+    {
+        using var scope = NewDisposeScope();
+        using var g = TinySair.LoadGenerator();
+        using var identity = new TinyIdentityNetwork();
+        using var detector = new FixedLandmarks();
+        var start = TinySair.RandomWPlus(g, seed: 53);
+        var y = TinySair.Degrade(g, TinySair.RandomWPlus(g, seed: 54), scale: 4);
+        // 14 iterations: 0-9 on the 32 px skip image, 10-13 at 64 px; the identity net every 4th (0, 4, 8, 12) and at
+        // the turn (10); checkpoints at 5 and 10.
+        var options = SairOptions.Paper() with
+        {
+            Iterations = 14, EmotionWeight = 0, MaskInterval = 3, CheckpointInterval = 5, IdentityInterval = 4,
+            LossSide = TinySair.Size / 2, FullSizeLastIterations = 4,
+        };
+        var restorer = new SairRestorer(g, identity, detector);
+        var saved = new List<byte[]>();
+        using var whole = restorer.Restore(y, ReferenceInput.FromLatent(start), options, onCheckpoint: c =>
+        {
+            using (c)
+            {
+                saved.Add(c.ToBytes());
+            }
+        });
+        Assert.Equal(14, whole.History.Count);
+        Assert.Equal([1L, 3, TinySair.Size, TinySair.Size], whole.Image.shape);
+
+        // The data term of iteration 10 compares the full-size rendering with Y through the full-size D.
+        using (no_grad())
+        {
+            using var checkpoint = RestorationCheckpoint.FromBytes(saved[1]);
+            Assert.Equal(10, checkpoint.NextIteration);
+            using var down = new DegradationOperator(new DegradationOptions(4));
+            var full = OutputNormalization.Paper(g.Synthesis(checkpoint.Latent, randomizeNoise: false));
+            Assert.Equal(DataTerm.Paper(down.forward(full), y).item<float>(), whole.History[10].Terms[LossTerms.Data], 4);
+        }
+
+        foreach (var bytes in saved)
+        {
+            using var checkpoint = RestorationCheckpoint.FromBytes(bytes);
+            using var resumed = restorer.Restore(y, ReferenceInput.FromLatent(start), options, resumeFrom: checkpoint);
+            var gap = (whole.Latent - resumed.Latent).abs().max().item<float>();
+            Assert.True(gap <= 1e-6, $"resumed from {checkpoint.NextIteration}: the latent differs by {gap}");
+            Assert.Equal(whole.History.Select(r => r.Total), resumed.History.Select(r => r.Total));
+        }
+    }
+
+    [Fact]
     public void Back_projection_steps_make_the_result_explain_Y_and_leave_the_latent_alone()
     {
         using var scope = NewDisposeScope();

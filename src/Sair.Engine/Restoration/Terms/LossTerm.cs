@@ -131,12 +131,14 @@ internal sealed class IdentityExpansion : IDisposable
     /// <summary>
     /// Whether the net runs at <paramref name="iteration"/> (and has not yet): every <see cref="SairOptions.IdentityInterval"/>
     /// iterations, and at every checkpoint iteration too — a run resumed there has nothing kept and must run the net,
-    /// so the uninterrupted run does the same and the two stay identical.
+    /// so the uninterrupted run does the same and the two stay identical — and where a <see cref="SairOptions.LossSide"/>
+    /// run turns to the full size (what was kept has the other side).
     /// </summary>
     public bool DueAt(int iteration, SairOptions options) =>
         Point is null
         || (Iteration != iteration
-            && (iteration % options.IdentityInterval == 0 || (options.CheckpointInterval > 0 && iteration % options.CheckpointInterval == 0)));
+            && (iteration % options.IdentityInterval == 0 || (options.CheckpointInterval > 0 && iteration % options.CheckpointInterval == 0)
+                || (options.LossSide is not null && iteration == options.FirstFullSizeIteration)));
 
     /// <summary>Replaces what was kept; takes the tensors out of the caller's dispose scope.</summary>
     public void Keep(int iteration, Tensor point, Tensor gradient, Tensor value)
