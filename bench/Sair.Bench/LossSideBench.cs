@@ -1,8 +1,6 @@
 using System.Globalization;
-using Sair.Engine.Degradation;
 using Sair.Engine.FaceNets;
 using Sair.Engine.FaceNets.Identity;
-using Sair.Engine.Objective;
 using Sair.Engine.Restoration;
 using Sair.Engine.Runtime;
 using static TorchSharp.torch;
@@ -35,19 +33,9 @@ internal static class LossSideBench
         Console.WriteLine("|---|---|---|---|");
         foreach (var size in sizes)
         {
-            using var generator = BenchFaces.RandomOfficialLayout(size);
+            using var scene = new SairIterationBench.Scene(size, identity, landmarks);
             using var scope = NewDisposeScope();
-            var mean = generator.ExpandToWPlus(generator.MeanLatent(256).unsqueeze(0));
-            var wStar = mean + 0.3f * randn(1, generator.NLatent, 512);
-            var reference = mean + 0.3f * randn(1, generator.NLatent, 512);
-            Tensor y;
-            using (no_grad())
-            {
-                using var down = new BicubicDownsample(Math.Max(1, size / 32));
-                y = down.forward(OutputNormalization.Paper(generator.Synthesis(wStar))).clamp(0, 1);
-            }
-            using var directions = new EmotionDirections(randn(7, generator.NLatent, 512));
-            var restorer = new SairRestorer(generator, identity, landmarks, emotionDirections: directions);
+            var (restorer, y, reference) = (scene.Restorer, scene.Y, scene.Reference);
             var options = SairOptions.Paper() with { Iterations = runs + 1, Emotion = "happy", MaskInterval = int.MaxValue };
             var full = SairIterationBench.IterationSeconds(restorer, y, ReferenceInput.FromLatent(reference), options);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {size} px | {size} px (full) | {full:0.000} | 1.00 |"));

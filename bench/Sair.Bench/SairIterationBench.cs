@@ -5,6 +5,7 @@ using Sair.Engine.FaceNets.Identity;
 using Sair.Engine.Objective;
 using Sair.Engine.Restoration;
 using Sair.Engine.Runtime;
+using Sair.Engine.StyleGan;
 using static TorchSharp.torch;
 
 namespace Sair.Bench;
@@ -35,18 +36,9 @@ internal static class SairIterationBench
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var size in sizes)
         {
-            using var generator = BenchFaces.RandomOfficialLayout(size);
+            using var scene = new Scene(size, identity, landmarks);
             using var scope = NewDisposeScope();
-            var wStar = generator.ExpandToWPlus(generator.MeanLatent(256).unsqueeze(0)) + 0.3f * randn(1, generator.NLatent, 512);
-            var reference = generator.ExpandToWPlus(generator.MeanLatent(256).unsqueeze(0)) + 0.3f * randn(1, generator.NLatent, 512);
-            Tensor y;
-            using (no_grad())
-            {
-                using var down = new BicubicDownsample(size / 32);
-                y = down.forward(OutputNormalization.Paper(generator.Synthesis(wStar))).clamp(0, 1);
-            }
-            using var directions = new EmotionDirections(randn(7, generator.NLatent, 512));
-            var restorer = new SairRestorer(generator, identity, landmarks, emotionDirections: directions);
+            var (generator, restorer, wStar, reference, y) = (scene.Generator, scene.Restorer, scene.Truth, scene.Reference, scene.Y);
 
             var generatorStep = Timing.MedianSeconds(runs, () =>
             {
@@ -86,6 +78,50 @@ internal static class SairIterationBench
         using var result = restorer.Restore(y, reference, options, reports);
         var times = reports.Elapsed.Zip(reports.Elapsed.Skip(1), (a, b) => (b - a).TotalSeconds).Order().ToList();
         return times[times.Count / 2];
+    }
+
+    /// <summary>
+    /// A random-weight generator of the official layout at one size, a truth and a reference latent near its mean, Y =
+    /// bicubic ↓(size/32) of the truth's rendering, random emotion directions, and a restorer with the given face nets.
+    /// </summary>
+    internal sealed class Scene : IDisposable
+    {
+        private readonly EmotionDirections directions;
+
+        public Scene(int size, IIdentityNetwork identity, ILandmarkDetector landmarks)
+        {
+            Generator = BenchFaces.RandomOfficialLayout(size);
+            using var scope = NewDisposeScope();
+            var mean = Generator.ExpandToWPlus(Generator.MeanLatent(256).unsqueeze(0));
+            Truth = (mean + 0.3f * randn(1, Generator.NLatent, 512)).MoveToOuterDisposeScope();
+            Reference = (mean + 0.3f * randn(1, Generator.NLatent, 512)).MoveToOuterDisposeScope();
+            using (no_grad())
+            {
+                using var down = new BicubicDownsample(Math.Max(1, size / 32));
+                Y = down.forward(OutputNormalization.Paper(Generator.Synthesis(Truth))).clamp(0, 1).MoveToOuterDisposeScope();
+            }
+            directions = new EmotionDirections(randn(7, Generator.NLatent, 512).MoveToOuterDisposeScope());
+            Restorer = new SairRestorer(Generator, identity, landmarks, emotionDirections: directions);
+        }
+
+        public StyleGan2Generator Generator { get; }
+
+        public SairRestorer Restorer { get; }
+
+        public Tensor Truth { get; }
+
+        public Tensor Reference { get; }
+
+        public Tensor Y { get; }
+
+        public void Dispose()
+        {
+            directions.Dispose();
+            Truth.Dispose();
+            Reference.Dispose();
+            Y.Dispose();
+            Generator.Dispose();
+        }
     }
 
     private sealed class SynchronousProgress : IProgress<IterationReport>
