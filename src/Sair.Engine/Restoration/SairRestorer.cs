@@ -119,7 +119,6 @@ public sealed class SairRestorer
         private readonly string? emotion;
         private readonly DegradationOperator degradation;
         private readonly DegradationOperator? lossSideDegradation;
-        private readonly DegradationOptions fullSizeDegradation;
         private readonly int lossSide;
         private readonly int histogramSide;
         private readonly Tensor? histogramTarget;
@@ -228,8 +227,7 @@ public sealed class SairRestorer
             // The losses see G(w) at lossSide (the full size unless LossSide asks for less; the last FullSizeLastIterations
             // at full size), so D maps that side to Y's, with the blur σ (given in pixels of the full size) scaled alike;
             // back-projection works on the full result.
-            fullSizeDegradation = new DegradationOptions((int)(size / h), options.BlurSigma, JpegQuality: options.JpegQuality);
-            degradation = new DegradationOperator(fullSizeDegradation);
+            degradation = new DegradationOperator(new DegradationOptions((int)(size / h), options.BlurSigma, JpegQuality: options.JpegQuality));
             lossSideDegradation = lossSide < size
                 ? new DegradationOperator(new DegradationOptions((int)(lossSide / h), options.BlurSigma * lossSide / size, JpegQuality: options.JpegQuality))
                 : null;
@@ -631,7 +629,7 @@ public sealed class SairRestorer
             var image = Render(outputLatent);
             if (options.BackProjectionSteps > 0)
             {
-                image = BackProjection.Apply(image, y, fullSizeDegradation, options.BackProjectionSteps);
+                image = BackProjection.Apply(image, y, degradation.Options, options.BackProjectionSteps);
             }
             double? similarity = null;
             if (owner.identity is not null)
