@@ -1,8 +1,5 @@
 using System.Globalization;
-using Sair.Engine.FaceNets;
-using Sair.Engine.FaceNets.Identity;
 using Sair.Engine.Restoration;
-using Sair.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace Sair.Bench;
@@ -20,20 +17,15 @@ internal static class LossSideBench
         var sizes = args.Ints("sizes", 1024);
         var sides = args.Ints("loss-sides", 512, 256, 128);
         var runs = args.Int("runs", 3);
-        var threads = args.Int("threads", Environment.ProcessorCount);
-        var runtime = TorchRuntime.EnsureLoaded();
-        set_num_threads(threads);
-        manual_seed(0);
-        using var identity = FaceApiIdentity.Load();
-        using var landmarks = FaceApiLandmarks.Load();
+        using var nets = SairIterationBench.SceneNets.Start(args);
 
-        Console.WriteLine($"# Loss side benchmark: {runtime}, paper preset with every term, batch 1, Y = size/32, median of {runs} iterations after 1");
+        Console.WriteLine($"# Loss side benchmark: {nets.Runtime}, paper preset with every term, batch 1, Y = size/32, median of {runs} iterations after 1");
         Console.WriteLine();
         Console.WriteLine("| generator | losses on | s / iteration | × faster than the full side |");
         Console.WriteLine("|---|---|---|---|");
         foreach (var size in sizes)
         {
-            using var scene = new SairIterationBench.Scene(size, identity, landmarks);
+            using var scene = new SairIterationBench.Scene(size, nets.Identity, nets.Landmarks);
             using var scope = NewDisposeScope();
             var (restorer, y, reference) = (scene.Restorer, scene.Y, scene.Reference);
             var options = SairOptions.Paper() with { Iterations = runs + 1, Emotion = "happy", MaskInterval = int.MaxValue };

@@ -23,14 +23,10 @@ internal static class SairIterationBench
     {
         var sizes = args.Ints("sizes", 256, 1024);
         var runs = args.Int("runs", 3);
-        var threads = args.Int("threads", Environment.ProcessorCount);
-        var runtime = TorchRuntime.EnsureLoaded();
-        set_num_threads(threads);
-        manual_seed(0);
-        using var identity = FaceApiIdentity.Load();
-        using var landmarks = FaceApiLandmarks.Load();
+        using var nets = SceneNets.Start(args);
+        var (identity, landmarks) = (nets.Identity, nets.Landmarks);
 
-        Console.WriteLine($"# SAIR iteration benchmark: {runtime}, paper preset, batch 1, median of {runs} iterations after 1 warm-up");
+        Console.WriteLine($"# SAIR iteration benchmark: {nets.Runtime}, paper preset, batch 1, median of {runs} iterations after 1 warm-up");
         Console.WriteLine();
         Console.WriteLine("| size | generator f+b s | data only s | + identity s | + histogram s | + emotion (all) s | mask s (every 10) | all terms, mask amortised s | overhead vs generator |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
@@ -78,6 +74,41 @@ internal static class SairIterationBench
         using var result = restorer.Restore(y, reference, options, reports);
         var times = reports.Elapsed.Zip(reports.Elapsed.Skip(1), (a, b) => (b - a).TotalSeconds).Order().ToList();
         return times[times.Count / 2];
+    }
+
+    /// <summary>
+    /// What every <see cref="Scene"/> of a run shares: libtorch loaded with --threads (default: every core) and seeded
+    /// 0, and the real face-api recognition and landmark nets.
+    /// </summary>
+    internal sealed class SceneNets : IDisposable
+    {
+        private SceneNets(string runtime)
+        {
+            Runtime = runtime;
+            Identity = FaceApiIdentity.Load();
+            Landmarks = FaceApiLandmarks.Load();
+        }
+
+        public string Runtime { get; }
+
+        public FaceApiIdentity Identity { get; }
+
+        public FaceApiLandmarks Landmarks { get; }
+
+        public static SceneNets Start(BenchArgs args)
+        {
+            var threads = args.Int("threads", Environment.ProcessorCount);
+            var runtime = TorchRuntime.EnsureLoaded();
+            set_num_threads(threads);
+            manual_seed(0);
+            return new SceneNets(runtime);
+        }
+
+        public void Dispose()
+        {
+            Identity.Dispose();
+            Landmarks.Dispose();
+        }
     }
 
     /// <summary>
