@@ -44,9 +44,10 @@ internal static class KernelBattery
 {
     /// <summary>
     /// Changes whenever the checks or the choice among passing configurations change, so cached decisions made by an
-    /// older battery or rule are not reused (2: the first passing in order, not the fastest probe step).
+    /// older battery or rule are not reused (2: the first passing in order, not the fastest probe step; 3: channel
+    /// counts off the vector width, the skip path's RGB upsampling, a batch-16 blur, and every check on NaN-poisoned memory).
     /// </summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     private const double FirstOrder = 2e-4;
     private const double SecondOrder = 1e-3;
@@ -71,6 +72,9 @@ internal static class KernelBattery
             using var scope = NewDisposeScope();
             var generator = new Generator(20_261_205UL + (ulong)checks.Count);
             var inputs = c.Shapes.Select(s => randn(s, dtype: float64, generator: generator)).ToArray();
+            // Memory the allocator hands out next holds NaN, as memory reused in a long-running process holds old
+            // values: a kernel that reads past what it wrote (uninitialised padding of a blocked layout) then shows it.
+            Poison(c.Shapes);
             try
             {
                 var actual = c.Compute(inputs.Select(t => t.to(float32)).ToArray());
@@ -132,6 +136,16 @@ internal static class KernelBattery
         return times[times.Count / 2];
     }
 
+    /// <summary>Allocates and frees NaN-filled buffers of 1–16 times the check's largest operand.</summary>
+    private static void Poison(long[][] shapes)
+    {
+        var largest = shapes.Max(s => s.Aggregate(1L, (a, b) => a * b));
+        foreach (var factor in new[] { 16, 8, 4, 2, 1 })
+        {
+            using var nan = full(largest * factor, float.NaN);
+        }
+    }
+
     private static double RelativeError(Tensor actual, Tensor expected)
     {
         using var a = actual.detach().to(float64);
@@ -163,7 +177,11 @@ internal static class KernelBattery
         // Blur and upfirdn: depthwise on RGB planes and on feature maps, forward and backward.
         yield return new("depthwise_rgb_blur.forward", [[1, 3, 64, 64], [3, 1, 5, 5]], t => F.conv2d(t[0], t[1], padding: [2, 2], groups: 3));
         yield return new("depthwise_blur.grad_input", [[2, 32, 16, 16], [32, 1, 4, 4]], t => GradInput(t, (x, w) => F.conv2d(x, w, padding: [1, 1], groups: 32)));
+        yield return new("depthwise_blur_batch16.grad_input", [[16, 32, 19, 19], [32, 1, 4, 4]], t => GradInput(t, (x, w) => F.conv2d(x, w, groups: 32)));
         yield return new("depthwise_transpose_stride2.grad_input", [[1, 32, 8, 8], [32, 1, 4, 4]], t => GradInput(t, (x, w) => F.conv_transpose2d(x, w, strides: [2, 2], padding: [1, 1], groups: 32)));
+
+        // The generator's skip path upsamples the 3-channel image: a depthwise stride-2 transposed convolution.
+        yield return new("depthwise_rgb_upsample.grad_input", [[1, 3, 32, 32], [3, 1, 4, 4]], t => GradInput(t, (x, w) => F.conv_transpose2d(x, w, strides: [2, 2], groups: 3)));
 
         // The bicubic operator: separable single-channel strided convolutions over reflect-padded planes.
         yield return new("bicubic_strided.forward", [[3, 1, 64, 64], [1, 1, 16, 1]], t => F.conv2d(F.pad(t[0], [0, 0, 6, 6], PaddingModes.Reflect), t[1], strides: [4, 1]));
@@ -174,6 +192,15 @@ internal static class KernelBattery
         // NaN discriminator gradients in training), like the bicubic pass above.
         yield return new("upfirdn_plane.grad_input", [[64, 1, 18, 18], [1, 1, 4, 4]], t => GradInput(t, (x, w) => F.conv2d(x, w)));
         yield return new("gaussian_blur_plane.grad_input", [[3, 1, 16, 16], [1, 1, 11, 11]], t => GradInput(t, (x, w) => F.conv2d(F.pad(x, [5, 5, 5, 5], PaddingModes.Reflect), w)));
+
+        // Channel counts that are not a multiple of the vector width. The discriminator's last 3×3 convolution sees its
+        // channels plus the minibatch-stddev map (64 + 1 in the demo prior's recipe); narrow layers (8 channels, a 3 → 8
+        // stem) are what the width-reduced identity backbones of the oracles have. On an AMD Zen 5 oneDNN's default and
+        // AVX2 kernels got the first wrong (6–30 % relative error, NaN once memory had been reused) and its default
+        // kernels the backward of the others (read uninitialised memory: NaN or 30–45 % error after the poisoning).
+        yield return new("stddev_channels_conv3x3.forward", [[8, 65, 4, 4], [64, 65, 3, 3]], t => F.conv2d(t[0], t[1], padding: [1, 1]));
+        yield return new("narrow_conv3x3.grad_input", [[1, 8, 56, 56], [8, 8, 3, 3]], t => GradInput(t, (x, w) => F.conv2d(x, w, padding: [1, 1])));
+        yield return new("narrow_stem.grad_input", [[1, 3, 112, 112], [8, 3, 3, 3]], t => GradInput(t, (x, w) => F.conv2d(x, w, padding: [1, 1])));
 
         // Discriminator: strided 3×3, and a batch of 16 (the training batch; NNPACK's path where it runs).
         yield return new("strided_conv.grad_weight", [[2, 16, 16, 16], [32, 16, 3, 3]], t => GradWeight(t, (x, w) => F.conv2d(x, w, strides: [2, 2])));
