@@ -5,10 +5,11 @@ namespace Sair.Silo;
 
 /// <summary>
 /// What an engine silo uses when asked for the embedded default (<c>Sair__Engine__GeneratorPath=embedded</c>, which is
-/// what <c>sair</c> gives the local silo it starts, or the render tool without <c>--generator</c>): the demo prior
-/// shipped in <c>priors/demo-64</c> and copied beside the silo at build — a 64 px StyleGAN2 trained on this project's
-/// CPU (see its MODEL_CARD.md), with its alignment template and fitted emotion directions. It is used only where asked
-/// for, so a deployment that forgets its generator is refused, never silently given a toy prior.
+/// what <c>sair</c> gives the local silo it starts, or the render tool without <c>--generator</c>): the prior
+/// shipped in <c>priors/faces-64</c> and copied beside the silo at build — a 64 px StyleGAN2 trained on this project's
+/// CPU (see its MODEL_CARD.md; <c>priors/demo-64</c> is its predecessor), with its alignment template and fitted
+/// emotion directions. It is used only where asked for, so a deployment that forgets its generator is refused, never
+/// silently given a toy prior.
 /// </summary>
 public static class EmbeddedDefaults
 {
@@ -16,7 +17,7 @@ public static class EmbeddedDefaults
     public const string GeneratorSetting = SettingKeys.EmbeddedGenerator;
 
     /// <summary>The prior's folder, relative to the silo's own folder.</summary>
-    public const string PriorFolder = "priors/demo-64";
+    public const string PriorFolder = "priors/faces-64";
 
     /// <summary>The shipped prior's folder, or null when this build has none.</summary>
     public static string? Prior()

@@ -25,7 +25,7 @@ internal static class AlignFacesCommand
 
           --data <folder>        face photos (jpg, png, bmp, webp), searched recursively
           -o, --output <folder>  where to write the aligned faces (PNG) and skipped.txt
-              --template <file>  the alignment template (default: the embedded demo prior's template.json)
+              --template <file>  the alignment template (default: the embedded prior's template.json)
               --size <px>        side of the aligned faces (default 128)
               --limit <n>        align only the first n photos, by name (default: all)
 

@@ -38,7 +38,7 @@ internal static class RenderCommand
                         Sair.Silo render: render faces from a StyleGAN2 checkpoint, as an engine silo loads it.
 
                           -g, --generator <file>   rosinality checkpoint (.pt/.pth or .safetensors); default: the embedded
-                                                   64 px demo prior (priors/demo-64)
+                                                   64 px prior (priors/faces-64)
                           -o, --output <folder>    where to write seed_<n>.png and sheet.png (default: renders)
                           -n, --count <n>          how many seeds (default 8)
                               --seed <n>           first seed (default 0)

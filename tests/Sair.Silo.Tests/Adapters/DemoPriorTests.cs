@@ -5,11 +5,11 @@ using static TorchSharp.torch;
 
 namespace Sair.Silo.Tests.Adapters;
 
-/// <summary>The shipped demo prior (priors/demo-64, copied beside the silo): what its model card claims.</summary>
+/// <summary>The shipped prior (priors/faces-64, copied beside the silo): what its model card claims.</summary>
 [Collection(TinyEngineCollection.Name)]
 public sealed class DemoPriorTests
 {
-    private static string Prior => EmbeddedDefaults.Prior() ?? throw new InvalidOperationException("the build copies priors/demo-64 beside the silo");
+    private static string Prior => EmbeddedDefaults.Prior() ?? throw new InvalidOperationException("the build copies priors/faces-64 beside the silo");
 
     [Fact]
     public void Each_shipped_emotion_direction_raises_its_class_probability_on_average_over_fresh_latents()

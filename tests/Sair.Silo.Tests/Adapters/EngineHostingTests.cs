@@ -31,7 +31,7 @@ public sealed class EngineHostingTests
         var engine = Builder(("Sair:Silo:Role", "engine"), ("Sair:Engine:GeneratorPath", EmbeddedDefaults.GeneratorSetting)).AddSairEngine();
 
         Assert.Contains(engine.Services, d => d.ServiceType == typeof(IRestorationEngine));
-        Assert.True(File.Exists(EmbeddedDefaults.Generator()), "the build copies priors/demo-64 beside the silo");
+        Assert.True(File.Exists(EmbeddedDefaults.Generator()), "the build copies priors/faces-64 beside the silo");
     }
 
     [Fact]
