@@ -117,7 +117,9 @@ public sealed class SairRestorationEngineTests
             // to a few levels of the 8-bit result at most (measured: ≤ 3 levels, mean ≤ 0.2).
             var (largest, mean) = ((expected - actual).abs().max().item<float>() * 255, (expected - actual).abs().mean().item<float>() * 255);
             Assert.True(largest <= 4 && mean <= 0.5, $"face {k}: the batched result differs from the solo one by up to {largest:0.0} levels, {mean:0.00} on average");
-            Assert.True(Math.Abs(alone[k].FinalLoss - together[k].FinalLoss) <= 2e-3 * alone[k].FinalLoss, $"face {k}: final loss {alone[k].FinalLoss} alone, {together[k].FinalLoss} batched");
+            // The final loss moves a little more than the pixels: measured ≤ 0.2 % with oneDNN's default kernels on Zen 4,
+            // 0.26 % (face 0) with the sse41 kernels the guard picks on a Zen 5.
+            Assert.True(Math.Abs(alone[k].FinalLoss - together[k].FinalLoss) <= 5e-3 * alone[k].FinalLoss, $"face {k}: final loss {alone[k].FinalLoss} alone, {together[k].FinalLoss} batched");
         }
     }
 
