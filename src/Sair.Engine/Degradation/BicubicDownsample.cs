@@ -1,3 +1,4 @@
+using Sair.Engine.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -68,10 +69,10 @@ internal sealed class BicubicDownsample : nn.Module<Tensor, Tensor>
         var after = pad - before;
         using var scope = NewDisposeScope();
         var planes = input.reshape(n * c, 1, h, w);
-        var vertical = nn.functional.conv2d(
+        var vertical = EngineConv.Conv2d(
             nn.functional.pad(planes, [0, 0, before, after], PaddingModes.Reflect),
             k1.to(input.dtype), strides: [s, 1]);
-        var horizontal = nn.functional.conv2d(
+        var horizontal = EngineConv.Conv2d(
             nn.functional.pad(vertical, [before, after, 0, 0], PaddingModes.Reflect),
             k2.to(input.dtype), strides: [1, s]);
         return horizontal.reshape(n, c, h / s, w / s).MoveToOuterDisposeScope();

@@ -1,3 +1,4 @@
+using Sair.Engine.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -102,7 +103,7 @@ internal sealed class DiffJpeg : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var x = padH + padW > 0 ? nn.functional.pad(input, [0, padW, 0, padH], PaddingModes.Replicate) : input;
 
-        var ycbcr = nn.functional.conv2d(x * 255, rgb_to_ycbcr.to(x.dtype)) + tensor(new float[] { 0, 128, 128 }, dtype: x.dtype, device: x.device).reshape(1, 3, 1, 1);
+        var ycbcr = EngineConv.Conv2d(x * 255, rgb_to_ycbcr.to(x.dtype)) + tensor(new float[] { 0, 128, 128 }, dtype: x.dtype, device: x.device).reshape(1, 3, 1, 1);
         var luma = ycbcr[.., 0..1];
         var chroma = nn.functional.avg_pool2d(ycbcr[.., 1..3], kernel_size: 2, stride: 2);
 
@@ -110,7 +111,7 @@ internal sealed class DiffJpeg : nn.Module<Tensor, Tensor>
         var chromaOut = RoundTrip(chroma, c_step.to(x.dtype)).repeat_interleave(2, dim: 2).repeat_interleave(2, dim: 3);
 
         var shift = tensor(new float[] { 0, -128, -128 }, dtype: x.dtype, device: x.device).reshape(1, 3, 1, 1);
-        var rgb = nn.functional.conv2d(cat([lumaOut, chromaOut], dim: 1) + shift, ycbcr_to_rgb.to(x.dtype));
+        var rgb = EngineConv.Conv2d(cat([lumaOut, chromaOut], dim: 1) + shift, ycbcr_to_rgb.to(x.dtype));
         var output = rgb.clamp(0, 255) / 255;
         if (padH + padW > 0)
         {

@@ -1,3 +1,4 @@
+using Sair.Engine.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -64,6 +65,6 @@ internal sealed class GaussianBlur : nn.Module<Tensor, Tensor>
         }
         using var scope = NewDisposeScope();
         var planes = nn.functional.pad(input.reshape(n * c, 1, h, w), [kw / 2, kw / 2, kh / 2, kh / 2], PaddingModes.Reflect);
-        return nn.functional.conv2d(planes, kernel.to(input.dtype)).reshape(n, c, h, w).MoveToOuterDisposeScope();
+        return EngineConv.Conv2d(planes, kernel.to(input.dtype)).reshape(n, c, h, w).MoveToOuterDisposeScope();
     }
 }

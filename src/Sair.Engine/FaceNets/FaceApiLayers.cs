@@ -1,4 +1,5 @@
 using Sair.Engine.FaceNets.Tfjs;
+using Sair.Engine.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -120,6 +121,6 @@ internal sealed class SeparableConv : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var depthwise = TfOps.Conv2d(x, depthwise_filter, null, _stride, same: true, groups: x.shape[1]);
-        return F.conv2d(depthwise, pointwise_filter, bias);
+        return EngineConv.Conv2d(depthwise, pointwise_filter, bias);
     }
 }

@@ -1,3 +1,4 @@
+using Sair.Engine.Runtime;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -47,15 +48,15 @@ internal static class TfOps
         var dilations = new[] { dilation, dilation };
         if (!same)
         {
-            return F.conv2d(x, weight, bias, strides: strides, dilation: dilations, groups: groups);
+            return EngineConv.Conv2d(x, weight, bias, strides: strides, dilation: dilations, groups: groups);
         }
         var pad = SamePadding(x, weight.shape[2], weight.shape[3], stride, stride, dilation, dilation);
         if (pad[0] == pad[1] && pad[2] == pad[3])
         {
-            return F.conv2d(x, weight, bias, strides: strides, padding: [pad[2], pad[0]], dilation: dilations, groups: groups);
+            return EngineConv.Conv2d(x, weight, bias, strides: strides, padding: [pad[2], pad[0]], dilation: dilations, groups: groups);
         }
         using var padded = F.pad(x, pad);
-        return F.conv2d(padded, weight, bias, strides: strides, dilation: dilations, groups: groups);
+        return EngineConv.Conv2d(padded, weight, bias, strides: strides, dilation: dilations, groups: groups);
     }
 
     /// <summary>Max pooling with TF padding ("SAME" pads with −∞ so padding never wins).</summary>

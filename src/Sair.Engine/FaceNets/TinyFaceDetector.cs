@@ -1,4 +1,5 @@
 using Sair.Engine.FaceNets.Tfjs;
+using Sair.Engine.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -69,14 +70,14 @@ public sealed class TinyFaceDetector : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var x = TfOps.FaceApiNormalise(rgb255, MeanRgb);
         // The first conv is "VALID" (the side shrinks by 2); the pools' "SAME" padding absorbs it.
-        x = Leaky(F.conv2d(x, conv0_filters, conv0_bias));
+        x = Leaky(EngineConv.Conv2d(x, conv0_filters, conv0_bias));
         foreach (var conv in new[] { conv1, conv2, conv3, conv4, conv5 })
         {
             x = TfOps.MaxPool(x, 2, 2, same: true);
             x = Leaky(conv.forward(x));
         }
         x = TfOps.MaxPool(x, 2, 1, same: true);
-        x = F.conv2d(x, conv8_filters, conv8_bias);
+        x = EngineConv.Conv2d(x, conv8_filters, conv8_bias);
         var cells = x.shape[2];
         return x.permute(0, 2, 3, 1).reshape(-1, cells, cells, Anchors.Length, 5).MoveToOuterDisposeScope();
     }

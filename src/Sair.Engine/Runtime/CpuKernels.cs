@@ -7,19 +7,24 @@ using System.Text.Json;
 
 namespace Sair.Engine.Runtime;
 
-/// <summary>One way of running libtorch's CPU kernels: oneDNN at its full instruction set, capped, or off.</summary>
+/// <summary>
+/// One way of running libtorch's CPU kernels: oneDNN at its full instruction set, with the narrow convolutions routed
+/// around it, capped, or off.
+/// </summary>
 /// <param name="Name">The name an operator gives in Sair:Engine:CpuKernels.</param>
 /// <param name="DnnlMaxCpuIsa">The DNNL_MAX_CPU_ISA value oneDNN must find in the native environment when it first runs; null for none.</param>
 /// <param name="OneDnn">Whether libtorch may send operations to oneDNN at all (off: ATen's own kernels).</param>
-public sealed record CpuKernelConfiguration(string Name, string? DnnlMaxCpuIsa, bool OneDnn)
+/// <param name="RoutesUnaligned">Whether convolutions over channel counts that are not a multiple of 16 go to im2col + matmul (<see cref="EngineConv"/>).</param>
+public sealed record CpuKernelConfiguration(string Name, string? DnnlMaxCpuIsa, bool OneDnn, bool RoutesUnaligned = false)
 {
     public static readonly CpuKernelConfiguration Default = new("default", null, true);
+    public static readonly CpuKernelConfiguration DefaultIm2Col = new("default-im2col", null, true, RoutesUnaligned: true);
     public static readonly CpuKernelConfiguration Avx2 = new("avx2", "AVX2", true);
     public static readonly CpuKernelConfiguration Sse41 = new("sse41", "SSE41", true);
     public static readonly CpuKernelConfiguration NoOneDnn = new("no-onednn", null, false);
 
-    /// <summary>Every configuration, default first; the guard tries the others when the default fails.</summary>
-    public static IReadOnlyList<CpuKernelConfiguration> All { get; } = [Default, Avx2, Sse41, NoOneDnn];
+    /// <summary>Every configuration, default first; the guard tries the others, in this order, when the default fails.</summary>
+    public static IReadOnlyList<CpuKernelConfiguration> All { get; } = [Default, DefaultIm2Col, Avx2, Sse41, NoOneDnn];
 
     public static CpuKernelConfiguration Parse(string name) =>
         All.FirstOrDefault(c => c.Name.Equals(name.Trim(), StringComparison.OrdinalIgnoreCase))
@@ -40,15 +45,18 @@ public sealed record CpuKernelDecision(CpuKernelConfiguration Configuration, str
 /// <param name="Failure">The first check that failed, in words.</param>
 /// <param name="Milliseconds">A generator-shaped step's time on these kernels (NaN when they fail).</param>
 /// <param name="Worst">The passing check closest to its tolerance, as a margin indicator.</param>
-public sealed record CpuKernelProbeResult(string Configuration, bool Passed, string? Failure, double Milliseconds, string? Worst = null);
+/// <param name="Failures">Every check that failed, in words (the first is <paramref name="Failure"/>).</param>
+public sealed record CpuKernelProbeResult(string Configuration, bool Passed, string? Failure, double Milliseconds, string? Worst = null,
+    IReadOnlyList<string>? Failures = null);
 
 /// <summary>Nothing computes right on this CPU: the engine refuses to serve rather than return wrong faces.</summary>
 public sealed class CpuKernelsException(string message) : Exception(message);
 
 /// <summary>
 /// Decides, once per process and before any model runs, which CPU kernels libtorch uses: the default when the
-/// <see cref="KernelBattery"/> passes on it, else the first that passes of avx2, sse41 and no-onednn (their order of
-/// speed on real generator steps, docs/benchmarks.md); refuses when none does.
+/// <see cref="KernelBattery"/> passes on it, else the first that passes of default-im2col (the default kernels with the
+/// narrow convolutions routed around oneDNN, <see cref="EngineConv"/>), avx2, sse41 and no-onednn (their order of speed
+/// on real generator steps, docs/benchmarks.md); refuses when none does.
 /// </summary>
 /// <remarks>
 /// oneDNN reads its instruction-set cap from the native environment once, so each configuration is tried in a child
@@ -112,6 +120,7 @@ public static class CpuKernels
                 Forget(options.CacheDirectory);
                 // oneDNN's cap is fixed for this process now; switching oneDNN off is the one fallback left in-process.
                 NativeTorchSettings.SetOneDnnEnabled(false);
+                EngineConv.SetRouting(false);
                 var fallback = KernelBattery.Run(options.FaultIn(CpuKernelConfiguration.NoOneDnn));
                 if (!fallback.Passed)
                 {
@@ -180,8 +189,8 @@ public static class CpuKernels
     /// <summary>
     /// Probes configurations in child processes: the default first, and only when it fails every other one; returns the
     /// default if it passes, else the first of the others that passes, in <see cref="CpuKernelConfiguration.All"/>'s
-    /// order — avx2, sse41, no-onednn: their order of speed on real generator steps, measured on an Intel Xeon and an AMD
-    /// Zen 5 (docs/benchmarks.md). The probe's own small step is timed and reported, but too small and noisy to choose
+    /// order — default-im2col, avx2, sse41, no-onednn: their order of speed on real generator steps, measured on an Intel
+    /// Xeon and an AMD Zen 5 (docs/benchmarks.md). The probe's own small step is timed and reported, but too small and noisy to choose
     /// by (on the Zen 5 it ranked no-onednn first; a 256 px generator step runs 1.8× faster with avx2).
     /// </summary>
     public static (CpuKernelConfiguration Configuration, string Reason, IReadOnlyList<CpuKernelProbeResult> Probes) Select(SelectionOptions options)
@@ -208,7 +217,7 @@ public static class CpuKernels
         var best = passing[0];
         var timings = string.Join(", ", passing.Select(r => $"{r.Configuration} {r.Milliseconds.ToString("F1", CultureInfo.InvariantCulture)} ms"));
         return (CpuKernelConfiguration.Parse(best.Configuration),
-            $"{failed}; {best.Configuration} is the first that passes in the order of speed on real generator steps (avx2, sse41, no-onednn; " +
+            $"{failed}; {best.Configuration} is the first that passes in the order of speed on real generator steps (default-im2col, avx2, sse41, no-onednn; " +
             $"probe step: {timings})", results);
     }
 
@@ -238,14 +247,15 @@ public static class CpuKernels
                     var battery = KernelBattery.Run(fault);
                     var result = new CpuKernelProbeResult(configuration.Name, battery.Passed, battery.FirstFailure?.ToString(),
                         battery.Passed ? KernelBattery.MeasureMilliseconds() : double.NaN,
-                        battery.Checks.Where(c => c.Passed).MaxBy(c => c.RelativeError / c.Tolerance)?.ToString());
+                        battery.Checks.Where(c => c.Passed).MaxBy(c => c.RelativeError / c.Tolerance)?.ToString(),
+                        battery.Checks.Where(c => !c.Passed).Select(c => c.ToString()).ToArray());
                     stdout.WriteLine(JsonSerializer.Serialize(result, ProbeJson));
                     return 0;
                 case ["--decide", ..]:
                     stdout.WriteLine(Ensure(args.Length > 1 ? args[1] : null, _ => { }).Summary);
                     return 0;
                 default:
-                    stderr.WriteLine("usage: Sair.KernelCheck --probe <default|avx2|sse41|no-onednn> [--fault <check>] | --decide [auto|<configuration>]");
+                    stderr.WriteLine("usage: Sair.KernelCheck --probe <default|default-im2col|avx2|sse41|no-onednn> [--fault <check>] | --decide [auto|<configuration>]");
                     return 64;
             }
         }
@@ -290,6 +300,7 @@ public static class CpuKernels
     {
         NativeTorchSettings.SetNativeEnvironment("DNNL_MAX_CPU_ISA", configuration.DnnlMaxCpuIsa);
         TorchRuntime.LoadNative();
+        EngineConv.SetRouting(configuration.RoutesUnaligned);
         if (NativeTorchSettings.SetOneDnnEnabled(configuration.OneDnn) != configuration.OneDnn)
         {
             throw new InvalidOperationException("libtorch did not accept the oneDNN setting.");

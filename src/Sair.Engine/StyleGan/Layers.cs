@@ -1,3 +1,4 @@
+using Sair.Engine.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -249,8 +250,8 @@ internal sealed class ModulatedConv2d : nn.Module
     {
         var modulated = x.mul(style.view(batch, -1, 1, 1));
         var y = blur is null
-            ? F.conv2d(modulated, baseWeight, padding: [_padding, _padding])
-            : blur.Forward(F.conv_transpose2d(modulated, baseWeight.transpose(0, 1), strides: [2, 2]));
+            ? EngineConv.Conv2d(modulated, baseWeight, padding: [_padding, _padding])
+            : blur.Forward(EngineConv.ConvTranspose2d(modulated, baseWeight.transpose(0, 1), strides: [2, 2]));
         return demod is null ? y : y.mul_(demod.view(batch, -1, 1, 1));
     }
 
@@ -265,12 +266,12 @@ internal sealed class ModulatedConv2d : nn.Module
         var grouped = x.reshape(1, batch * inC, x.shape[2], x.shape[3]);
         if (blur is null)
         {
-            var y = F.conv2d(grouped, perSample.view(batch * outC, inC, k, k), padding: [_padding, _padding], groups: batch);
+            var y = EngineConv.Conv2d(grouped, perSample.view(batch * outC, inC, k, k), padding: [_padding, _padding], groups: batch);
             return y.view(batch, outC, y.shape[2], y.shape[3]);
         }
         // conv_transpose2d wants (in, out/groups, k, k) per group: (B, out, in) → (B, in, out).
         var transposed = perSample.transpose(1, 2).reshape(batch * inC, outC, k, k);
-        var up = F.conv_transpose2d(grouped, transposed, strides: [2, 2], groups: batch);
+        var up = EngineConv.ConvTranspose2d(grouped, transposed, strides: [2, 2], groups: batch);
         return blur.Forward(up.view(batch, outC, up.shape[2], up.shape[3]));
     }
 }

@@ -1,3 +1,4 @@
+using Sair.Engine.Runtime;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -25,10 +26,10 @@ internal static class Upfirdn2d
         using var weight = DepthwiseWeight(flipped, x.shape[1]);
         if (pad0 == pad1 && pad0 >= 0)
         {
-            return F.conv2d(x, weight, padding: [pad0, pad0], groups: x.shape[1]);
+            return EngineConv.Conv2d(x, weight, padding: [pad0, pad0], groups: x.shape[1]);
         }
         using var padded = F.pad(x, [pad0, pad1, pad0, pad1]);
-        return F.conv2d(padded, weight, groups: x.shape[1]);
+        return EngineConv.Conv2d(padded, weight, groups: x.shape[1]);
     }
 
     /// <summary>
@@ -43,9 +44,9 @@ internal static class Upfirdn2d
         using var weight = DepthwiseWeight(kernel, x.shape[1]);
         if (cropBefore == cropAfter && cropBefore >= 0)
         {
-            return F.conv_transpose2d(x, weight, strides: [2, 2], padding: [cropBefore, cropBefore], groups: x.shape[1]);
+            return EngineConv.ConvTranspose2d(x, weight, strides: [2, 2], padding: [cropBefore, cropBefore], groups: x.shape[1]);
         }
-        using var full = F.conv_transpose2d(x, weight, strides: [2, 2], groups: x.shape[1]);
+        using var full = EngineConv.ConvTranspose2d(x, weight, strides: [2, 2], groups: x.shape[1]);
         return F.pad(full, [-cropBefore, -cropAfter, -cropBefore, -cropAfter]);
     }
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using Sair.Engine.IO;
+using Sair.Engine.Runtime;
 using Sair.Engine.StyleGan;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Sair.Engine.Training;
 
@@ -137,7 +137,7 @@ internal sealed class EqualConv2d : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var w = weight.mul(_scale);
-        return F.conv2d(input, w, bias, strides: [_stride, _stride], padding: [_padding, _padding]);
+        return EngineConv.Conv2d(input, w, bias, strides: [_stride, _stride], padding: [_padding, _padding]);
     }
 }
 

@@ -57,7 +57,7 @@ public sealed class SairEngineOptions
 
     /// <summary>
     /// Which CPU kernels libtorch uses: "auto" (self-checked at start-up, see <see cref="CpuKernels"/>) or a
-    /// configuration an operator forces: "default", "avx2", "sse41", "no-onednn".
+    /// configuration an operator forces: "default", "default-im2col", "avx2", "sse41", "no-onednn".
     /// </summary>
     public string CpuKernels { get; set; } = Sair.Engine.Runtime.CpuKernels.Auto;
 

@@ -114,7 +114,7 @@ public sealed class CpuKernelsTests
         });
 
         Assert.Equal(0, exit);
-        Assert.Matches("cpu kernels: (avx2|sse41|no-onednn) — default fails depthwise_rgb_blur.forward: relative error", log);
+        Assert.Matches("cpu kernels: (default-im2col|avx2|sse41|no-onednn) — default fails depthwise_rgb_blur.forward: relative error", log);
         Assert.Contains("is the first that passes in the order of speed", log);
         Assert.Contains($"verified in this process ({KernelBattery.CheckNames.Count} checks)", log);
     }
@@ -124,7 +124,7 @@ public sealed class CpuKernelsTests
     {
         var (exit, log) = await DecideInNewProcessAsync(new()
         {
-            [CpuKernels.FaultVariable] = "default,avx2,sse41,no-onednn:matmul.forward",
+            [CpuKernels.FaultVariable] = "default,default-im2col,avx2,sse41,no-onednn:matmul.forward",
         });
 
         Assert.Equal(1, exit);

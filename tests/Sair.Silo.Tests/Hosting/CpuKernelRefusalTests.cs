@@ -14,7 +14,7 @@ public sealed class CpuKernelRefusalTests : IDisposable
     public async Task A_silo_whose_kernels_all_fail_the_self_check_stops_before_serving_and_says_why()
     {
         var environment = SiloEnvironment.Local(_data, $"refusal-{Guid.NewGuid():N}")
-            .Set(CpuKernels.FaultVariable, "default,avx2,sse41,no-onednn:conv3x3.grad_weight");
+            .Set(CpuKernels.FaultVariable, "default,default-im2col,avx2,sse41,no-onednn:conv3x3.grad_weight");
         await using var silo = SiloProcess.Start(environment.Variables);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);

@@ -60,7 +60,7 @@ public sealed class LocalSiloRestartTests : IDisposable
             readiness = (await silo.GetAsync(SairHealthOptions.ReadinessPath)).Body;
         }
 
-        Assert.Matches(@"^ready\ncpu kernels: (default|avx2|sse41|no-onednn) — ", readiness);
+        Assert.Matches(@"^ready\ncpu kernels: (default|default-im2col|avx2|sse41|no-onednn) — ", readiness);
 
         // A coordinator runs no jobs, so the grid's own series stay empty here; the scrape must carry Orleans' meter
         // and the silo's resource attributes (role) that dashboards group by.

@@ -1,3 +1,4 @@
+using Sair.Engine.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -16,11 +17,9 @@ internal static class BackboneLayers
 
     public static BatchNorm1d Bn1d(long features) => nn.BatchNorm1d(features, eps: BatchNormEps);
 
-    public static Conv2d Conv3x3(long inChannels, long outChannels, long stride) =>
-        nn.Conv2d(inChannels, outChannels, 3, stride: stride, padding: 1, bias: false);
+    public static RoutedConv2d Conv3x3(long inChannels, long outChannels, long stride) => new(inChannels, outChannels, 3, stride, 1);
 
-    public static Conv2d Conv1x1(long inChannels, long outChannels, long stride) =>
-        nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false);
+    public static RoutedConv2d Conv1x1(long inChannels, long outChannels, long stride) => new(inChannels, outChannels, 1, stride, 0);
 
     /// <summary>A per-channel PReLU; the 0.25 start slope is PyTorch's and is overwritten by any checkpoint.</summary>
     public static PReLU PRelu(long channels) => nn.PReLU(channels);
@@ -55,4 +54,28 @@ internal static class BackboneLayers
             tensor.DetachFromDisposeScope();
         }
     }
+}
+
+/// <summary>
+/// A bias-free 2-D convolution with <c>nn.Conv2d</c>'s parameter name and initialisation, computed by
+/// <see cref="EngineConv.Conv2d"/> so the kernel guard's routing applies to the backbones too (their SE blocks squeeze
+/// to 4–32 channels, their stem reads 3).
+/// </summary>
+internal sealed class RoutedConv2d : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly long _stride;
+    private readonly long _padding;
+
+    public RoutedConv2d(long inChannels, long outChannels, long kernelSize, long stride, long padding) : base("Conv2d")
+    {
+        _stride = stride;
+        _padding = padding;
+        using var init = nn.Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding, bias: false);
+        weight = new Parameter(init.weight!.detach().clone());
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input) =>
+        EngineConv.Conv2d(input, weight, strides: [_stride, _stride], padding: [_padding, _padding]);
 }

@@ -12,7 +12,7 @@ namespace Sair.Engine.FaceNets.Identity;
 /// </summary>
 public sealed class IResNet50 : nn.Module<Tensor, Tensor>
 {
-    private readonly Conv2d conv1;
+    private readonly RoutedConv2d conv1;
     private readonly BatchNorm2d bn1;
     private readonly PReLU prelu;
     private readonly ModuleList<IBasicBlock> layer1;
@@ -102,10 +102,10 @@ public sealed class IResNet50 : nn.Module<Tensor, Tensor>
 internal sealed class IBasicBlock : nn.Module<Tensor, Tensor>
 {
     private readonly BatchNorm2d bn1;
-    private readonly Conv2d conv1;
+    private readonly RoutedConv2d conv1;
     private readonly BatchNorm2d bn2;
     private readonly PReLU prelu;
-    private readonly Conv2d conv2;
+    private readonly RoutedConv2d conv2;
     private readonly BatchNorm2d bn3;
     private readonly Sequential? downsample;
 

@@ -135,8 +135,8 @@ internal sealed class BottleneckIrSe : nn.Module<Tensor, Tensor>
 /// <summary>Squeeze-and-excitation: x · sigmoid(fc2(relu(fc1(global average of x)))), fc1/fc2 bias-free 1×1 convs.</summary>
 internal sealed class SeModule : nn.Module<Tensor, Tensor>
 {
-    private readonly Conv2d fc1;
-    private readonly Conv2d fc2;
+    private readonly RoutedConv2d fc1;
+    private readonly RoutedConv2d fc2;
 
     public SeModule(int channels, int mid) : base("SEModule")
     {
