@@ -203,9 +203,13 @@ internal static class KernelBattery
         yield return new("stddev_channels_conv3x3.forward", [[8, 65, 4, 4], [64, 65, 3, 3]], t => EngineConv.Conv2d(t[0], t[1], padding: [1, 1]));
         yield return new("narrow_conv3x3.grad_input", [[1, 8, 56, 56], [8, 8, 3, 3]], t => GradInput(t, (x, w) => EngineConv.Conv2d(x, w, padding: [1, 1])));
         yield return new("narrow_stem.grad_input", [[1, 3, 112, 112], [8, 3, 3, 3]], t => GradInput(t, (x, w) => EngineConv.Conv2d(x, w, padding: [1, 1])));
-        // The face nets' RGB stem (face-api's recognition net: 3 → 32, 7×7).
-        yield return new("rgb_stem_7x7.grad_input", [[2, 3, 38, 38], [32, 3, 7, 7]], t => GradInput(t, (x, w) => EngineConv.Conv2d(x, w, padding: [3, 3])));
-        yield return new("rgb_stem_7x7.grad_weight", [[2, 3, 38, 38], [32, 3, 7, 7]], t => GradWeight(t, (x, w) => EngineConv.Conv2d(x, w, padding: [3, 3])));
+        // The face nets' image stems: face-api's recognition net (3 → 32, 7×7, stride 2), its landmark and detector
+        // nets (3 → 32, 3×3, stride 2), Human's emotion net (grey, 1 → 32).
+        yield return new("rgb_stem_7x7.forward", [[7, 3, 38, 38], [32, 3, 7, 7]], t => EngineConv.Conv2d(t[0], t[1], strides: [2, 2], padding: [3, 3]));
+        yield return new("rgb_stem_7x7.grad_input", [[2, 3, 38, 38], [32, 3, 7, 7]], t => GradInput(t, (x, w) => EngineConv.Conv2d(x, w, strides: [2, 2], padding: [3, 3])));
+        yield return new("rgb_stem_7x7.grad_weight", [[2, 3, 38, 38], [32, 3, 7, 7]], t => GradWeight(t, (x, w) => EngineConv.Conv2d(x, w, strides: [2, 2], padding: [3, 3])));
+        yield return new("rgb_stem_3x3.grad_input", [[1, 3, 41, 41], [32, 3, 3, 3]], t => GradInput(t, (x, w) => EngineConv.Conv2d(x, w, strides: [2, 2])));
+        yield return new("grey_stem.grad_input", [[2, 1, 32, 32], [32, 1, 3, 3]], t => GradInput(t, (x, w) => EngineConv.Conv2d(x, w, padding: [1, 1])));
         // A narrow generator (8 channels, as the tests' tiny priors have): its transposed upsampling.
         yield return new("narrow_conv_transpose_stride2.forward", [[2, 8, 8, 8], [8, 8, 3, 3]], t => EngineConv.ConvTranspose2d(t[0], t[1], strides: [2, 2]));
         yield return new("narrow_conv_transpose_stride2.grad_input", [[2, 8, 8, 8], [8, 8, 3, 3]], t => GradInput(t, (x, w) => EngineConv.ConvTranspose2d(x, w, strides: [2, 2])));

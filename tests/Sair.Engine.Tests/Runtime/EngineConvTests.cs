@@ -126,21 +126,23 @@ public sealed class EngineConvTests
     }
 
     [Fact]
-    public void Only_float32_CPU_convolutions_over_unaligned_channels_are_routed_and_only_when_the_guard_says_so()
+    public void Only_float32_CPU_convolutions_of_the_shapes_the_guard_found_wrong_are_routed_and_only_when_it_says_so()
     {
         using var scope = NewDisposeScope();
         var wide = zeros(1, 32, 8, 8);
-        var narrow = zeros(1, 3, 8, 8);
-        var wideWeight = zeros(32, 32, 3, 3);
-        var toRgb = zeros(3, 32, 1, 1);
+        var rgb = zeros(1, 3, 8, 8);
+        var narrow = zeros(1, 8, 8, 8);
         var stem = zeros(32, 3, 3, 3);
 
-        Assert.False(EngineConv.IsRouted(wide, wideWeight, routeUnaligned: true));
+        Assert.False(EngineConv.IsRouted(wide, zeros(32, 32, 3, 3), routeUnaligned: true));
+        Assert.False(EngineConv.IsRouted(rgb, stem, routeUnaligned: true)); // an image stem: oneDNN's first-layer kernels
+        Assert.True(EngineConv.IsRouted(rgb, zeros(8, 3, 3, 3), routeUnaligned: true)); // narrow output
+        Assert.True(EngineConv.IsRouted(narrow, zeros(32, 8, 3, 3), routeUnaligned: true)); // narrow input
+        Assert.True(EngineConv.IsRouted(zeros(1, 65, 4, 4), zeros(64, 65, 3, 3), routeUnaligned: true));
+        Assert.True(EngineConv.IsRouted(wide, zeros(3, 32, 1, 1), routeUnaligned: true)); // toRGB
         Assert.True(EngineConv.IsRouted(wide, zeros(64, 32, 1, 1), routeUnaligned: true)); // 1×1: its double backward
-        Assert.True(EngineConv.IsRouted(narrow, stem, routeUnaligned: true));
-        Assert.True(EngineConv.IsRouted(wide, toRgb, routeUnaligned: true));
-        Assert.False(EngineConv.IsRouted(narrow, stem, routeUnaligned: false));
-        Assert.False(EngineConv.IsRouted(narrow.to(float64), stem.to(float64), routeUnaligned: true));
+        Assert.False(EngineConv.IsRouted(narrow, zeros(8, 8, 3, 3), routeUnaligned: false));
+        Assert.False(EngineConv.IsRouted(narrow.to(float64), zeros(8, 8, 3, 3, dtype: float64), routeUnaligned: true));
     }
 
     [Fact]
