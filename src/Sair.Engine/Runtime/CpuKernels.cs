@@ -385,13 +385,14 @@ public static class CpuKernels
             : null;
     }
 
-    /// <summary>Same CPU (model and feature flags), same libtorch build, same battery: the same decision.</summary>
+    /// <summary>Same CPU (model and feature flags), same libtorch build, same battery (version and checks): the same decision.</summary>
     private static string Fingerprint(string cpu)
     {
         var torchCpu = new[] { Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libtorch_cpu.so"), Path.Combine(AppContext.BaseDirectory, "libtorch_cpu.so") }
             .FirstOrDefault(File.Exists);
         var text = string.Join('\n', cpu, CpuInfoField("flags") ?? "", typeof(TorchSharp.torch).Assembly.GetName().Version,
-            torchCpu is null ? "" : new FileInfo(torchCpu).Length.ToString(CultureInfo.InvariantCulture), KernelBattery.Version);
+            torchCpu is null ? "" : new FileInfo(torchCpu).Length.ToString(CultureInfo.InvariantCulture), KernelBattery.Version,
+            string.Join(',', KernelBattery.CheckNames));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
 
