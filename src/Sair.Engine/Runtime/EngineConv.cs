@@ -28,7 +28,7 @@ public static class EngineConv
 
     private static volatile bool _routeUnaligned;
 
-    /// <summary>Whether convolutions over unaligned channel counts are routed to im2col + matmul in this process.</summary>
+    /// <summary>Whether this process routes the shapes <see cref="IsRouted(Tensor, Tensor)"/> names around oneDNN.</summary>
     public static bool RoutesUnaligned => _routeUnaligned;
 
     /// <summary>Set by the kernel guard when it applies a configuration (and by tests).</summary>
