@@ -14,7 +14,7 @@ namespace Sair.Engine.Runtime;
 /// <param name="Name">The name an operator gives in Sair:Engine:CpuKernels.</param>
 /// <param name="DnnlMaxCpuIsa">The DNNL_MAX_CPU_ISA value oneDNN must find in the native environment when it first runs; null for none.</param>
 /// <param name="OneDnn">Whether libtorch may send operations to oneDNN at all (off: ATen's own kernels).</param>
-/// <param name="RoutesUnaligned">Whether convolutions over channel counts that are not a multiple of 16 go to im2col + matmul (<see cref="EngineConv"/>).</param>
+/// <param name="RoutesUnaligned">Whether the convolution shapes the Zen 5's default kernels get wrong (channel counts off the 16-float block, 1×1) are routed around oneDNN (<see cref="EngineConv"/>).</param>
 public sealed record CpuKernelConfiguration(string Name, string? DnnlMaxCpuIsa, bool OneDnn, bool RoutesUnaligned = false)
 {
     public static readonly CpuKernelConfiguration Default = new("default", null, true);
