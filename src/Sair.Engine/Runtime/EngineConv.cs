@@ -45,10 +45,20 @@ public static class EngineConv
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
+        if (!routeUnaligned || !IsRoutable(input))
+        {
+            return false;
+        }
+
         long inChannels = input.shape[1], outChannels = weight.shape[0];
-        return routeUnaligned && input.device_type == DeviceType.CPU && input.dtype == ScalarType.Float32 && input.dim() == 4
-            && ((inChannels % Alignment != 0 && inChannels > MaxStemChannels) || outChannels % Alignment != 0 || IsPointwise(weight));
+        return (IsUnaligned(inChannels) && inChannels > MaxStemChannels) || IsUnaligned(outChannels) || IsPointwise(weight);
     }
+
+    /// <summary>What routing applies to at all: a 4-D float32 batch on the CPU (float64 and CUDA never reach oneDNN's CPU kernels).</summary>
+    private static bool IsRoutable(Tensor input) =>
+        input.device_type == DeviceType.CPU && input.dtype == ScalarType.Float32 && input.dim() == 4;
+
+    private static bool IsUnaligned(long channels) => channels % Alignment != 0;
 
     /// <summary>
     /// Up to this many input channels (an RGB or grey image) and an aligned output, a convolution stays on oneDNN: it has
@@ -174,8 +184,7 @@ public static class EngineConv
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
-        var routed = _routeUnaligned && input.device_type == DeviceType.CPU && input.dtype == ScalarType.Float32 && input.dim() == 4
-            && (input.shape[1] % Alignment != 0 || weight.shape[1] * groups % Alignment != 0);
+        var routed = _routeUnaligned && IsRoutable(input) && (IsUnaligned(input.shape[1]) || IsUnaligned(weight.shape[1] * groups));
         return routed
             ? Col2Im(input, weight, bias, Pair(strides, 1), Pair(padding, 0), groups)
             : F.conv_transpose2d(input, weight, bias, strides, padding, groups: groups);
