@@ -39,10 +39,10 @@ internal static class JobsBench
         RestorationRequest Request(int k, int its) => new($"bench-{k}", inputs[k % inputs.Count], [reference],
             new RestorationOptions(RestorationPresets.Default, its, Emotion: null, EmotionStrength: 0, Seed: 1, CheckpointEvery: Math.Min(50, its)), null,
             (_, _) => Task.CompletedTask, FaceFraming.Ffhq);
-        double Seconds(int k, int its, IProgress<RestorationProgress>? progress = null)
+        double Seconds(int k, int its, IProgress<RestorationProgress>? progress = null, SairRestorationEngine? on = null)
         {
             var clock = Stopwatch.StartNew();
-            engine.RestoreAsync(Request(k, its), progress ?? new CallbackProgress<RestorationProgress>(_ => { }), CancellationToken.None).GetAwaiter().GetResult();
+            (on ?? engine).RestoreAsync(Request(k, its), progress ?? new CallbackProgress<RestorationProgress>(_ => { }), CancellationToken.None).GetAwaiter().GetResult();
             return clock.Elapsed.TotalSeconds;
         }
 
@@ -75,10 +75,33 @@ internal static class JobsBench
         }
         var perJob = clock.Elapsed.TotalSeconds / jobs;
 
+        // A restarted silo: new models (empty memory caches) over a reference store the silo before it filled.
+        var store = Path.Combine(Path.GetTempPath(), $"sair-bench-references-{Guid.NewGuid():N}");
+        double FirstJobOfASilo()
+        {
+            var withStore = new SairEngineOptions { GeneratorPath = EmbeddedDefaults.GeneratorSetting, Device = "cpu", ReferenceStore = store };
+            EmbeddedDefaults.Apply(withStore);
+            using var silo = new EngineModels(withStore, restores: true);
+            silo.LoadAsync().GetAwaiter().GetResult();
+            return Seconds(0, 1, on: new SairRestorationEngine(silo));
+        }
+        double filling, restarted;
+        try
+        {
+            filling = FirstJobOfASilo();
+            restarted = FirstJobOfASilo();
+        }
+        finally
+        {
+            Directory.Delete(store, recursive: true);
+        }
+
         Console.WriteLine("| measurement | figure |");
         Console.WriteLine("|---|---|");
         Line("resident memory after loading the models", $"{loaded:0} MB");
         Line("first job (projects the reference, tunes G to it), 1 iteration", $"{first:0.00} s; memory after it {afterFirst:0} MB");
+        Line("first job of a silo with an empty reference store (projects, tunes, writes both), 1 iteration", $"{filling:0.00} s");
+        Line("first job of a restarted silo (reads the reference's inversion and tuned G from the store), 1 iteration", $"{restarted:0.00} s");
         Line($"one iteration, from a {longRun}-iteration job", $"{perIteration * 1000:0.0} ms");
         Line("fixed cost per photo: a 1-iteration job (median of 5) less one iteration", $"{oneIteration - perIteration:0.000} s");
         Line($"memory during the {longRun}-iteration job", string.Join(", ", rssDuringLong.Select(r => $"it {r.Iteration}: {r.Megabytes:0} MB")));

@@ -57,6 +57,9 @@ public static class SettingKeys
     /// <summary>Of the running jobs, most optimised in one batched pass.</summary>
     public const string EngineBatchSize = Engine + ":BatchSize";
 
+    /// <summary>The folder where an engine silo keeps its references' inversions and tuned generators across restarts.</summary>
+    public const string EngineReferenceStore = Engine + ":ReferenceStore";
+
     /// <summary>The environment variable .NET configuration reads <paramref name="key"/> from ("Sair:Silo:Role" → "Sair__Silo__Role").</summary>
     public static string EnvironmentVariable(string key)
     {

@@ -256,6 +256,11 @@ public sealed class LocalSilo(SairHome home)
                 }
             }
         }
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(SettingKeys.EnvironmentVariable(SettingKeys.EngineReferenceStore))))
+        {
+            // A restarted local silo finds its references' inversions and tuned generators here instead of computing them again.
+            Set(SettingKeys.EngineReferenceStore, home.References);
+        }
         if (engine?.IdentityNet is { } identity)
         {
             Set(SettingKeys.EngineIdentityNet, IdentityNetOption.Resolve(identity));

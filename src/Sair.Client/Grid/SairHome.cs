@@ -19,6 +19,9 @@ public sealed class SairHome
     /// <summary>The local silo's grain state and reminders (survive a restart of the silo).</summary>
     public string State => Path.Combine(Root, "state");
 
+    /// <summary>Where the local silo keeps its references' inversions and tuned generators across restarts.</summary>
+    public string References => Path.Combine(Root, "references");
+
     public string SiloStateFile => Path.Combine(Root, "silo.json");
 
     public string SiloLog => Path.Combine(Root, "silo.log");

@@ -147,17 +147,12 @@ public static class PivotalTuning
 /// keyed by the prior (its configuration and mean latent), the pivot, the photo and the tuning options (SHA-256 of their
 /// bytes), least recently used first out. Each call hands out a generator of its own built from the kept weights, which
 /// the caller disposes; runs tuned to one reference may still share a batched pass (<see cref="TunedWithKey"/>).
-/// Thread-safe; two runs that miss on the same key at once both tune.
+/// Thread-safe; two runs that miss on the same key at once both tune. With a <see cref="ContentStore"/>, tuned weights
+/// are also written there and read back on a miss, so a restarted silo does not tune to the same reference again.
 /// </summary>
-public sealed class PivotalTuningCache(int capacity) : IDisposable
+public sealed class PivotalTuningCache(int capacity, ContentStore? store = null) : IDisposable
 {
-    private readonly ContentCache<Dictionary<string, Tensor>> _cache = new(capacity, weights =>
-    {
-        foreach (var (_, tensor) in weights)
-        {
-            tensor.Dispose();
-        }
-    });
+    private readonly ContentCache<Dictionary<string, Tensor>> _cache = new(capacity, Dispose);
 
     /// <summary>Tuned generators kept (0 keeps none).</summary>
     public int Capacity => _cache.Capacity;
@@ -165,8 +160,11 @@ public sealed class PivotalTuningCache(int capacity) : IDisposable
     /// <summary>Calls answered from kept weights.</summary>
     public long Hits => _cache.Hits;
 
-    /// <summary>Calls that tuned.</summary>
+    /// <summary>Calls not answered from memory (they read the store, or tuned).</summary>
     public long Misses => _cache.Misses;
+
+    /// <summary>Where tuned weights outlive the silo; null keeps them in memory only.</summary>
+    public ContentStore? Store => store;
 
     /// <summary>
     /// <see cref="PivotalTuning.Tune"/>'s result for these inputs: a new generator the caller owns, from kept weights when
@@ -194,13 +192,66 @@ public sealed class PivotalTuningCache(int capacity) : IDisposable
         {
             return (PivotalTuning.Copy(generator, kept), key);
         }
+        var storeKey = store is null ? null : ContentStore.KeyFor(generator, key);
+        if (storeKey is not null && Stored(generator, storeKey) is { } stored)
+        {
+            if (Capacity > 0)
+            {
+                _cache.Add(key, stored);
+                return (PivotalTuning.Copy(generator, stored), key);
+            }
+            var fromStore = PivotalTuning.Copy(generator, stored);
+            Dispose(stored);
+            return (fromStore, fromStore);
+        }
         var tuned = PivotalTuning.Tune(generator, pivot, photo, options, identity, cancellationToken);
+        if (storeKey is not null)
+        {
+            store!.Write(storeKey, Safetensors.Serialize(StateDictLoader.Entries(tuned)));
+        }
         if (Capacity > 0)
         {
             _cache.Add(key, StateDictLoader.Entries(tuned).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope()));
             return (tuned, key);
         }
         return (tuned, tuned);
+    }
+
+    /// <summary>The weights kept in the store under <paramref name="storeKey"/> on the generator's device, or null (a file that does not fit G is removed).</summary>
+    private Dictionary<string, Tensor>? Stored(StyleGan2Generator generator, string storeKey)
+    {
+        if (store!.Read(storeKey) is not { } bytes)
+        {
+            return null;
+        }
+        var device = RestorationInputs.DeviceOf(generator);
+        Dictionary<string, Tensor>? weights = null;
+        try
+        {
+            using var scope = NewDisposeScope();
+            var (tensors, _) = Safetensors.Deserialize(bytes, Path.Combine(store.Directory, storeKey));
+            weights = tensors.ToDictionary(kv => kv.Key, kv => kv.Value.to(device).DetachFromDisposeScope());
+            // Checks names and shapes against G (throws CheckpointException), as a copy from it will.
+            PivotalTuning.Copy(generator, weights).Dispose();
+            return weights;
+        }
+        catch (CheckpointException)
+        {
+            if (weights is not null)
+            {
+                Dispose(weights);
+            }
+            store.Forget(storeKey);
+            return null;
+        }
+    }
+
+    private static void Dispose(Dictionary<string, Tensor> weights)
+    {
+        foreach (var (_, tensor) in weights)
+        {
+            tensor.Dispose();
+        }
     }
 
     public void Dispose() => _cache.Dispose();

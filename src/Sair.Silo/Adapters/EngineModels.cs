@@ -44,8 +44,12 @@ public sealed class EngineModels : IDisposable
         Restores = restores;
         _generatorSlots = new SemaphoreSlim(options.MaxConcurrentJobs, options.MaxConcurrentJobs);
         _logger = logger;
-        TuningCache = new PivotalTuningCache(options.TunedGeneratorCache);
-        InversionCache = new ReferenceInversionCache(options.ReferenceInversionCache);
+        var store = string.IsNullOrWhiteSpace(options.ReferenceStore)
+            ? null
+            : new ContentStore(options.ReferenceStore, options.ReferenceStoreMegabytes * 1024L * 1024L,
+                warning => _logger?.LogWarning("Reference store: {Warning}", warning));
+        TuningCache = new PivotalTuningCache(options.TunedGeneratorCache, store);
+        InversionCache = new ReferenceInversionCache(options.ReferenceInversionCache, store);
         Batcher = options.BatchSize > 1 ? new RestorationBatcher(options.BatchSize) : null;
     }
 
@@ -144,14 +148,29 @@ public sealed class EngineModels : IDisposable
         _generatorSlots.Dispose();
     }
 
+    /// <summary>Seconds each part of <see cref="LoadAsync"/> took, in order (empty until the models are loaded); also logged.</summary>
+    public IReadOnlyList<(string Part, double Seconds)> LoadTimes => _loadTimes;
+
+    private readonly List<(string Part, double Seconds)> _loadTimes = [];
+
     private void Load()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var lap = TimeSpan.Zero;
+        void Lap(string part)
+        {
+            var now = clock.Elapsed;
+            _loadTimes.Add((part, (now - lap).TotalSeconds));
+            lap = now;
+        }
+
         // Before anything touches libtorch: which CPU kernels compute right on this machine (one line in the log).
         CpuKernels.Ensure(_options.CpuKernels, line =>
         {
             var level = CpuKernels.Current is { Verified: true } d && d.Configuration == CpuKernelConfiguration.Default ? LogLevel.Information : LogLevel.Warning;
             _logger?.Log(level, "{CpuKernels}", line);
         });
+        Lap("cpu kernels");
 
         _logger?.LogInformation("Loading the SAIR models ({Runtime})", TorchRuntime.EnsureLoaded());
         if (_options.Threads > 0)
@@ -160,6 +179,7 @@ public sealed class EngineModels : IDisposable
         }
 
         Device = TorchRuntime.ResolveDevice(_options.Device);
+        Lap("libtorch");
         var locator = _options.FaceModels();
         var cpuLandmarks = Own(new FaceApiLandmarks(Own(FaceLandmark68Net.Load(locator))));
         _detector = Own(new FaceDetector(Own(TinyFaceDetector.Load(locator)), cpuLandmarks));
@@ -168,6 +188,7 @@ public sealed class EngineModels : IDisposable
             : AlignmentTemplate.Load(_options.AlignmentTemplatePath);
         _identity = Own(LoadIdentity(_options.ParsedIdentityNet(), locator));
         ChipIdentity = WholeChip(_identity);
+        Lap("face nets");
         if (Restores)
         {
             var path = _options.GeneratorPath!;
@@ -176,6 +197,7 @@ public sealed class EngineModels : IDisposable
             _landmarks = Device.type == DeviceType.CPU
                 ? cpuLandmarks
                 : Own(new FaceApiLandmarks(Own(OnDevice(FaceLandmark68Net.Load(locator)))));
+            Lap("generator");
             if (!string.IsNullOrWhiteSpace(_options.EmotionDirectionsPath))
             {
                 var directionsPath = _options.EmotionDirectionsPath;
@@ -183,6 +205,7 @@ public sealed class EngineModels : IDisposable
                     ? EmotionDirections.LoadOfficialFolder(directionsPath)
                     : EmotionDirections.Load(directionsPath));
                 Expressions = Own(new FaceApiExpressionClassifier(Own(OnDevice(FaceExpressionNet.Load(locator)))));
+                Lap("emotions");
             }
 
             _logger?.LogInformation(
@@ -195,6 +218,10 @@ public sealed class EngineModels : IDisposable
         {
             _logger?.LogInformation("SAIR face analysis ready: identity {Identity}", _identity.Name);
         }
+
+        _logger?.LogInformation("Models loaded in {Seconds:F2} s ({Parts}); {Uptime:F2} s after the process started", clock.Elapsed.TotalSeconds,
+            string.Join(", ", _loadTimes.Select(t => FormattableString.Invariant($"{t.Part} {t.Seconds:F2} s"))),
+            (DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalSeconds);
     }
 
     private IIdentityNetwork LoadIdentity(IdentityNetSpec spec, FaceModelLocator locator) => spec.Kind switch

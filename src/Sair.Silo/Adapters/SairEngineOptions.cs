@@ -83,6 +83,18 @@ public sealed class SairEngineOptions
     public int ReferenceInversionCache { get; set; } = 64;
 
     /// <summary>
+    /// A folder where the two caches above also write what they compute — each reference's inversion and the generator
+    /// tuned to it — and read it back after the silo restarts (or on another silo mounting the same folder), keyed by
+    /// the prior's weights, the settings and the photo: a restarted silo's first job of a person then skips the
+    /// projection and the tuning (docs/benchmarks.md, "Per-photo cost and memory of an engine"). Null or empty: memory
+    /// only. The local silo <c>sair</c> starts uses <c>SAIR_HOME/references</c>.
+    /// </summary>
+    public string? ReferenceStore { get; set; }
+
+    /// <summary>Most megabytes <see cref="ReferenceStore"/> may hold; the least recently used files go first.</summary>
+    public int ReferenceStoreMegabytes { get; set; } = 2048;
+
+    /// <summary>
     /// The runs root: the folder training jobs write their output and checkpoints under (a volume every engine silo
     /// mounts, /training/runs on Kubernetes), so checkpoints follow a job to another silo. Set, it confines every path
     /// a client gives a training job (<see cref="TrainingPaths"/>). Null: any absolute folder (one machine, the user's own
@@ -176,6 +188,11 @@ public sealed class SairEngineOptions
         if (ReferenceInversionCache < 0)
         {
             throw new InvalidOperationException($"Sair:Engine:ReferenceInversionCache is {ReferenceInversionCache}: use 0 (keep none) or more.");
+        }
+
+        if (ReferenceStoreMegabytes < 1)
+        {
+            throw new InvalidOperationException($"Sair:Engine:ReferenceStoreMegabytes is {ReferenceStoreMegabytes}: use 1 or more (unset Sair:Engine:ReferenceStore to keep nothing on disk).");
         }
 
         if (MaxImagePixels < 64 * 64)

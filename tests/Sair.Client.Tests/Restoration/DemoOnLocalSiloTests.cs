@@ -76,6 +76,10 @@ public sealed class DemoOnLocalSiloTests(ITestOutputHelper log) : IDisposable
             var restored = SixLabors.ImageSharp.Image.Identify(Path.Combine(output, "restored_faces", $"{samples[0]}_00.png"));
             Assert.Equal((64, 64), (restored.Width, restored.Height));
 
+            // The silo keeps what it computed per person (the generators tuned to the references, preset paper-pti) in
+            // SAIR_HOME/references, where it finds them again after a restart.
+            Assert.NotEmpty(Directory.GetFiles(home.References, "*.safetensors"));
+
             // 'sair silo status' relays the silo's readiness, with the CPU kernels its self-check chose.
             await using var status = Sair("silo", environment, "status");
             Assert.Equal(ExitCodes.Success, await status.WaitForExitAsync(TimeSpan.FromMinutes(1)));

@@ -82,6 +82,31 @@ public sealed class EngineHostingTests
     }
 
     [Fact]
+    public void The_reference_store_setting_reaches_both_caches_and_an_empty_budget_is_refused()
+    {
+        var options = TinyEngine.Options();
+        options.ReferenceStore = Path.Combine(Path.GetTempPath(), $"sair-references-{Guid.NewGuid():N}");
+        options.ReferenceStoreMegabytes = 3;
+        using (var models = new EngineModels(options, restores: true))
+        {
+            Assert.Equal(Path.GetFullPath(options.ReferenceStore), models.TuningCache.Store!.Directory);
+            Assert.Same(models.TuningCache.Store, models.InversionCache.Store);
+            Assert.Equal(3L << 20, models.TuningCache.Store.BudgetBytes);
+        }
+
+        options.ReferenceStore = null;
+        using (var memoryOnly = new EngineModels(options, restores: true))
+        {
+            Assert.Null(memoryOnly.TuningCache.Store);
+            Assert.Null(memoryOnly.InversionCache.Store);
+        }
+
+        options.ReferenceStoreMegabytes = 0;
+        var error = Assert.Throws<InvalidOperationException>(() => options.Validate(requireGenerator: true));
+        Assert.Contains("Sair:Engine:ReferenceStoreMegabytes", error.Message);
+    }
+
+    [Fact]
     public async Task Models_that_cannot_load_leave_the_engine_unready_and_jobs_fail_with_the_cause()
     {
         var options = TinyEngine.Options();

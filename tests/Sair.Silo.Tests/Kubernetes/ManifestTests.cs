@@ -357,6 +357,13 @@ public sealed class ManifestTests
             environment[SiloProcess.Key(SairEngineOptions.Section, nameof(SairEngineOptions.TrainingDataRoot))]);
         Assert.Throws<InvalidOperationException>(() => paths.Check(new("job", 0, Sair.Grains.Training.TrainingJobSpec.Prior("/training/data/faces", "/tmp/faces64"))));
         Assert.Throws<InvalidOperationException>(() => paths.Check(new("job", 0, Sair.Grains.Training.TrainingJobSpec.Prior("/weights", "/training/runs/faces64"))));
+
+        // The reference store shares the volume (every engine pod reads what another computed) but no training job may
+        // write into it or read from it.
+        var store = environment[SiloProcess.Key(SairEngineOptions.Section, nameof(SairEngineOptions.ReferenceStore))]!;
+        Assert.StartsWith(Str(List(containers[0], "volumeMounts").Single(m => Str(m, "name") == Str(volume, "name")), "mountPath") + "/", store);
+        Assert.Throws<InvalidOperationException>(() => paths.Check(new("job", 0, Sair.Grains.Training.TrainingJobSpec.Prior("/training/data/faces", store + "/faces64"))));
+        Assert.Throws<InvalidOperationException>(() => paths.Check(new("job", 0, Sair.Grains.Training.TrainingJobSpec.Prior(store, "/training/runs/faces64"))));
     }
 
     [Fact]
@@ -429,6 +436,11 @@ public sealed class ManifestTests
                 var environment = Manifests.Environment(container);
                 // Where the process writes: temporary files, the CPU-kernel decision cache (and on GPUs CUDA's JIT cache).
                 var paths = new List<string> { "/tmp", environment[Sair.Engine.Runtime.CpuKernels.CacheVariable]! };
+                // ... and the engines' reference store.
+                if (environment.TryGetValue(SiloProcess.Key(SairEngineOptions.Section, nameof(SairEngineOptions.ReferenceStore)), out var store) && store is not null)
+                {
+                    paths.Add(store);
+                }
                 if (environment.TryGetValue("CUDA_CACHE_PATH", out var cuda) && cuda is not null)
                 {
                     paths.Add(cuda);
