@@ -12,7 +12,7 @@ using Sair.Bench;
 //   dotnet run -c Release --project bench/Sair.Bench -- match [--identity-net faceapi|faceres] [--sets johns,lfw-holdout]
 //   dotnet run -c Release --project bench/Sair.Bench -- batch [--sizes 64,256] [--batches 1,2,4,8] [--steps64 40] [--steps256 3]
 //   dotnet run -c Release --project bench/Sair.Bench -- jobs [--jobs 100] [--iterations 20] [--long 400]
-//   dotnet run -c Release --project bench/Sair.Bench -- ratios [--write docs/benchmarks.md] [--batches 1,2,4,8] [--engines 1,2] [--steps64 40] [--steps256 3]
+//   dotnet run -c Release --project bench/Sair.Bench -- ratios [--write docs/benchmarks.md] [--batches 1,2,4,8] [--engines 1,2] [--steps64 40] [--steps256 3] [--reference-code DIR (a rosinality/stylegan2-pytorch checkout)] [--python /usr/bin/python3]
 //   dotnet run -c Release --project bench/Sair.Bench -- photo-memory [--megapixels 40] [--photo FILE] [--photos-to DIR]
 //   dotnet run -c Release --project bench/Sair.Bench -- soak [--photos 200] [--engines 2] [--iterations 6] [--kill-every-s 20] [--down-s 5] [--storage-down-s 15] [--seed 1]
 // Every mode goes through the CPU kernel guard (Sair__Engine__CpuKernels, default auto) and prints its decision.
@@ -53,7 +53,7 @@ static int Usage()
     Console.Error.WriteLine("       Sair.Bench match [--identity-net faceapi|faceres] [--sets johns,lfw-holdout] [--device cpu] [--threads N]");
     Console.Error.WriteLine("       Sair.Bench batch [--sizes 64,256] [--batches 1,2,4,8] [--steps64 40] [--steps256 3] [--stage data|identity|histogram|all] [--identity-every K] [--threads N]");
     Console.Error.WriteLine("       Sair.Bench jobs [--jobs 100] [--iterations 20] [--long 400] [--threads N]");
-    Console.Error.WriteLine("       Sair.Bench ratios [--write docs/benchmarks.md] [--batches 1,2,4,8] [--engines 1,2 (0: none)] [--steps64 40] [--steps256 3] [--runs 3]");
+    Console.Error.WriteLine("       Sair.Bench ratios [--write docs/benchmarks.md] [--batches 1,2,4,8] [--engines 1,2 (0: none)] [--steps64 40] [--steps256 3] [--runs 3] [--reference-code DIR] [--python /usr/bin/python3]");
     Console.Error.WriteLine("                         [--photos 12] [--iterations 20] [--silo-threads 1] [--threads N]");
     return 2;
 }

@@ -30,6 +30,9 @@ internal static class RatiosBench
         var runs = args.Int("runs", 3);
         var threads = args.Int("threads", Environment.ProcessorCount);
         var write = args.String("write", "");
+        // The reference PyTorch StyleGAN2 code is not in this repository: --reference-code names a checkout of it.
+        var referenceCode = args.String("reference-code", "");
+        var python = args.String("python", "/usr/bin/python3");
         if (write.Length > 0)
         {
             // Fail before the run, not after it, when the file cannot take the table.
@@ -40,6 +43,7 @@ internal static class RatiosBench
         manual_seed(0);
         var clock = Stopwatch.StartNew();
         var rows = new List<(string What, string Figure, string Ratio)>();
+        double? generator256 = null;
 
         foreach (var size in new[] { 64, 256 })
         {
@@ -53,6 +57,7 @@ internal static class RatiosBench
                 Invariant($"{iteration:0.000} s vs {generator:0.000} s"), Invariant($"{iteration / generator:0.00}×")));
             if (size == 256)
             {
+                generator256 = generator;
                 var flops = 2 * GeneratorBench.ForwardFlops(setup.Generator.Config, 1);
                 var achieved = flops / generator / 1e9;
                 var (peak, how) = NominalPeakGflops(threads);
@@ -73,7 +78,7 @@ internal static class RatiosBench
             }
         }
 
-        rows.Add(("generator forward + backward, this engine ÷ the reference PyTorch StyleGAN2 code on this machine", ReferencePyTorch(), "–"));
+        rows.Add(ReferencePyTorch(python, referenceCode, generator256, runs, threads));
 
         if (engines.Length > 0)
         {
@@ -190,13 +195,34 @@ internal static class RatiosBench
         return current;
     }
 
-    /// <summary>Whether Debian's python3-torch is here; the reference code itself is not in this repository, so this row says why it is not measured.</summary>
-    private static string ReferencePyTorch()
+    /// <summary>
+    /// The engine's 256 px generator forward + backward against the reference PyTorch code's (rosinality's
+    /// stylegan2-pytorch, run by bench/reference-pytorch/generator_seconds.py with <paramref name="python"/>, Debian's
+    /// python3-torch) on the same machine, in the same run; says why not when either is missing.
+    /// </summary>
+    private static (string What, string Figure, string Ratio) ReferencePyTorch(string python, string code, double? engine, int runs, int threads)
     {
-        var torch = RunAndRead("python3", "-c \"import torch; print(torch.__version__)\"").Trim();
-        return torch.Length > 0 && !torch.Contains("Error", StringComparison.Ordinal)
-            ? $"not measured: PyTorch {torch} is here but the reference code is not part of this repository (issue 17's side-by-side run on AMD Zen 5: 0.18× at 256 px, 0.32× at 1024 px)"
-            : "not measured: python3-torch is not installed on this machine (issue 17's side-by-side run on AMD Zen 5: 0.18× at 256 px, 0.32× at 1024 px)";
+        const string what = "generator forward + backward to W+, 256 px, batch 1: this engine ÷ the reference PyTorch StyleGAN2 code (rosinality's) on this machine";
+        const string elsewhere = "issue 17's side-by-side run on AMD Zen 5: 0.18× at 256 px, 0.32× at 1024 px";
+        var torch = RunAndRead(python, "-c \"import torch; print(torch.__version__)\"").Trim();
+        if (torch.Length == 0 || torch.StartsWith("Error", StringComparison.Ordinal))
+        {
+            return (what, $"not measured: no PyTorch for {python} (Debian: apt-get install python3-torch; {elsewhere})", "–");
+        }
+        var script = Path.Combine(AppContext.BaseDirectory, "reference-pytorch", "generator_seconds.py");
+        if (code.Length == 0 || !File.Exists(Path.Combine(code, "model.py")) || engine is null)
+        {
+            return (what, $"not measured: PyTorch {torch} is here; give --reference-code with a checkout of rosinality/stylegan2-pytorch (not part of this repository; {elsewhere})", "–");
+        }
+        Console.Error.WriteLine("ratios: 256 px, the reference PyTorch generator");
+        var output = RunAndRead(python, $"\"{script}\" --code \"{Path.GetFullPath(code)}\" --size 256 --runs {runs} --threads {threads}");
+        var line = output.Split('\n').LastOrDefault(l => l.TrimStart().StartsWith('{'));
+        if (output.StartsWith("Error", StringComparison.Ordinal) || line is null)
+        {
+            return (what, $"not measured: the reference run failed ({output.Split('\n').LastOrDefault(l => l.Trim().Length > 0)?.Trim()})", "–");
+        }
+        var reference = System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("seconds").GetDouble();
+        return (what, Invariant($"{engine:0.000} s vs {reference:0.000} s (PyTorch {torch}, {threads} threads)"), Invariant($"{engine / reference:0.00}×"));
     }
 
     private static string RunAndRead(string file, string arguments)
