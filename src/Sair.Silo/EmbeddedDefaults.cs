@@ -48,6 +48,6 @@ public static class EmbeddedDefaults
 
     /// <summary>A one-line note for logs and tools when the embedded prior is in use.</summary>
     public static string Notice(string generator) =>
-        $"no generator configured: using the embedded 64 px demo prior {generator} (small CPU-trained faces, research and " +
+        $"no generator configured: using the embedded 64 px prior {generator} (small CPU-trained faces, research and " +
         "demonstration only; see its MODEL_CARD.md); set Sair__Engine__GeneratorPath or --generator for the official 1024 px weights";
 }
