@@ -46,7 +46,7 @@ static int Usage()
     Console.Error.WriteLine("       Sair.Bench album [--engines 1,2] [--batches 1] [--photos 12] [--iterations 20] [--projection 10] [--threads 1] [--input 16] [--generator G.pt] [--timeout-min 30]");
     Console.Error.WriteLine("       Sair.Bench quality [--set johns|lfw-holdout] [--n 10] [--iterations 400] [--projection 200] [--tasks x4,x2jpeg30] [--seed 0]");
     Console.Error.WriteLine("                          [--generator embedded|G.pt [--template template.json] [--emotions DIR]] [--device auto] [--threads N] [--panel 128] [--out DIR]");
-    Console.Error.WriteLine("                          [--preset paper-pti|paper|paper-bp|official] [--variants ref,noid,wrong,refphoto] [--lr X] [--geocross X] [--noise fixed|random|zero]");
+    Console.Error.WriteLine("                          [--preset paper-pti|paper|paper-bp|official] [--variants ref,noid,wrong,refphoto] [--lr X] [--emotion-weight X] [--geocross X] [--noise fixed|random|zero]");
     Console.Error.WriteLine("                          [--latent-prior X] [--truncation PSI] [--batch B] [--identity-every K] [--loss-side S [--full-last K]] [--backproject K] [--pti STEPS [--pti-lr X] [--pti-id X]]");
     Console.Error.WriteLine("       Sair.Bench photo-memory [--megapixels 40] [--photo FILE] [--photos-to DIR] [--threads N]");
     Console.Error.WriteLine("       Sair.Bench soak [--photos 200] [--engines 2] [--iterations 6] [--kill-every-s 20] [--down-s 5] [--storage-down-s 15] [--seed 1] [--timeout-min 60]");

@@ -92,6 +92,12 @@ internal static class QualityBench
             options = options with { LearningRate = double.Parse(lr, CultureInfo.InvariantCulture) };
             overrides.Add($"lr {lr}");
         }
+        if (args.String("emotion-weight", "") is { Length: > 0 } emotionWeight)
+        {
+            // The expression term's weight (0: off), whether the expression is named or inferred from the input.
+            options = options with { EmotionWeight = double.Parse(emotionWeight, CultureInfo.InvariantCulture) };
+            overrides.Add($"emotion weight {emotionWeight}");
+        }
         if (args.String("geocross", "") is { Length: > 0 } geocross)
         {
             options = options with { GeoCrossWeight = double.Parse(geocross, CultureInfo.InvariantCulture) };
