@@ -52,7 +52,7 @@ public sealed class ContentStore
             if (File.Exists(path))
             {
                 var bytes = File.ReadAllBytes(path);
-                File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+                Touch(path);
                 Interlocked.Increment(ref _hits);
                 return bytes;
             }
@@ -64,6 +64,19 @@ public sealed class ContentStore
         }
         Interlocked.Increment(ref _misses);
         return null;
+    }
+
+    /// <summary>Marks a file as just used for the pruning; a folder this process may read but not write still answers reads.</summary>
+    private void Touch(string path)
+    {
+        try
+        {
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _warn?.Invoke($"could not mark {path} as used: {e.Message}");
+        }
     }
 
     /// <summary>Keeps <paramref name="bytes"/> under <paramref name="key"/>, then removes the least recently used files beyond the budget.</summary>
