@@ -87,6 +87,8 @@ public static class PriorCard
         var halfA = data.Batch(order.narrow(0, 0, samples));
         var halfB = data.Batch(order.narrow(0, samples, samples));
 
+        // The untrained yardstick's weights from the card's own seed, so a card (and its test) reads the same every time.
+        manual_seed(options.Seed + 303);
         using var random = new StyleGan2Generator(prior.Config);
         var fromPrior = Render(prior, samples, options.Batch, options.Seed + 202);
         var fromRandom = Render(random, samples, options.Batch, options.Seed + 202);

@@ -51,6 +51,6 @@ public sealed class SettingKeysTests
     public void Keys_become_the_environment_variables_dotnet_configuration_reads()
     {
         Assert.Equal("Sair__Silo__Role", SettingKeys.EnvironmentVariable(SettingKeys.SiloRole));
-        Assert.Equal(14, Keys().Count);
+        Assert.Equal(15, Keys().Count);
     }
 }
