@@ -25,9 +25,13 @@ internal static class JobsBench
         var threads = args.Int("threads", Environment.ProcessorCount);
         var runtime = TorchRuntime.EnsureLoaded();
         set_num_threads(threads);
-        var options = new SairEngineOptions { GeneratorPath = EmbeddedDefaults.GeneratorSetting, Device = "cpu" };
-        EmbeddedDefaults.Apply(options);
-        using var models = new EngineModels(options, restores: true);
+        static SairEngineOptions Options(string? referenceStore = null)
+        {
+            var options = new SairEngineOptions { GeneratorPath = EmbeddedDefaults.GeneratorSetting, Device = "cpu", ReferenceStore = referenceStore };
+            EmbeddedDefaults.Apply(options);
+            return options;
+        }
+        using var models = new EngineModels(Options(), restores: true);
         models.LoadAsync().GetAwaiter().GetResult();
         var engine = new SairRestorationEngine(models);
         var g = models.Generator;
@@ -84,9 +88,7 @@ internal static class JobsBench
         var store = Path.Combine(Path.GetTempPath(), $"sair-bench-references-{Guid.NewGuid():N}");
         double FirstJobOfASilo()
         {
-            var withStore = new SairEngineOptions { GeneratorPath = EmbeddedDefaults.GeneratorSetting, Device = "cpu", ReferenceStore = store };
-            EmbeddedDefaults.Apply(withStore);
-            using var silo = new EngineModels(withStore, restores: true);
+            using var silo = new EngineModels(Options(store), restores: true);
             silo.LoadAsync().GetAwaiter().GetResult();
             return Seconds(0, 1, on: new SairRestorationEngine(silo));
         }

@@ -86,10 +86,16 @@ internal sealed class ContentCache<TValue>(int capacity, Action<TValue>? onEvict
         hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{generator.Config}|{settings}|"));
         foreach (var tensor in generator.LatentAvg is { } latentAvg ? tensors.Prepend(latentAvg) : tensors)
         {
-            using var cpu = tensor.detach().to(ScalarType.Float32).cpu().contiguous();
-            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(string.Join(",", cpu.shape) + "|"));
-            hash.AppendData(cpu.bytes);
+            Append(hash, tensor);
         }
         return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
+    /// <summary>Adds a tensor's shape and its float32 bytes to <paramref name="hash"/>.</summary>
+    internal static void Append(IncrementalHash hash, Tensor tensor)
+    {
+        using var cpu = tensor.detach().to(ScalarType.Float32).cpu().contiguous();
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(string.Join(",", cpu.shape) + "|"));
+        hash.AppendData(cpu.bytes);
     }
 }

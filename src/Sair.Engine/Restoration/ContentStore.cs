@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Sair.Engine.IO;
 using Sair.Engine.StyleGan;
-using static TorchSharp.torch;
 
 namespace Sair.Engine.Restoration;
 
@@ -131,9 +130,8 @@ public sealed class ContentStore
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var (name, tensor) in StateDictLoader.Entries(generator))
         {
-            using var cpu = tensor.detach().to(ScalarType.Float32).cpu().contiguous();
-            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{name}:{string.Join(",", cpu.shape)}|"));
-            hash.AppendData(cpu.bytes);
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{name}:"));
+            ContentCache<byte[]>.Append(hash, tensor);
         }
         return Convert.ToHexString(hash.GetHashAndReset());
     }

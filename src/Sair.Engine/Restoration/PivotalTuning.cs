@@ -193,14 +193,13 @@ public sealed class PivotalTuningCache(int capacity, ContentStore? store = null)
             return (PivotalTuning.Copy(generator, kept), key);
         }
         var storeKey = store is null ? null : ContentStore.KeyFor(generator, key);
-        if (storeKey is not null && Stored(generator, storeKey) is { } stored)
+        if (storeKey is not null && Stored(generator, storeKey) is ({ } fromStore, { } stored))
         {
             if (Capacity > 0)
             {
                 _cache.Add(key, stored);
-                return (PivotalTuning.Copy(generator, stored), key);
+                return (fromStore, key);
             }
-            var fromStore = PivotalTuning.Copy(generator, stored);
             Dispose(stored);
             return (fromStore, fromStore);
         }
@@ -217,12 +216,15 @@ public sealed class PivotalTuningCache(int capacity, ContentStore? store = null)
         return (tuned, tuned);
     }
 
-    /// <summary>The weights kept in the store under <paramref name="storeKey"/> on the generator's device, or null (a file that does not fit G is removed).</summary>
-    private Dictionary<string, Tensor>? Stored(StyleGan2Generator generator, string storeKey)
+    /// <summary>
+    /// A generator built from the weights kept in the store under <paramref name="storeKey"/>, and those weights on the
+    /// generator's device; nulls when there are none (a file that does not fit G is removed).
+    /// </summary>
+    private (StyleGan2Generator? Generator, Dictionary<string, Tensor>? Weights) Stored(StyleGan2Generator generator, string storeKey)
     {
         if (store!.Read(storeKey) is not { } bytes)
         {
-            return null;
+            return (null, null);
         }
         var device = RestorationInputs.DeviceOf(generator);
         Dictionary<string, Tensor>? weights = null;
@@ -231,9 +233,8 @@ public sealed class PivotalTuningCache(int capacity, ContentStore? store = null)
             using var scope = NewDisposeScope();
             var (tensors, _) = Safetensors.Deserialize(bytes, Path.Combine(store.Directory, storeKey));
             weights = tensors.ToDictionary(kv => kv.Key, kv => kv.Value.to(device).DetachFromDisposeScope());
-            // Checks names and shapes against G (throws CheckpointException), as a copy from it will.
-            PivotalTuning.Copy(generator, weights).Dispose();
-            return weights;
+            // The copy checks names and shapes against G (a CheckpointException when the file does not fit it).
+            return (PivotalTuning.Copy(generator, weights), weights);
         }
         catch (CheckpointException)
         {
@@ -242,7 +243,7 @@ public sealed class PivotalTuningCache(int capacity, ContentStore? store = null)
                 Dispose(weights);
             }
             store.Forget(storeKey);
-            return null;
+            return (null, null);
         }
     }
 
